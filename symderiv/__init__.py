@@ -1,0 +1,1 @@
+"""symderiv: checks hand-written backpropagation derivations."""

@@ -1,0 +1,120 @@
+"""symderiv check | latex | grade. Heavy imports happen inside the commands (cold start matters).
+
+Exit codes: 0 all claims correct, 1 some claim not correct, 2 usage error, unreadable file,
+or a problem that does not define a model.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Sequence
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="symderiv", description="Check hand-written backpropagation derivations.")
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("check", help="give every claim of the answer sheets a verdict")
+    c.add_argument("files", nargs="+", metavar="FILE")
+    c.add_argument("--format", choices=("text", "json", "gradescope", "html"), default="text")
+    c.add_argument("-o", "--output", metavar="OUT")
+    c.add_argument("--seed", type=int, default=0, help="seed of the random spot checks (default 0)")
+    c.add_argument("--all", action="store_true", help="also list the problem's declarations and definitions")
+    c.add_argument("--show-answer", action="store_true", help="show the derived adjoint beside wrong steps")
+    la = sub.add_parser("latex", help="write the derived adjoints of a problem as LaTeX")
+    la.add_argument("files", nargs="+", metavar="FILE")
+    la.add_argument("--expanded", action="store_true", help="in inputs and parameters only")
+    la.add_argument("--standalone", action="store_true", help="a complete LaTeX document")
+    la.add_argument("-o", "--output", metavar="OUT")
+    g = sub.add_parser("grade", help="grade many submissions against one problem, in parallel")
+    g.add_argument("problem", metavar="PROBLEM")
+    g.add_argument("submissions", nargs="+", metavar="SUBMISSION")
+    g.add_argument("--out", required=True, metavar="RESULTS")
+    g.add_argument("--jobs", type=int, default=0, help="worker processes (default: the machine's cores)")
+    g.add_argument("--format", choices=("json", "gradescope"), default="json")
+    g.add_argument("--csv", metavar="CSV", help="also write a CSV summary")
+    g.add_argument("--resume", action="store_true", help="skip submissions already in RESULTS")
+    g.add_argument("--timeout", type=float, default=60.0, help="seconds per sheet (default 60)")
+    g.add_argument("--memory", type=int, default=1024, help="MiB per sheet (default 1024)")
+    g.add_argument("--seed", type=int, default=0)
+    return p
+
+
+def _write(text: str, out: str | None) -> None:
+    if out:
+        tmp = f"{out}.tmp{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, out)
+    else:
+        sys.stdout.write(text)
+
+
+def _fail(msg: str) -> int:
+    print(f"symderiv: {msg}", file=sys.stderr)
+    return 2
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .errors import SymderivError
+    from .load import load_documents
+    from .verify.check import check_documents
+
+    try:
+        docs = load_documents(args.files)
+        report = check_documents(docs, seed=args.seed)
+    except SymderivError as err:
+        return _fail(str(err))
+    if args.show_answer or args.format == "html":
+        from .report.answers import attach_answers
+        attach_answers(report, docs, args.seed)
+    if args.format == "json":
+        from .report.json import render
+        _write(render(report, args.all), args.output)
+    elif args.format == "gradescope":
+        from .report.gradescope import render as gs
+        _write(gs(report), args.output)
+    elif args.format == "html":
+        from .report.html import render as html
+        _write(html(report, args.all, args.show_answer), args.output)
+    elif args.output:
+        from .report.text import render_plain
+        _write(render_plain(report, args.all, args.show_answer), args.output)
+    else:
+        from .report.text import print_rich
+        print_rich(report, args.all, args.show_answer)
+    return 0 if report.ok else 1
+
+
+def _latex(args: argparse.Namespace) -> int:
+    from .errors import SymderivError
+    from .load import load_model
+
+    try:
+        model = load_model(args.files)
+        from .derive.adjoints import derive
+        from .report.latex import derivation_latex
+        text = derivation_latex(derive(model), expanded=args.expanded, standalone=args.standalone)
+    except SymderivError as err:
+        return _fail(str(err))
+    _write(text if text.endswith("\n") else text + "\n", args.output)
+    return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from .grade import grade_command
+    return grade_command(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return {"check": _check, "latex": _latex, "grade": _grade}[args.command](args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""Every symbol's adjoint, in two forms: local (in downstream adjoints) and expanded."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..model import ops as o
+from ..model.graph import Model
+from ..model.ops import Expr
+from .reverse import vjp_terms
+from .simplify import simplify, substitute
+
+
+@dataclass(frozen=True)
+class Term:
+    """One occurrence's contribution: through `consumer`'s defining equation."""
+
+    consumer: str
+    expr: Expr
+
+
+@dataclass
+class Adjoints:
+    model: Model
+    local: dict[str, Expr]
+    terms: dict[str, list[Term]]
+    _expanded: dict[str, Expr] = field(default_factory=dict)
+
+    def expanded(self, name: str) -> Expr:
+        """The adjoint in inputs, parameters and forward-node values only, simplified."""
+        if name not in self._expanded:
+            for n in self.model.backward_order():
+                if n in self._expanded:
+                    continue
+                self._expanded[n] = simplify(substitute(self.local[n], self._expanded))
+                if n == name:
+                    break
+        return self._expanded[name]
+
+    def order(self) -> list[str]:
+        return self.model.backward_order()
+
+
+def cotangent(model: Model, node: str) -> Expr:
+    """What stands for node's adjoint inside the local forms: 1 for the loss."""
+    return o.const(1) if node == model.loss else o.Bar(node, model.shape(node))
+
+
+def derive(model: Model) -> Adjoints:
+    """The reverse sweep over the model graph: u-bar = sum over consumers c of c's VJP."""
+    loss = model.loss
+    consumers = model.consumers()
+    local: dict[str, Expr] = {loss: o.const(1)}
+    terms: dict[str, list[Term]] = {loss: []}
+    for u in model.backward_order():
+        if u == loss:
+            continue
+        ts: list[Term] = []
+        for c in consumers[u]:
+            sym = model.symbols[c]
+            for t in vjp_terms(sym.definition, u, cotangent(model, c), o.Var(c, sym.shape)):  # type: ignore[arg-type]
+                ts.append(Term(c, simplify(t)))
+        terms[u] = ts
+        local[u] = simplify(o.add(*(t.expr for t in ts))) if ts else o.Zero(model.shape(u))
+    return Adjoints(model, local, terms)

@@ -1,0 +1,85 @@
+"""Named functions as written (`\\sigma'(z)`, `\\tanh^2(a)`, `\\text{diag}(s)`) -> ops."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from ..errors import ShapeError, UnsupportedError
+from ..read import tree as t
+from . import ops as o
+from .ops import Expr
+from .resolve import Scope, exponent, resolve
+
+#: (function, number of primes) -> how to build it from its argument
+ELEMENTWISE: dict[tuple[str, int], object] = {
+    ("sigma", 0): lambda a: o.apply("sigma", a),
+    ("sigma", 1): lambda a: o.apply("dsigma", a),
+    ("tanh", 0): lambda a: o.apply("tanh", a),
+    ("tanh", 1): lambda a: o.apply("dtanh", a),
+    ("exp", 0): lambda a: o.apply("exp", a),
+    ("exp", 1): lambda a: o.apply("exp", a),
+    ("log", 0): lambda a: o.apply("log", a),
+    ("log", 1): lambda a: o.power(a, Fraction(-1)),
+    ("relu", 0): lambda a: o.apply("relu", a),
+    ("relu", 1): lambda a: o.apply("step", a),
+    ("softplus", 0): lambda a: o.apply("softplus", a),
+    ("softplus", 1): lambda a: o.apply("sigma", a),
+    ("sqrt", 0): lambda a: o.power(a, Fraction(1, 2)),
+    ("sqrt", 1): lambda a: o.scale(o.Const(Fraction(1, 2)), o.power(a, Fraction(-1, 2))),
+}
+
+
+def _square(name: str, n: t.Call, a: Expr) -> None:
+    if not o.unify(a.shape[0], a.shape[1]):
+        raise ShapeError(f"{name} needs a square matrix, not {o.shape_str(a.shape)}", n.span)
+
+
+def _column(name: str, n: t.Call, a: Expr) -> None:
+    if not o.unify(a.shape[1], 1):
+        raise ShapeError(f"{name} needs a column vector, not {o.shape_str(a.shape)}", n.span)
+
+
+def _diag(n: t.Call, a: Expr) -> Expr:
+    if a.is_scalar:
+        return a
+    if o.find(a.shape[1]) == 1:
+        return o.Diag(a)
+    if o.same(a.shape[0], a.shape[1]):
+        return o.DiagPart(a)
+    raise ShapeError(f"diag needs a vector or a square matrix, not {o.shape_str(a.shape)}", n.span)
+
+
+def _matrix_fn(n: t.Call, a: Expr) -> Expr:
+    f = n.func
+    if f == "diag":
+        return _diag(n, a)
+    if f == "tr":
+        _square("the trace", n, a)
+        return o.Trace(a)
+    if f == "det":
+        _square("det", n, a)
+        return o.Det(a)
+    if f == "sum":
+        return o.Sum(a)
+    if f in ("softmax", "logsoftmax"):
+        _column(f, n, a)
+        return o.Softmax(a) if f == "softmax" else o.LogSoftmax(a)
+    raise UnsupportedError(f"unknown function {f}", n.span)
+
+
+def call(n: t.Call, scope: Scope) -> Expr:
+    if len(n.args) != 1:
+        raise UnsupportedError(f"{n.func} takes one argument, not {len(n.args)}", n.span)
+    if ("\\" + n.func) in scope.model.symbols or n.func in scope.model.symbols:
+        name = ("\\" + n.func) if ("\\" + n.func) in scope.model.symbols else n.func
+        return o.matmul(scope.model.symbols[name].var(), resolve(n.args[0], scope), n.span)
+    a = resolve(n.args[0], scope)
+    build = ELEMENTWISE.get((n.func, n.deriv))
+    if build is not None:
+        out = build(a)  # type: ignore[operator]
+    elif n.deriv == 0:
+        out = _matrix_fn(n, a)
+    else:
+        raise UnsupportedError(f"the derivative {n.func}{chr(39) * n.deriv} is not supported", n.span)
+    if n.power is not None:  # \tanh^2(a): elementwise, whatever the shape
+        out = o.power(out, exponent(n.power))
+    return out

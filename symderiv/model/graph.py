@@ -1,0 +1,108 @@
+"""The model: declared symbols and the forward nodes, in order; the last node is the loss."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import ModelError
+from ..spans import Span
+from . import ops as o
+from .ops import Expr, Shape
+
+DOMAINS = ("real", "binary", "positive")
+
+
+@dataclass
+class Symbol:
+    """A declared input/parameter/target, or a forward node (with its definition)."""
+
+    name: str
+    shape: Shape
+    domain: str = "real"
+    definition: Expr | None = None
+    span: Span | None = None
+
+    @property
+    def is_node(self) -> bool:
+        return self.definition is not None
+
+    def var(self) -> o.Var:
+        return o.Var(self.name, self.shape)
+
+
+@dataclass
+class Model:
+    """Symbols in declaration order; `nodes` are the defined ones in forward order."""
+
+    symbols: dict[str, Symbol] = field(default_factory=dict)
+    nodes: list[str] = field(default_factory=list)
+    dims: list[str] = field(default_factory=list)
+
+    # ---- building ------------------------------------------------------------------------
+    def declare(self, name: str, shape: Shape, domain: str = "real", span: Span | None = None) -> o.Var:
+        if name in self.symbols:
+            raise ModelError(f"{name} is declared twice", span)
+        if domain not in DOMAINS:
+            raise ModelError(f"unknown domain {domain!r} for {name}", span)
+        for d in shape:
+            if isinstance(d, str) and d not in self.dims:
+                self.dims.append(d)
+        self.symbols[name] = Symbol(name, shape, domain, None, span)
+        return o.Var(name, shape)
+
+    def define(self, name: str, expr: Expr, span: Span | None = None) -> o.Var:
+        if name in self.symbols:
+            raise ModelError(f"{name} is already defined", span)
+        for d in expr.shape:
+            if isinstance(o.find(d), o.SizeVar):
+                raise ModelError(f"the size of {name} cannot be inferred", span)
+        shape = (o.find(expr.shape[0]), o.find(expr.shape[1]))
+        self.symbols[name] = Symbol(name, shape, "real", expr, span)  # type: ignore[arg-type]
+        self.nodes.append(name)
+        return o.Var(name, shape)  # type: ignore[arg-type]
+
+    # ---- reading -------------------------------------------------------------------------
+    @property
+    def loss(self) -> str:
+        if not self.nodes:
+            raise ModelError("the problem defines no forward node, so there is no loss")
+        name = self.nodes[-1]
+        if not o.is_scalar_shape(self.symbols[name].shape):
+            raise ModelError(f"the loss {name} (the last definition) must be scalar, "
+                             f"not {o.shape_str(self.symbols[name].shape)}", self.symbols[name].span)
+        return name
+
+    @property
+    def inputs(self) -> list[str]:
+        return [n for n, s in self.symbols.items() if not s.is_node]
+
+    def shape(self, name: str) -> Shape:
+        return self.symbols[name].shape
+
+    def consumers(self) -> dict[str, list[str]]:
+        """For each symbol, the nodes whose definitions use it, in forward order."""
+        used: dict[str, list[str]] = {n: [] for n in self.symbols}
+        for node in self.nodes:
+            for leaf in leaves(self.symbols[node].definition):  # type: ignore[arg-type]
+                if node not in used[leaf]:
+                    used[leaf].append(node)
+        return used
+
+    def backward_order(self) -> list[str]:
+        """Nodes from the loss back, then the inputs: every adjoint after those it needs."""
+        return list(reversed(self.nodes)) + self.inputs
+
+
+def leaves(e: Expr) -> list[str]:
+    """Names of the Var leaves of an expression, each once, in first-seen order."""
+    seen: dict[str, None] = {}
+    stack = [e]
+    visited: set[int] = set()
+    while stack:
+        x = stack.pop()
+        if id(x) in visited:
+            continue
+        visited.add(id(x))
+        if isinstance(x, o.Var):
+            seen.setdefault(x.name, None)
+        stack.extend(reversed(x.args))
+    return list(seen)

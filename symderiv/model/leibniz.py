@@ -1,0 +1,96 @@
+"""Leibniz notation: `\\bar{a}\\frac{\\partial a}{\\partial b}` is a's contribution to b-bar.
+
+`\\frac{\\partial a}{\\partial b}` differentiates a's defining equation with the other
+symbols held fixed, so the product is the vector-Jacobian product, in whatever order the
+factors are written. A chain of partials is pulled back one link at a time.
+"""
+from __future__ import annotations
+
+from ..errors import ShapeError, UnsupportedError
+from ..read import tree as t
+from . import ops as o
+from .ops import Expr
+from .resolve import Scope, WrongAdjointError, resolve
+
+
+def _node(scope: Scope, name: str, span) -> str:
+    c = scope.canonical(name)
+    if c is None:
+        raise scope.unknown(name, span)
+    return c
+
+
+def _definition(scope: Scope, p: t.Partial) -> tuple[str, str, Expr]:
+    num, den = _node(scope, p.num, p.span), _node(scope, p.den, p.span)
+    sym = scope.model.symbols[num]
+    if sym.definition is None:
+        raise UnsupportedError(f"{num} is an input of the model: it has no defining equation "
+                               f"to differentiate", p.span)
+    return num, den, sym.definition
+
+
+def _pull(scope: Scope, p: t.Partial, cot: Expr) -> Expr:
+    from ..derive.reverse import vjp
+    num, den, definition = _definition(scope, p)
+    return vjp(definition, den, cot, o.Var(num, scope.model.shape(num)), scope.model.shape(den))
+
+
+def _chain(partials: list[t.Partial], scope: Scope, start: str | None) -> list[t.Partial]:
+    nums = {_node(scope, p.num, p.span): p for p in partials}
+    dens = {_node(scope, p.den, p.span) for p in partials}
+    if start is None:
+        heads = [n for n in nums if n not in dens]
+        if len(heads) != 1:
+            raise UnsupportedError("these partial derivatives do not form one chain", partials[0].span)
+        start = heads[0]
+    chain: list[t.Partial] = []
+    cur = start
+    while cur in nums and len(chain) < len(partials):
+        chain.append(nums[cur])
+        cur = _node(scope, nums[cur].den, nums[cur].span)
+    if len(chain) != len(partials):
+        raise UnsupportedError("these partial derivatives do not form one chain", partials[0].span)
+    return chain
+
+
+def leibniz(n: t.Product, scope: Scope) -> Expr:
+    partials = [f for f in n.factors if isinstance(f, t.Partial)]
+    others = [f for f in n.factors if not isinstance(f, t.Partial)]
+    bar = others[0] if len(others) == 1 and isinstance(others[0], t.Bar) else None
+    start = _node(scope, bar.name, bar.span) if bar is not None else None
+    first_nums = {_node(scope, p.num, p.span) for p in partials}
+    if start is not None and start not in first_nums:
+        p = partials[0]
+        raise WrongAdjointError(
+            f"\\bar{{{start}}} is paired with \\frac{{\\partial {p.num}}}{{\\partial {p.den}}}: "
+            f"the chain rule pairs \\bar{{{p.num}}} with it", n.span)
+    chain = _chain(partials, scope, start)
+    if others:
+        cot = resolve(others[0] if len(others) == 1 else t.Product(n.span, tuple(others)), scope)
+    else:
+        head = _node(scope, chain[0].num, chain[0].span)
+        if not o.is_scalar_shape(scope.model.shape(head)):
+            raise UnsupportedError("a Jacobian on its own has no matrix form: pair it with an adjoint, "
+                                   "as in \\bar{a}\\frac{\\partial a}{\\partial b}", n.span)
+        cot = o.const(1)
+    for p in chain:
+        num = _node(scope, p.num, p.span)
+        shape = scope.model.shape(num)
+        if not (o.same(cot.shape[0], shape[0]) and o.same(cot.shape[1], shape[1])):
+            raise ShapeError(f"the adjoint pulled back through \\frac{{\\partial {p.num}}}{{\\partial {p.den}}} "
+                             f"is {o.shape_str(cot.shape)} but {p.num} is {o.shape_str(shape)}", n.span)
+        cot = _pull(scope, p, cot)
+    return cot
+
+
+def partial_alone(p: t.Partial, scope: Scope) -> Expr:
+    """A partial with no adjoint beside it: the gradient of a scalar, or f'(a) of an
+    elementwise node (its diagonal Jacobian, written as a vector)."""
+    num, den, definition = _definition(scope, p)
+    shape = scope.model.shape(num)
+    if o.is_scalar_shape(shape):
+        return _pull(scope, p, o.const(1))
+    if isinstance(definition, o.Apply) and isinstance(definition.a, o.Var) and definition.a.name == den:
+        return _pull(scope, p, o.Ones(shape))
+    raise UnsupportedError("a Jacobian on its own has no matrix form: pair it with an adjoint, "
+                           "as in \\bar{a}\\frac{\\partial a}{\\partial b}", p.span)

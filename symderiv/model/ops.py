@@ -1,0 +1,469 @@
+"""The closed set of primitive operations: symderiv's own matrix-expression tree.
+
+Every operation (derive, evaluate, print, convert to SymPy) is a table over these types.
+Nodes compare by identity: expanded adjoints share subtrees, and structural hashing of a
+shared DAG costs exponential time; `key()` gives a memoised structural key when needed.
+Shapes are (rows, cols) of dims: an int, a dimension name (str), or a `SizeVar` that
+unification binds (the size of `\\mathbf{1}` and `I`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Union
+
+from ..errors import ShapeError
+from ..spans import Span
+
+
+class SizeVar:
+    """An unknown size, bound by unification (union-find)."""
+
+    _count = 0
+
+    def __init__(self) -> None:
+        SizeVar._count += 1
+        self.id = SizeVar._count
+        self.parent: Dim | None = None
+
+    def __repr__(self) -> str:
+        d = find(self)
+        return f"?{self.id}" if d is self else repr(d)
+
+
+Dim = Union[int, str, SizeVar]
+Shape = tuple[Dim, Dim]
+SCALAR: Shape = (1, 1)
+
+
+def find(d: Dim) -> Dim:
+    while isinstance(d, SizeVar) and d.parent is not None:
+        d = d.parent
+    return d
+
+
+def same(a: Dim, b: Dim) -> bool:
+    a, b = find(a), find(b)
+    return a is b if isinstance(a, SizeVar) or isinstance(b, SizeVar) else a == b
+
+
+def unify(a: Dim, b: Dim) -> bool:
+    """Make two dims equal if one is still unknown; False when they are known and differ."""
+    a, b = find(a), find(b)
+    if isinstance(a, SizeVar):
+        if a is not b:
+            a.parent = b
+        return True
+    if isinstance(b, SizeVar):
+        b.parent = a
+        return True
+    return a == b
+
+
+def dim_str(d: Dim) -> str:
+    d = find(d)
+    return "?" if isinstance(d, SizeVar) else str(d)
+
+
+def shape_str(s: Shape) -> str:
+    if is_scalar_shape(s):
+        return "scalar"
+    return f"{dim_str(s[0])}×{dim_str(s[1])}"
+
+
+def is_scalar_shape(s: Shape) -> bool:
+    return find(s[0]) == 1 and find(s[1]) == 1
+
+
+@dataclass(frozen=True, eq=False)
+class Expr:
+    """Base: every node knows its shape; `span` points at the text it came from, if any."""
+
+    @property
+    def shape(self) -> Shape:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    @property
+    def args(self) -> tuple["Expr", ...]:
+        return ()
+
+    @property
+    def is_scalar(self) -> bool:
+        return is_scalar_shape(self.shape)
+
+
+@dataclass(frozen=True, eq=False)
+class Var(Expr):
+    """A model symbol: input, parameter, target, or forward node (its value)."""
+
+    name: str
+    shp: Shape
+
+    @property
+    def shape(self) -> Shape:
+        return self.shp
+
+
+@dataclass(frozen=True, eq=False)
+class Bar(Expr):
+    """The true adjoint of a model symbol, d loss / d name."""
+
+    name: str
+    shp: Shape
+
+    @property
+    def shape(self) -> Shape:
+        return self.shp
+
+
+@dataclass(frozen=True, eq=False)
+class Const(Expr):
+    """An exact scalar constant."""
+
+    value: Fraction
+
+    @property
+    def shape(self) -> Shape:
+        return SCALAR
+
+
+@dataclass(frozen=True, eq=False)
+class Ones(Expr):
+    """A matrix of ones (the ones vector when cols is 1)."""
+
+    shp: Shape
+
+    @property
+    def shape(self) -> Shape:
+        return self.shp
+
+
+@dataclass(frozen=True, eq=False)
+class Eye(Expr):
+    """The identity of size n."""
+
+    n: Dim
+
+    @property
+    def shape(self) -> Shape:
+        return (self.n, self.n)
+
+
+@dataclass(frozen=True, eq=False)
+class Zero(Expr):
+    shp: Shape
+
+    @property
+    def shape(self) -> Shape:
+        return self.shp
+
+
+@dataclass(frozen=True, eq=False)
+class Unary(Expr):
+    a: Expr
+
+    @property
+    def args(self) -> tuple[Expr, ...]:
+        return (self.a,)
+
+    @property
+    def shape(self) -> Shape:
+        return self.a.shape
+
+
+@dataclass(frozen=True, eq=False)
+class Binary(Expr):
+    a: Expr
+    b: Expr
+
+    @property
+    def args(self) -> tuple[Expr, ...]:
+        return (self.a, self.b)
+
+
+@dataclass(frozen=True, eq=False)
+class MatMul(Binary):
+    @property
+    def shape(self) -> Shape:
+        return (self.a.shape[0], self.b.shape[1])
+
+
+@dataclass(frozen=True, eq=False)
+class Add(Expr):
+    terms: tuple[Expr, ...]
+
+    @property
+    def args(self) -> tuple[Expr, ...]:
+        return self.terms
+
+    @property
+    def shape(self) -> Shape:
+        return self.terms[0].shape
+
+
+@dataclass(frozen=True, eq=False)
+class Scale(Binary):
+    """a (1x1) times b."""
+
+    @property
+    def shape(self) -> Shape:
+        return self.b.shape
+
+
+@dataclass(frozen=True, eq=False)
+class Hadamard(Binary):
+    @property
+    def shape(self) -> Shape:
+        return self.a.shape
+
+
+@dataclass(frozen=True, eq=False)
+class Transpose(Unary):
+    @property
+    def shape(self) -> Shape:
+        s = self.a.shape
+        return (s[1], s[0])
+
+
+#: elementwise scalar functions; `dsigma`, `dtanh` are the derivatives students write as
+#: \sigma' and \tanh'; `step` is the indicator [x > 0] (ReLU').
+FUNCTIONS = ("sigma", "tanh", "exp", "log", "relu", "softplus", "step", "dsigma", "dtanh")
+
+
+@dataclass(frozen=True, eq=False)
+class Apply(Expr):
+    """An elementwise scalar function."""
+
+    fn: str
+    a: Expr
+
+    @property
+    def args(self) -> tuple[Expr, ...]:
+        return (self.a,)
+
+    @property
+    def shape(self) -> Shape:
+        return self.a.shape
+
+
+@dataclass(frozen=True, eq=False)
+class Pow(Expr):
+    """Elementwise power by an exact constant (for a scalar, the ordinary power)."""
+
+    a: Expr
+    k: Fraction
+
+    @property
+    def args(self) -> tuple[Expr, ...]:
+        return (self.a,)
+
+    @property
+    def shape(self) -> Shape:
+        return self.a.shape
+
+
+@dataclass(frozen=True, eq=False)
+class Inverse(Unary):
+    """The matrix inverse."""
+
+
+@dataclass(frozen=True, eq=False)
+class Det(Unary):
+    @property
+    def shape(self) -> Shape:
+        return SCALAR
+
+
+@dataclass(frozen=True, eq=False)
+class Trace(Unary):
+    @property
+    def shape(self) -> Shape:
+        return SCALAR
+
+
+@dataclass(frozen=True, eq=False)
+class Sum(Unary):
+    """The sum of all entries."""
+
+    @property
+    def shape(self) -> Shape:
+        return SCALAR
+
+
+@dataclass(frozen=True, eq=False)
+class Diag(Unary):
+    """A column vector to the diagonal matrix."""
+
+    @property
+    def shape(self) -> Shape:
+        return (self.a.shape[0], self.a.shape[0])
+
+
+@dataclass(frozen=True, eq=False)
+class DiagPart(Unary):
+    """A square matrix to the column of its diagonal."""
+
+    @property
+    def shape(self) -> Shape:
+        return (self.a.shape[0], 1)
+
+
+@dataclass(frozen=True, eq=False)
+class Softmax(Unary):
+    """softmax of a column vector."""
+
+
+@dataclass(frozen=True, eq=False)
+class LogSoftmax(Unary):
+    """log-softmax of a column vector."""
+
+
+# ---- smart constructors: check shapes, fold the obvious, keep 1x1 as scalars -------------
+
+def _fail(op: str, a: Expr, b: Expr, span: Span | None) -> ShapeError:
+    return ShapeError(f"{op}: shapes {shape_str(a.shape)} and {shape_str(b.shape)} do not fit", span)
+
+
+def const(v: int | Fraction) -> Const:
+    return Const(Fraction(v))
+
+
+def is_const(e: Expr, v: int | Fraction | None = None) -> bool:
+    return isinstance(e, Const) and (v is None or e.value == v)
+
+
+def matmul(a: Expr, b: Expr, span: Span | None = None) -> Expr:
+    """Matrix product, where a 1x1 factor acts as a scalar."""
+    if a.is_scalar and not b.is_scalar and not isinstance(find(b.shape[0]), SizeVar):
+        return scale(a, b)
+    if b.is_scalar and not a.is_scalar and not isinstance(find(a.shape[1]), SizeVar):
+        return scale(b, a)
+    if not unify(a.shape[1], b.shape[0]):
+        raise _fail("matrix product", a, b, span)
+    if isinstance(a, Zero) or isinstance(b, Zero):
+        return Zero((a.shape[0], b.shape[1]))
+    if isinstance(a, Eye):
+        return b
+    if isinstance(b, Eye):
+        return a
+    if a.is_scalar and b.is_scalar:
+        return scale(a, b)
+    return MatMul(a, b)
+
+
+def scale(s: Expr, a: Expr) -> Expr:
+    if isinstance(s, Const) and isinstance(a, Const):
+        return Const(s.value * a.value)
+    if is_const(s, 1):
+        return a
+    if is_const(a, 1) and a.is_scalar:
+        return s
+    if is_const(s, 0) or isinstance(a, Zero) or isinstance(s, Zero):
+        return Zero(a.shape)
+    if isinstance(a, Scale) and isinstance(s, Const) and isinstance(a.a, Const):
+        return scale(Const(s.value * a.a.value), a.b)
+    if not s.is_scalar or (isinstance(a, Const) and not isinstance(s, Const)):
+        s, a = a, s
+    if isinstance(a, Scale) and isinstance(s, Const) and isinstance(a.a, Const):
+        return scale(Const(s.value * a.a.value), a.b)
+    return Scale(s, a)
+
+
+def neg(a: Expr) -> Expr:
+    return scale(const(-1), a)
+
+
+def add(*terms: Expr, span: Span | None = None) -> Expr:
+    flat: list[Expr] = []
+    for t in terms:
+        flat.extend(t.terms if isinstance(t, Add) else (t,))
+    first = flat[0]
+    for t in flat[1:]:
+        if not (unify(first.shape[0], t.shape[0]) and unify(first.shape[1], t.shape[1])):
+            raise _fail("sum", first, t, span)
+    kept = [t for t in flat if not isinstance(t, Zero) and not is_const(t, 0)]
+    consts = [t for t in kept if isinstance(t, Const)]
+    if len(consts) > 1:
+        kept = [t for t in kept if not isinstance(t, Const)] + [Const(sum((c.value for c in consts), Fraction(0)))]
+        kept = [t for t in kept if not is_const(t, 0)]
+    if not kept:
+        return Zero(first.shape)
+    return kept[0] if len(kept) == 1 else Add(tuple(kept))
+
+
+def sub(a: Expr, b: Expr, span: Span | None = None) -> Expr:
+    return add(a, neg(b), span=span)
+
+
+def hadamard(a: Expr, b: Expr, span: Span | None = None) -> Expr:
+    """Elementwise product; a 1x1 operand acts as a scalar."""
+    if a.is_scalar or b.is_scalar:
+        return scale(a, b) if a.is_scalar else scale(b, a)
+    if not (unify(a.shape[0], b.shape[0]) and unify(a.shape[1], b.shape[1])):
+        raise _fail("elementwise product", a, b, span)
+    if isinstance(a, Ones):
+        return b
+    if isinstance(b, Ones):
+        return a
+    if isinstance(a, Zero) or isinstance(b, Zero):
+        return Zero(a.shape)
+    return Hadamard(a, b)
+
+
+def transpose(a: Expr) -> Expr:
+    if a.is_scalar:
+        return a
+    if isinstance(a, Transpose):
+        return a.a
+    if isinstance(a, (Eye,)):
+        return a
+    if isinstance(a, (Zero, Ones)):
+        return type(a)((a.shape[1], a.shape[0]))
+    if isinstance(a, Scale):
+        return scale(a.a, transpose(a.b))
+    return Transpose(a)
+
+
+def power(a: Expr, k: Fraction) -> Expr:
+    if k == 1:
+        return a
+    if k == 0:
+        return Ones(a.shape) if not a.is_scalar else const(1)
+    if isinstance(a, Const) and (k.denominator == 1) and (a.value != 0 or k > 0):
+        return Const(a.value ** int(k))
+    if isinstance(a, Pow):
+        return power(a.a, a.k * k)
+    return Pow(a, k)
+
+
+def apply(fn: str, a: Expr) -> Expr:
+    return Apply(fn, a)
+
+
+@dataclass
+class KeyMemo:
+    """Structural keys for identity-compared nodes, memoised per id for shared subtrees."""
+
+    memo: dict[int, tuple] = field(default_factory=dict)
+
+    def __call__(self, e: Expr) -> tuple:
+        k = self.memo.get(id(e))
+        if k is None:
+            if isinstance(e, (Var, Bar)):
+                k = (type(e).__name__, e.name)
+            elif isinstance(e, Const):
+                k = ("Const", e.value)
+            elif isinstance(e, (Ones, Zero)):
+                k = (type(e).__name__, dim_str(e.shape[0]), dim_str(e.shape[1]))
+            elif isinstance(e, Eye):
+                k = ("Eye", dim_str(e.n))
+            elif isinstance(e, Apply):
+                k = ("Apply", e.fn, self(e.a))
+            elif isinstance(e, Pow):
+                k = ("Pow", e.k, self(e.a))
+            else:
+                k = (type(e).__name__,) + tuple(self(x) for x in e.args)
+            self.memo[id(e)] = k
+            self._keep = getattr(self, "_keep", [])
+            self._keep.append(e)  # keep e alive so its id is not reused
+        return k

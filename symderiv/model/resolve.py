@@ -1,0 +1,246 @@
+"""Parse tree -> expression: give what was written its meaning, with the symbol table.
+
+Decides what the grammar cannot: whether a name is a symbol, the identity, or unknown;
+every shape (sizes of `\\mathbf{1}` and `I` by unification; a 1x1 acts as a scalar); what a
+Leibniz product `\\bar{a}\\frac{\\partial a}{\\partial b}` pulls back. Errors carry spans.
+Exponents must be small exact numbers: nothing is ever computed from a written size.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from ..errors import ShapeError, SymderivError, UnknownSymbolError, UnsupportedError
+from ..read import tree as t
+from ..spans import Span
+from . import ops as o
+from .graph import Model
+from .ops import Expr
+
+#: names that may stand for the loss when the loss was given another one of them
+LOSS_SPELLINGS = ("\\mathcal{L}", "L", "\\ell", "l", "\\mathcal{l}", "J", "\\mathcal{J}", "E")
+MAX_EXPONENT = 64
+
+
+class WrongAdjointError(SymderivError):
+    """A Leibniz product that pairs the adjoint of one node with another node's partial."""
+
+    reason = "wrong-adjoint"
+
+
+@dataclass
+class Scope:
+    """What names mean while resolving one statement."""
+
+    model: Model
+    local: dict[str, Expr] = field(default_factory=dict)  # the student's own abbreviations
+    source: str = ""  # the statement's text, for quoting operands
+    origin: Span | None = None
+
+    def canonical(self, name: str) -> str | None:
+        if name in self.model.symbols:
+            return name
+        if name in LOSS_SPELLINGS and self.model.nodes:
+            loss = self.model.nodes[-1]
+            if loss in LOSS_SPELLINGS and not any(s in self.model.symbols for s in (name,)):
+                return loss
+        return None
+
+    def text(self, node: t.Node) -> str:
+        """The written text of a node, when it lies on the statement's first line."""
+        sp, org = node.span, self.origin
+        if org is None or sp.line != org.line or sp.end_line != org.line:
+            return ""
+        return self.source[sp.col - org.col: sp.end_col - org.col].strip()
+
+    def unknown(self, name: str, span: Span) -> UnknownSymbolError:
+        known = list(self.model.symbols) + list(self.local)
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]}?" if close else None
+        return UnknownSymbolError(f"unknown symbol {name}", span, hint)
+
+
+def _q(scope: Scope, node: t.Node, e: Expr) -> str:
+    text = scope.text(node)
+    return f"`{text}` ({o.shape_str(e.shape)})" if text else o.shape_str(e.shape)
+
+
+def _binary(scope: Scope, what: str, fn, a_node: t.Node, a: Expr, b_node: t.Node, b: Expr, span: Span) -> Expr:
+    try:
+        return fn(a, b, span)
+    except ShapeError:
+        raise ShapeError(f"{what}: {_q(scope, a_node, a)} and {_q(scope, b_node, b)} do not fit", span) from None
+
+
+def exponent(node: t.Node) -> Fraction:
+    """An exponent must be a small exact number: 2, -1, \\frac{1}{2}, 1/2."""
+    if isinstance(node, t.Number):
+        if len(node.text) > 12:
+            raise UnsupportedError("exponent too long", node.span)
+        v = Fraction(node.text)
+    elif isinstance(node, t.Add) and len(node.terms) == 1:
+        v = node.terms[0][0] * exponent(node.terms[0][1])
+    elif isinstance(node, t.Frac):
+        num, den = exponent(node.num), exponent(node.den)
+        if den == 0:
+            raise UnsupportedError("division by zero in an exponent", node.span)
+        v = num / den
+    elif isinstance(node, t.Product) and len(node.factors) == 1:
+        v = exponent(node.factors[0])
+    else:
+        raise UnsupportedError("only exact numbers are supported as exponents", node.span)
+    if abs(v) > MAX_EXPONENT or v.denominator > 8:
+        raise UnsupportedError(f"exponent {v} is outside the supported range (|k| <= {MAX_EXPONENT})", node.span)
+    return v
+
+
+def resolve(node: t.Node, scope: Scope) -> Expr:
+    fn = RESOLVE.get(type(node))
+    if fn is None:
+        raise UnsupportedError(f"{type(node).__name__} is not a value here", node.span)
+    return fn(node, scope)
+
+
+def _name(n: t.Name, scope: Scope) -> Expr:
+    if n.name in scope.local:
+        return scope.local[n.name]
+    name = scope.canonical(n.name)
+    if name is not None:
+        return scope.model.symbols[name].var()
+    if n.name in ("I", "\\mathbb{I}", "\\mathbf{I}"):
+        return o.Eye(o.SizeVar())
+    if n.name in scope.model.dims:
+        raise UnsupportedError(f"{n.name} is a dimension, not a value", n.span)
+    raise scope.unknown(n.name, n.span)
+
+
+def _bar(n: t.Bar, scope: Scope) -> Expr:
+    name = scope.canonical(n.name)
+    if name is None:
+        raise scope.unknown(n.name, n.span)
+    return o.Bar(name, scope.model.shape(name))
+
+
+def _number(n: t.Number, scope: Scope) -> Expr:
+    if len(n.text) > 30:
+        raise UnsupportedError("number too long", n.span)
+    return o.Const(Fraction(n.text))
+
+
+def _add(n: t.Add, scope: Scope) -> Expr:
+    terms = [(sign, node, resolve(node, scope)) for sign, node in n.terms]
+    big = next((e for _, _, e in terms if not e.is_scalar), None)
+    out: Expr | None = None
+    prev: tuple[t.Node, Expr] | None = None
+    for sign, node, e in terms:
+        if big is not None and e.is_scalar and isinstance(e, o.Const):
+            e = o.scale(e, o.Ones(big.shape))  # 1 - u: a number broadcasts over a vector
+        e = e if sign > 0 else o.neg(e)
+        if out is None:
+            out = e
+        else:
+            assert prev is not None
+            out = _binary(scope, "sum", lambda a, b, s: o.add(a, b, span=s), prev[0], out, node, e, n.span)
+        prev = (node, out)
+    assert out is not None
+    return out
+
+
+def _product(n: t.Product, scope: Scope) -> Expr:
+    if any(isinstance(f, t.Partial) for f in n.factors):
+        from .leibniz import leibniz
+        return leibniz(n, scope)
+    acc_node: t.Node = n.factors[0]
+    acc = resolve(acc_node, scope)
+    for f in n.factors[1:]:
+        e = resolve(f, scope)
+        acc = _binary(scope, "matrix product", o.matmul, acc_node, acc, f, e, n.span)
+        acc_node = t.Product(_join(acc_node.span, f.span), (acc_node, f))
+    return acc
+
+
+def _join(a: Span, b: Span) -> Span:
+    return Span(a.file, a.line, a.col, b.end_line, b.end_col)
+
+
+def _hadamard(n: t.Hadamard, scope: Scope) -> Expr:
+    a, b = resolve(n.left, scope), resolve(n.right, scope)
+    return _binary(scope, "elementwise product", o.hadamard, n.left, a, n.right, b, n.span)
+
+
+def _frac(n: t.Frac, scope: Scope) -> Expr:
+    num, den = resolve(n.num, scope), resolve(n.den, scope)
+    if isinstance(den, o.Const) and den.value == 0:
+        raise UnsupportedError("division by zero", n.den.span)
+    if den.is_scalar:
+        if isinstance(num, o.Const) and isinstance(den, o.Const):
+            return o.Const(num.value / den.value)
+        return o.scale(o.power(den, Fraction(-1)), num)
+    if num.is_scalar:
+        return o.scale(num, o.power(den, Fraction(-1)))
+    return _binary(scope, "elementwise division", lambda a, b, s: o.hadamard(a, o.power(b, Fraction(-1)), s),
+                   n.num, num, n.den, den, n.span)
+
+
+def _power(n: t.Power, scope: Scope) -> Expr:
+    k = exponent(n.exponent)
+    if isinstance(n.base, t.Norm) and k == 2:
+        a = resolve(n.base.arg, scope)
+        return o.Sum(o.hadamard(a, a))
+    base = resolve(n.base, scope)
+    if base.is_scalar:
+        return o.power(base, k)
+    rows, cols = base.shape
+    if o.same(rows, cols) and not isinstance(o.find(rows), o.SizeVar):
+        if k == -1:
+            return o.Inverse(base)
+        if k.denominator == 1 and k > 0:
+            out = base
+            for _ in range(int(k) - 1):
+                out = o.matmul(out, base)
+            return out
+        raise UnsupportedError(f"matrix power {k} is not supported", n.span)
+    return o.power(base, k)  # a vector: elementwise, as in 1 - h^2
+
+
+def _transpose(n: t.Transpose, scope: Scope) -> Expr:
+    return o.transpose(resolve(n.arg, scope))
+
+
+def _norm(n: t.Norm, scope: Scope) -> Expr:
+    a = resolve(n.arg, scope)
+    return o.power(o.Sum(o.hadamard(a, a)), Fraction(1, 2))
+
+
+def _ones(n: t.Ones, scope: Scope) -> Expr:
+    return o.Ones((o.SizeVar(), 1))
+
+
+def _indicator(n: t.Indicator, scope: Scope) -> Expr:
+    left, right = resolve(n.left, scope), resolve(n.right, scope)
+    diff = (lambda a, b: _binary(scope, "comparison", o.sub, n.left, a, n.right, b, n.span))
+    if isinstance(right, o.Const) and not left.is_scalar:
+        right = o.scale(right, o.Ones(left.shape))
+    arg = diff(left, right) if n.op in (">", ">=") else diff(right, left)
+    return o.apply("step", arg)
+
+
+def _partial(n: t.Partial, scope: Scope) -> Expr:
+    from .leibniz import partial_alone
+    return partial_alone(n, scope)
+
+
+RESOLVE = {
+    t.Name: _name, t.Bar: _bar, t.Number: _number, t.Add: _add, t.Product: _product,
+    t.Hadamard: _hadamard, t.Frac: _frac, t.Power: _power, t.Transpose: _transpose,
+    t.Norm: _norm, t.Ones: _ones, t.Indicator: _indicator, t.Partial: _partial,
+}
+
+
+def _call(n: t.Call, scope: Scope) -> Expr:
+    from .functions import call
+    return call(n, scope)
+
+
+RESOLVE[t.Call] = _call

@@ -1,0 +1,241 @@
+"""Math out of Markdown, with the exact file line and column of its first character.
+
+markdown-it-py decides what is math (so `$` in code spans, escaped `\\$` and prose are left
+alone); mdit-py-plugins reads `$...$`, `$$...$$` (also inside list items and paragraphs) and
+top-level amsmath environments; small rules of our own read `\\[...\\]`, `\\(...\\)` and
+`\\begin{align}...` inside paragraphs, and report an unclosed `$$` or `\\[` instead of
+silently turning it into prose. Rules are wrapped to record where each piece starts, since
+markdown-it does not keep offsets for inline tokens.
+
+Each `MathPiece.text` keeps the file's layout: character j of its first line is at
+(line, col + j), character j of any later line is at column j + 1 of its file line.
+"""
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from typing import Any, Callable
+
+ENVIRONMENTS = {"equation", "align", "aligned", "gather", "gathered", "split", "multline", "alignat",
+                "flalign", "eqnarray"}
+_BEGIN = re.compile(r"\\begin\s*\{([A-Za-z]+)(\*?)\}")
+_md: Any = None
+
+
+@dataclass(frozen=True)
+class MathPiece:
+    text: str
+    line: int
+    col: int
+    display: bool
+    env: str = ""     # `align*` etc. for an environment block
+    error: str = ""   # set when the math never closes, or its environment is not supported
+
+
+def _parser() -> Any:
+    global _md
+    if _md is None:
+        from markdown_it import MarkdownIt
+        from mdit_py_plugins.amsmath import amsmath_plugin
+        from mdit_py_plugins.dollarmath.index import math_block_dollar, math_inline_dollar
+        from mdit_py_plugins.front_matter import front_matter_plugin
+        md = MarkdownIt("commonmark").enable("table")
+        md.use(front_matter_plugin).use(amsmath_plugin)
+        md.inline.ruler.before("escape", "math_inline", _inline_dollar(math_inline_dollar(True, True, True)))
+        md.inline.ruler.before("escape", "math_tex", _inline_tex)
+        md.block.ruler.before("fence", "math_block", _block_dollar(math_block_dollar(True, None, False)))
+        _md = md
+    return _md
+
+
+def _escaped(src: str, pos: int) -> bool:
+    n = 0
+    while pos - n - 1 >= 0 and src[pos - n - 1] == "\\":
+        n += 1
+    return n % 2 == 1
+
+
+def _inline_dollar(rule: Callable) -> Callable:
+    """dollarmath's inline rule, recording where the math starts; an unclosed `$$` is reported."""
+    def wrapped(state: Any, silent: bool) -> bool:
+        start, count = state.pos, len(state.tokens)
+        if rule(state, silent):
+            if not silent and len(state.tokens) > count:
+                tok = state.tokens[-1]
+                tok.meta = {"pos": start + len(tok.markup)}
+            return True
+        if silent or not state.src.startswith("$$", start) or _escaped(state.src, start):
+            return False
+        tok = state.push("math_unclosed", "math", 0)
+        tok.markup, tok.meta = "$$", {"pos": start}
+        state.pos = state.posMax
+        return True
+    return wrapped
+
+
+def _inline_tex(state: Any, silent: bool) -> bool:
+    r"""`\[...\]` (display), `\(...\)` (inline) and `\begin{env}...\end{env}` inside a paragraph."""
+    src, pos = state.src, state.pos
+    if src[pos] != "\\" or _escaped(src, pos) or pos + 1 >= state.posMax:
+        return False
+    m = _BEGIN.match(src, pos)
+    if src[pos + 1] in "[(":
+        close = "\\]" if src[pos + 1] == "[" else "\\)"
+        kind, begin, env = ("math_bracket" if close == "\\]" else "math_paren"), pos + 2, ""
+    elif m and m.group(1) in ENVIRONMENTS:
+        close, kind, begin, env = f"\\end{{{m.group(1)}{m.group(2)}}}", "math_env", pos, m.group(1)
+    else:
+        return False
+    end = src.find(close, begin)
+    if end < 0 and kind == "math_paren":
+        return False
+    if not silent:
+        tok = state.push("math_unclosed" if end < 0 else kind, "math", 0)
+        tok.markup, tok.meta = src[pos:pos + 2], {"pos": begin if end >= 0 else pos, "env": env}
+        tok.content = "" if end < 0 else src[begin:end + (len(close) if env else 0)]
+    state.pos = state.posMax if end < 0 else end + len(close)
+    return True
+
+
+def _block_dollar(rule: Callable) -> Callable:
+    """dollarmath's block rule, recording the absolute offset where each content line starts."""
+    def wrapped(state: Any, start: int, end: int, silent: bool) -> bool:
+        count = len(state.tokens)
+        ok = rule(state, start, end, silent)
+        if ok and not silent and len(state.tokens) > count:
+            tok = state.tokens[-1]
+            first = state.bMarks[start] + state.tShift[start] + 2
+            tok.meta = {"starts": [first] + [state.bMarks[k] for k in range(start + 1, tok.map[1])]}
+        return ok
+    return wrapped
+
+
+class _Lines:
+    """1-based line/column of offsets in the normalised source."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = text.split("\n")
+        self.starts = [0]
+        for ln in self.lines[:-1]:
+            self.starts.append(self.starts[-1] + len(ln) + 1)
+
+    def pos(self, offset: int) -> tuple[int, int]:
+        k = bisect_right(self.starts, offset) - 1
+        return k + 1, offset - self.starts[k] + 1
+
+    def col_of(self, line: int, content: str) -> int:
+        """Column where a content line (a suffix of file line `line`, maybe trimmed) starts."""
+        src = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        body = content.rstrip()
+        if body and src.rstrip().endswith(body):
+            return len(src.rstrip()) - len(body) + 1
+        found = src.find(body) if body else -1
+        return found + 1 if found >= 0 else 1
+
+
+def _padded(lines: list[str], cols: list[int]) -> str:
+    return "\n".join([lines[0]] + [" " * (c - 1) + ln for ln, c in zip(lines[1:], cols[1:])])
+
+
+def extract(text: str) -> tuple[str | None, list[MathPiece]]:
+    """(front matter text or None, math pieces in document order) of a normalised text."""
+    src = _Lines(text)
+    front, pieces = None, []
+    for tok in _parser().parse(text):
+        if tok.type == "front_matter":
+            front = tok.content
+        elif tok.type in ("math_block", "math_block_label"):
+            starts = tok.meta["starts"]
+            lines = tok.content.split("\n")
+            first = src.pos(starts[0])
+            cols = [first[1]] + [src.pos(s)[1] for s in starts[1:len(lines)]]
+            pieces.append(MathPiece(_padded(lines, cols), first[0], first[1], True))
+        elif tok.type == "amsmath":
+            lines = tok.content.rstrip("\n").split("\n")
+            line0 = tok.map[0] + 1
+            cols = [src.col_of(line0 + k, ln) for k, ln in enumerate(lines)]
+            env = tok.meta.get("environment", "") + tok.meta.get("numbered", "")
+            error = "" if env.rstrip("*") in ENVIRONMENTS else f"environment `{env}` is not supported"
+            pieces.append(MathPiece(_padded(lines, cols), line0, cols[0], True, env, error))
+        elif tok.type == "inline" and tok.children and tok.map:
+            pieces.extend(_inline_pieces(src, tok))
+    return front, pieces
+
+
+def _inline_pieces(src: _Lines, parent: Any) -> list[MathPiece]:
+    para = parent.content.split("\n")
+    line0 = parent.map[0] + 1
+    cols = [src.col_of(line0 + k, ln) for k, ln in enumerate(para)]
+    starts = [0]
+    for ln in para[:-1]:
+        starts.append(starts[-1] + len(ln) + 1)
+    out = []
+    for tok in parent.children:
+        if not tok.type.startswith("math_"):
+            continue
+        offset = tok.meta.get("pos", 0)
+        k = bisect_right(starts, offset) - 1
+        line, col = line0 + k, cols[k] + offset - starts[k]
+        display = tok.type in ("math_inline_double", "math_bracket", "math_env", "math_unclosed")
+        if tok.type == "math_unclosed":
+            rest = parent.content[offset:].split("\n")[0]
+            out.append(MathPiece(rest, line, col, True, error=f"unclosed `{tok.markup}`: the math never ends"))
+            continue
+        lines = tok.content.split("\n")
+        pcols = [col] + [cols[min(k + i, len(cols) - 1)] for i in range(1, len(lines))]
+        out.append(MathPiece(_padded(lines, pcols), line, col, display, tok.meta.get("env", "")))
+    return out
+
+
+_SCALAR_INT = re.compile(r"[-+]?\d+")
+_SCALAR_FLOAT = re.compile(r"[-+]?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?")
+
+
+def _scalar(value: str) -> Any:
+    v = value.strip()
+    if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"":
+        return v[1:-1]
+    v = re.sub(r"\s+#.*$", "", v)
+    if v.startswith("[") and v.endswith("]"):
+        return [_scalar(x) for x in v[1:-1].split(",") if x.strip()]
+    low = v.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("null", "~", ""):
+        return None
+    if _SCALAR_INT.fullmatch(v):
+        return int(v)
+    if _SCALAR_FLOAT.fullmatch(v):
+        return float(v)
+    return v
+
+
+def parse_front_matter(text: str) -> dict:
+    """Simple YAML: `key: scalar`, `key: [a, b]`, and one level of indented `sub: value` or `- item`."""
+    result: dict = {}
+    key = None
+    for raw in text.split("\n"):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        if raw[0] in " \t" and key is not None:
+            item = raw.strip()
+            if item.startswith("-"):
+                if not isinstance(result[key], list):
+                    result[key] = []
+                result[key].append(_scalar(item[1:]))
+            elif ":" in item and isinstance(result[key], dict):
+                sub, _, value = item.partition(":")
+                result[key][sub.strip()] = _scalar(value)
+            continue
+        name, sep, value = raw.partition(":")
+        if not sep or not name.strip():
+            key = None
+            continue
+        key = name.strip()
+        if value.strip():
+            result[key], key = _scalar(value), None
+        else:
+            result[key] = {}
+    return {k: (None if v == {} else v) for k, v in result.items()}

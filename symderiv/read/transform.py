@@ -1,0 +1,187 @@
+"""Lark tree -> `tree.py` nodes. Imported lazily by `parse.py`: lark costs ~60 ms to import.
+
+One method per `->` alias of `latex.lark`. The transformer is non-recursive, so no input
+depth can raise RecursionError here; products, sums and postfix chains arrive flat.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from lark import Lark, Token, Transformer_NonRecursive, v_args
+from lark.lexer import Lexer
+
+from ..errors import ParseError
+from ..spans import Span
+from .tree import (Add, Bar, BinarySet, Call, Frac, Hadamard, Indicator, Name, Node, Norm, Number, Ones,
+                   Partial, Power, Product, RealSpace, Transpose)
+
+
+class _FedLexer(Lexer):
+    """Placeholder: tokens come from `lex.py` and are fed to the interactive parser."""
+
+    def __init__(self, conf: Any) -> None:
+        pass
+
+    def lex(self, lexer_state: Any, parser_state: Any) -> Any:  # pragma: no cover - never called
+        raise RuntimeError("symderiv feeds tokens; the lark lexer is not used")
+
+
+def _cache_path() -> str | bool:
+    """A private cache file (not the shared temp dir: the cache is a pickle)."""
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "symderiv"
+    try:
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return str(root / "latex-lark.cache") if os.access(root, os.W_OK) else False
+
+
+def load_parser() -> Lark:
+    return Lark.open_from_package(
+        "symderiv", "latex.lark", ("read",), parser="lalr", lexer=_FedLexer, strict=True,
+        propagate_positions=True, maybe_placeholders=False, start=["statement", "expression"],
+        cache=_cache_path())
+
+
+def _join(a: Span, b: Span) -> Span:
+    return Span(a.file, a.line, a.col, b.end_line, b.end_col)
+
+
+@v_args(meta=True)
+class Builder(Transformer_NonRecursive):
+    """Builds nodes whose spans are in the file, for a statement that starts at (line, col)."""
+
+    def __init__(self, file: str, line: int, col: int) -> None:
+        super().__init__()
+        self.file, self.line, self.col = file, line, col
+
+    def _span(self, m: Any) -> Span:
+        return Span(self.file, m.line, m.column, m.end_line, m.end_column).shifted(self.line, self.col)
+
+    def _tok(self, t: Token) -> Span:
+        assert t.line is not None and t.column is not None and t.end_line is not None
+        assert t.end_column is not None
+        return Span(self.file, t.line, t.column, t.end_line, t.end_column).shifted(self.line, self.col)
+
+    # statements
+    def statement(self, m: Any, ch: list) -> Any:
+        return ch[0]
+
+    def expression(self, m: Any, ch: list) -> Any:
+        return ch[0]
+
+    def chain(self, m: Any, ch: list) -> Any:
+        return ("=", tuple(ch), ())
+
+    def declaration(self, m: Any, ch: list) -> Any:
+        names = tuple(Name(self._tok(t), str(t)) for t in ch[:-1])
+        return ("in", (ch[-1],), names)
+
+    def reals(self, m: Any, ch: list) -> RealSpace:
+        head = ch[0]
+        if head.type == "NAME" and str(head) != "R":
+            raise ParseError(f"expected a set such as `\\mathbb{{R}}^n` after `\\in`, not `{head}`",
+                             self._tok(head))
+        dims = ch[2] if len(ch) > 2 else ()
+        return RealSpace(self._span(m), dims, positive=head.type == "REALS" and head == "+")
+
+    def dims(self, m: Any, ch: list) -> tuple:
+        return tuple(ch)
+
+    def binary_set(self, m: Any, ch: list) -> BinarySet:
+        if sorted(str(t) for t in ch) != ["0", "1"]:
+            raise ParseError("only the label set `\\{0,1\\}` is supported", self._span(m))
+        return BinarySet(self._span(m))
+
+    # expressions
+    def name(self, m: Any, ch: list) -> Name:
+        return Name(self._span(m), str(ch[0]))
+
+    def number(self, m: Any, ch: list) -> Number:
+        return Number(self._span(m), str(ch[0]))
+
+    def bar(self, m: Any, ch: list) -> Bar:
+        return Bar(self._span(m), str(ch[0]))
+
+    def ones(self, m: Any, ch: list) -> Ones:
+        return Ones(self._span(m))
+
+    def add(self, m: Any, ch: list) -> Add:
+        terms, sign = [], 1
+        for c in ch:
+            if isinstance(c, Token):
+                sign = -1 if c.type == "MINUS" else 1
+            else:
+                terms.append((sign, c))
+                sign = 1
+        return Add(self._span(m), tuple(terms))
+
+    def neg(self, m: Any, ch: list) -> Add:
+        return Add(self._span(m), ((-1, ch[-1]),))
+
+    def hadamard(self, m: Any, ch: list) -> Node:
+        acc = ch[0]
+        for right in ch[1:-1]:
+            acc = Hadamard(_join(acc.span, right.span), acc, right)
+        return Hadamard(self._span(m), acc, ch[-1])
+
+    def product(self, m: Any, ch: list) -> Node:
+        acc: list[Node] = []
+        divide = False
+        for c in ch:
+            if isinstance(c, Token):
+                divide = True
+                continue
+            if divide:
+                num = acc[0] if len(acc) == 1 else Product(_join(acc[0].span, acc[-1].span), tuple(acc))
+                acc, divide = [Frac(_join(num.span, c.span), num, c)], False
+            elif isinstance(c, Product):
+                acc.extend(c.factors)
+            else:
+                acc.append(c)
+        return acc[0] if len(acc) == 1 else Product(self._span(m), tuple(acc))
+
+    def postfix(self, m: Any, ch: list) -> Node:
+        acc, i = ch[0], 1
+        while i < len(ch):
+            c = ch[i]
+            if c.type == "CARET":
+                exp = ch[i + 1]
+                acc, i = Power(_join(acc.span, exp.span), acc, exp), i + 2
+            else:
+                acc, i = Transpose(_join(acc.span, self._tok(c)), acc), i + 1
+        return replace(acc, span=self._span(m))
+
+    def _call(self, m: Any, ch: list, args: tuple) -> Call:
+        primes = sum(1 for c in ch if isinstance(c, Token) and c.type == "PRIME")
+        power = next((ch[i + 1] for i, c in enumerate(ch) if isinstance(c, Token) and c.type == "CARET"),
+                     None)
+        return Call(self._span(m), str(ch[0]), args, primes, power)
+
+    def call(self, m: Any, ch: list) -> Call:
+        return self._call(m, ch[:-1], ch[-1])
+
+    def call_bare(self, m: Any, ch: list) -> Call:
+        return self._call(m, ch[:-1], (ch[-1],))
+
+    def args(self, m: Any, ch: list) -> tuple:
+        return tuple(ch)
+
+    def frac(self, m: Any, ch: list) -> Frac:
+        return Frac(self._span(m), ch[0], ch[1])
+
+    def partial(self, m: Any, ch: list) -> Partial:
+        num, den = [str(t) for t in ch if t.type == "NAME"]
+        return Partial(self._span(m), num, den)
+
+    def nabla(self, m: Any, ch: list) -> Partial:
+        return Partial(self._span(m), str(ch[1]), str(ch[0]), form="nabla")
+
+    def norm(self, m: Any, ch: list) -> Norm:
+        return Norm(self._span(m), ch[0], str(ch[1]) or "2")
+
+    def indicator(self, m: Any, ch: list) -> Indicator:
+        return Indicator(self._span(m), ch[0], str(ch[1]), ch[2])

@@ -1,0 +1,69 @@
+"""Parse tree -> LaTeX, for "did you mean" repairs: the student's notation, re-grouped."""
+from __future__ import annotations
+
+from . import tree as t
+
+_FUNC = {"sigma": "\\sigma", "tanh": "\\tanh", "exp": "\\exp", "log": "\\log", "sqrt": "\\sqrt",
+         "det": "\\det", "relu": "\\mathrm{ReLU}", "diag": "\\operatorname{diag}",
+         "tr": "\\operatorname{tr}", "softmax": "\\operatorname{softmax}", "sum": "\\operatorname{sum}",
+         "softplus": "\\operatorname{softplus}", "logsoftmax": "\\operatorname{logsoftmax}"}
+
+# precedence: sum 1, hadamard 2, product 3, unary/postfix 4, atom 5
+_PREC = {t.Add: 1, t.Hadamard: 2, t.Product: 3, t.Frac: 5, t.Power: 4, t.Transpose: 4}
+
+
+def _prec(n: t.Node) -> int:
+    if isinstance(n, t.Add) and len(n.terms) == 1 and n.terms[0][0] > 0:
+        return _prec(n.terms[0][1])
+    return _PREC.get(type(n), 5)
+
+
+def _wrap(n: t.Node, need: int) -> str:
+    s = unparse(n)
+    return f"\\left({s}\\right)" if _prec(n) < need else s
+
+
+def _name(name: str) -> str:
+    return name
+
+
+def unparse(n: t.Node) -> str:
+    if isinstance(n, t.Name):
+        return _name(n.name)
+    if isinstance(n, t.Bar):
+        base, _, sub = n.name.partition("_")
+        return f"\\bar{{{base}}}_{sub}" if sub and not base.startswith("\\") else f"\\bar{{{n.name}}}"
+    if isinstance(n, t.Number):
+        return n.text
+    if isinstance(n, t.Add):
+        out = []
+        for i, (sign, term) in enumerate(n.terms):
+            s = _wrap(term, 2)
+            out.append(("-" if sign < 0 else "") + s if i == 0 else (" - " if sign < 0 else " + ") + s)
+        return "".join(out)
+    if isinstance(n, t.Product):
+        return " ".join(_wrap(f, 4 if isinstance(f, t.Add) else 3) for f in n.factors)
+    if isinstance(n, t.Hadamard):
+        return f"{_wrap(n.left, 2)} \\odot {_wrap(n.right, 3)}"
+    if isinstance(n, t.Frac):
+        return f"\\frac{{{unparse(n.num)}}}{{{unparse(n.den)}}}"
+    if isinstance(n, t.Power):
+        return f"{_wrap(n.base, 5)}^{{{unparse(n.exponent)}}}"
+    if isinstance(n, t.Transpose):
+        return f"{_wrap(n.arg, 5)}^\\top"
+    if isinstance(n, t.Call):
+        f = _FUNC.get(n.func, f"\\operatorname{{{n.func}}}") + "'" * n.deriv
+        if n.power is not None:
+            f += f"^{{{unparse(n.power)}}}"
+        return f + "(" + ", ".join(unparse(a) for a in n.args) + ")"
+    if isinstance(n, t.Partial):
+        return f"\\frac{{\\partial {n.num}}}{{\\partial {n.den}}}"
+    if isinstance(n, t.Norm):
+        sub = "_F" if n.kind == "F" else ""
+        return f"\\|{unparse(n.arg)}\\|{sub}"
+    if isinstance(n, t.Ones):
+        return "\\mathbf{1}"
+    if isinstance(n, t.Indicator):
+        op = {">=": "\\geq", "<=": "\\leq"}.get(n.op, n.op)
+        return f"\\mathbb{{1}}[{unparse(n.left)} {op} {unparse(n.right)}]"
+    return "?"

@@ -1,0 +1,36 @@
+"""The JSON report (SPEC section 3): what tools and graders parse. Field names are the contract."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..verify.verdicts import Claim, Report, Step
+
+
+def step_dict(s: Step) -> dict[str, Any]:
+    d: dict[str, Any] = {"latex": s.latex, "verdict": s.verdict, "reason": s.reason, "method": s.method,
+                         "message": s.message, "counterexample": s.counterexample}
+    if s.hint:
+        d["hint"] = s.hint
+    if s.span is not None:
+        d["column"] = s.span.col
+        if s.span.line:
+            d["line"] = s.span.line
+    if s.expected:
+        d["expected"] = s.expected
+    return d
+
+
+def claim_dict(c: Claim) -> dict[str, Any]:
+    return {"file": c.file, "line": c.line, "kind": c.kind, "target": c.target, "latex": c.latex,
+            "verdict": c.verdict, "side": c.side, "steps": [step_dict(s) for s in c.steps]}
+
+
+def report_dict(r: Report, all_claims: bool = False) -> dict[str, Any]:
+    claims = [c for c in r.claims if c.listed or all_claims]
+    return {"files": r.files, "loss": r.loss, "claims": [claim_dict(c) for c in claims],
+            "summary": r.summary(all_claims)}
+
+
+def render(r: Report, all_claims: bool = False) -> str:
+    return json.dumps(report_dict(r, all_claims), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,76 @@
+"""The human report: per line a mark, then each step with its reason, message and evidence."""
+from __future__ import annotations
+
+import json
+
+from ..verify.verdicts import Claim, Report, Step
+
+MARK = {"correct": "✓", "incorrect": "✗", "invalid": "!"}
+STYLE = {"correct": "green", "incorrect": "red", "invalid": "yellow"}
+
+
+def _cex(s: Step) -> str:
+    c = s.counterexample
+    if not c:
+        return ""
+    sizes = " ".join(f"{k}={v}" for k, v in c["sizes"].items())
+    return f"counterexample at sizes {sizes or '(scalars)'}: expected {json.dumps(c['expected'])}, got {json.dumps(c['got'])}"
+
+
+def step_lines(s: Step, show_answer: bool = False) -> list[str]:
+    head = f"{MARK[s.verdict]} {s.latex}"
+    why = f"{s.reason}: " if s.reason else ""
+    lines = [head, f"    {s.verdict}{' (' + s.method + ')' if s.method else ''}: {why}{s.message}".rstrip()]
+    if s.span is not None and s.verdict == "invalid":
+        lines.append(f"    at line {s.span.line}, column {s.span.col}")
+    if s.hint:
+        lines.append(f"    {s.hint}")
+    if s.counterexample:
+        lines.append(f"    {_cex(s)}")
+    if show_answer and s.expected:
+        lines.append(f"    answer: {s.expected}")
+    return lines
+
+
+def claim_header(c: Claim) -> str:
+    what = {"adjoint": f"\\bar{{{c.target}}}", "declaration": f"{c.target} ∈ ...",
+            "definition": f"{c.target} = ...", "identity": "identity"}.get(c.kind, c.kind)
+    side = " (side note)" if c.side else ""
+    return f"{c.file}:{c.line} {MARK[c.verdict]} {what}{side}"
+
+
+def plain_claim(c: Claim, show_answer: bool = False) -> str:
+    out = [claim_header(c)]
+    for s in c.steps:
+        out.extend("  " + x for x in step_lines(s, show_answer))
+    return "\n".join(out)
+
+
+def summary_line(r: Report, all_claims: bool = False) -> str:
+    s = r.summary(all_claims)
+    n = sum(s.values())
+    return f"{n} claims: {s['correct']} correct, {s['incorrect']} incorrect, {s['invalid']} invalid"
+
+
+def render_plain(r: Report, all_claims: bool = False, show_answer: bool = False) -> str:
+    blocks = [plain_claim(c, show_answer) for c in r.claims if c.listed or all_claims]
+    return "\n\n".join(blocks + [summary_line(r, all_claims)]) + "\n"
+
+
+def print_rich(r: Report, all_claims: bool = False, show_answer: bool = False, file=None) -> None:
+    """Coloured output on a terminal (rich); plain text when not a terminal."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(file=file, highlight=False, soft_wrap=True)
+    for c in r.claims:
+        if not (c.listed or all_claims):
+            continue
+        console.print(Text(claim_header(c), style=f"bold {STYLE[c.verdict]}"))
+        for s in c.steps:
+            lines = step_lines(s, show_answer)
+            console.print(Text("  " + lines[0], style=STYLE[s.verdict]))
+            for extra in lines[1:]:
+                console.print(Text("  " + extra, style="dim" if s.verdict == "correct" else ""))
+        console.print()
+    console.print(Text(summary_line(r, all_claims), style="bold"))

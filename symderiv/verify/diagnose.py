@@ -1,0 +1,177 @@
+"""Why a step is wrong: the cheap, checkable explanations a TA would give, most specific first.
+
+Each diagnosis is itself checked numerically on every instance: a reason is given only when
+a precise repair (negate, rescale, transpose, add or drop one term, use another adjoint, or
+carry the student's own earlier value forward) makes the step agree with the truth.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from ..derive.simplify import rebuild
+from ..model import ops as o
+from ..model.ops import Expr
+from .equivalence import Instances, Values, agree
+
+
+@dataclass
+class Target:
+    """What a step should equal: its values, and what is known about how it is made."""
+
+    name: str | None          # the node whose adjoint this is (None for identities)
+    latex: str                # how to name it in messages: \bar{W}
+    truth: Values
+    world: Values | None = None       # the truth given the student's earlier wrong adjoints
+    world_from: str = ""              # which earlier answers that world carries
+    terms: list[tuple[str, Values]] | None = None  # the true terms (one per occurrence)
+
+
+def _ratio(s: Values, t: Values) -> Fraction | None:
+    """k with s = k t on every instance, when it exists and is a simple number."""
+    ks = []
+    for a, b in zip(s, t):
+        den = float(np.sum(b * b))
+        if den < 1e-12:
+            continue
+        ks.append(float(np.sum(a * b)) / den)
+    if not ks:
+        return None
+    k = Fraction(ks[0]).limit_denominator(64)
+    if abs(float(k) - ks[0]) > 1e-7 * max(1.0, abs(ks[0])) or not agree(s, [float(k) * b for b in t]):
+        return None
+    return k
+
+
+def _fmt(k: Fraction) -> str:
+    return str(k.numerator) if k.denominator == 1 else f"{k.numerator}/{k.denominator}"
+
+
+def _bars_in(e: Expr) -> list[o.Bar]:
+    out, stack, seen = [], [e], set()
+    while stack:
+        x = stack.pop()
+        if id(x) in seen:
+            continue
+        seen.add(id(x))
+        if isinstance(x, o.Bar):
+            out.append(x)
+        stack.extend(x.args)
+    return out
+
+
+def _wrong_adjoint(expr: Expr, s: Values, tgt: Target, inst: Instances) -> str | None:
+    model = inst.adjoints.model
+    for name in model.backward_order():
+        other = inst.bars(name)
+        if name != tgt.name and other[0].shape == tgt.truth[0].shape and agree(s, other):
+            return f"this is \\bar{{{name}}}, the adjoint of {name}, not {tgt.latex}"
+    for bar in {b.name: b for b in _bars_in(expr)}.values():
+        for name in model.backward_order():
+            if name == bar.name or not (o.same(model.shape(name)[0], bar.shape[0])
+                                        and o.same(model.shape(name)[1], bar.shape[1])):
+                continue
+            swapped = rebuild(expr, lambda x, b=bar.name, n=name: (  # noqa: B023
+                o.Bar(n, x.shape) if isinstance(x, o.Bar) and x.name == b else None))
+            if agree(inst.values(swapped), tgt.truth):
+                return f"\\bar{{{bar.name}}} is used where \\bar{{{name}}} belongs"
+    return None
+
+
+MAX_TERMS = 16
+
+
+def expand_terms(e: Expr) -> list[Expr]:
+    """The summands of e with products distributed over sums: X (B - Bᵀ) -> X B, -X Bᵀ."""
+    def go(x: Expr) -> list[Expr]:
+        if isinstance(x, o.Add):
+            return [t for term in x.terms for t in go(term)]
+        if isinstance(x, o.Scale):
+            return [o.scale(x.a, t) for t in go(x.b)]
+        if isinstance(x, o.Transpose):
+            return [o.transpose(t) for t in go(x.a)]
+        if isinstance(x, (o.MatMul, o.Hadamard)):
+            left, right = go(x.a), go(x.b)
+            if len(left) * len(right) > MAX_TERMS:
+                return [x]
+            build = o.matmul if isinstance(x, o.MatMul) else o.hadamard
+            return [build(a, b) for a in left for b in right]
+        return [x]
+    out = go(e)
+    return out if len(out) <= MAX_TERMS else (list(e.terms) if isinstance(e, o.Add) else [e])
+
+
+def _student_terms(expr: Expr, diff: Values, inst: Instances) -> tuple[str, str] | None:
+    """One of the student's own terms is extra, or off by a sign or a factor."""
+    top = list(expr.terms) if isinstance(expr, o.Add) else []
+    mine = top + [x for x in expand_terms(expr) if len(top) < 2 or x not in top]
+    if len(mine) < 2:
+        return None
+    for term in mine:
+        tv = inst.values(term)
+        if agree(diff, tv):
+            return "extra-term", "one term does not belong: without it the step would be right"
+    for term in mine:
+        k = _ratio(diff, inst.values(term))
+        if k is not None and k != 0:
+            fix = 1 - k
+            if fix == -1:
+                return "sign", "one term has the wrong sign"
+            return "scale", f"one term is off by a constant factor (it should be {_fmt(fix)} times as large)"
+    return None
+
+
+def _missing(diff: Values, tgt: Target) -> str | None:
+    """The truth minus the step is one path's contribution, or one occurrence's."""
+    terms = tgt.terms or []
+    if len(terms) < 2:
+        return None
+    paths: dict[str, Values] = {}
+    for consumer, tv in terms:
+        paths[consumer] = tv if consumer not in paths else [a + b for a, b in zip(paths[consumer], tv)]
+    missing = [-d for d in diff]
+    for consumer, tv in list(paths.items()) + terms:
+        if agree(missing, tv):
+            return f"a term of {tgt.latex} is missing (one that comes through {consumer})"
+    return None
+
+
+def _transpose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym) -> str | None:
+    if s and s[0].shape[0] == s[0].shape[1] and agree(s, [t.T for t in tgt.truth]) and s[0].shape[0] > 1:
+        return f"this is the transpose of {tgt.latex}"
+    if truth_sym is not None:
+        sym_envs = inst.symmetric
+        if agree(inst.values(expr, sym_envs), truth_sym(sym_envs)):
+            return ("right only for symmetric matrices: a transpose is missing or misplaced "
+                    "(the square matrices here are not symmetric)")
+    return None
+
+
+def diagnose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym=None) -> tuple[str | None, str]:
+    """(reason, message) for a step whose values `s` disagree with the target's."""
+    t = tgt.truth
+    if tgt.world is not None and agree(s, tgt.world):
+        return "carried-forward", (f"right given your earlier {tgt.world_from}, which is wrong: "
+                                   "the mistake is carried forward")
+    if agree(s, [-x for x in t]):
+        return "sign", f"the sign is wrong: this is -{tgt.latex}"
+    k = _ratio(s, t)
+    if k is not None and k not in (0, 1):
+        return "scale", f"off by a constant factor: this is {_fmt(k)} times {tgt.latex}"
+    diff = [a - b for a, b in zip(s, t)]
+    found = _student_terms(expr, diff, inst)
+    if found:
+        return found
+    msg = _missing(diff, tgt)
+    if msg:
+        return "missing-term", msg
+    if tgt.name is not None:
+        msg = _wrong_adjoint(expr, s, tgt, inst)
+        if msg:
+            return "wrong-adjoint", msg
+    msg = _transpose(expr, s, tgt, inst, truth_sym)
+    if msg:
+        return "transpose", msg
+    return None, ""

@@ -1,0 +1,91 @@
+"""Is a written expression equal to the truth? Symbolic fast path, then numeric spot checks.
+
+The truth is known on a list of sampled instances (`Instances`): the forward values, the
+true adjoints, and, when the student has given wrong adjoints earlier, the adjoints of the
+"student's world" in which those wrong values are carried forward.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..derive.adjoints import Adjoints
+from ..model import ops as o
+from ..model.ops import Expr
+from .numeric import Env, close, evaluate
+from .sampling import Sampler
+
+Values = list[np.ndarray]
+
+
+@dataclass
+class Instances:
+    """Sampled instances with true adjoints filled in; the world cache keyed by overrides."""
+
+    adjoints: Adjoints
+    seed: int = 0
+    envs: list[Env] = field(default_factory=list)
+    _sym: list[Env] | None = None
+    _world: dict[tuple, list[dict[str, np.ndarray]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.envs = Sampler(self.adjoints.model, self.seed).envs
+        for env in self.envs:
+            self._fill_bars(env)
+
+    def _fill_bars(self, env: Env) -> None:
+        model = self.adjoints.model
+        for n in model.backward_order():
+            env.bars[n] = evaluate(self.adjoints.local[n], env)
+        env.bars[model.loss] = np.ones((1, 1))
+
+    @property
+    def symmetric(self) -> list[Env]:
+        """Instances whose square inputs are symmetric (to tell a missing transpose)."""
+        if self._sym is None:
+            self._sym = Sampler(self.adjoints.model, self.seed + 1, symmetric=True).envs
+            for env in self._sym:
+                self._fill_bars(env)
+        return self._sym
+
+    def values(self, e: Expr, envs: list[Env] | None = None) -> Values:
+        return [evaluate(e, env) for env in (self.envs if envs is None else envs)]
+
+    def bars(self, name: str) -> Values:
+        return [env.bars[name] for env in self.envs]
+
+    def world(self, overrides: dict[str, Expr], key: tuple) -> list[dict[str, np.ndarray]]:
+        """Per instance: each adjoint recomputed from the student's earlier (wrong) values.
+
+        The entry for a name is its local form on the downstream adjoints as the student had
+        them, not the student's own value for that name."""
+        if key not in self._world:
+            model, local = self.adjoints.model, self.adjoints.local
+            out = []
+            for env in self.envs:
+                world: dict[str, np.ndarray] = {}
+                own: dict[str, np.ndarray] = {}
+                wenv = Env(env.dims, env.values, world)
+                for n in model.backward_order():
+                    own[n] = np.ones((1, 1)) if n == model.loss else evaluate(local[n], wenv)
+                    world[n] = evaluate(overrides[n], env) if n in overrides else own[n]
+                out.append(own)
+            self._world[key] = out
+        return self._world[key]
+
+
+def agree(a: Values, b: Values) -> bool:
+    return all(close(x, y) for x, y in zip(a, b))
+
+
+def first_disagreement(a: Values, b: Values) -> int | None:
+    for i, (x, y) in enumerate(zip(a, b)):
+        if not close(x, y):
+            return i
+    return None
+
+
+def structurally_equal(a: Expr, b: Expr) -> bool:
+    key = o.KeyMemo()
+    return key(a) == key(b)

@@ -1,0 +1,243 @@
+"""One claim's steps against the truth: resolve, check the shape, compare, explain."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ..derive.adjoints import Adjoints
+from ..errors import ShapeError, SymderivError, UnsupportedError
+from ..model import ops as o
+from ..model.graph import Model
+from ..model.resolve import Scope, WrongAdjointError, resolve
+from ..read import tree as t
+from ..read.unparse import unparse
+from .diagnose import Target, diagnose
+from .equivalence import Instances, Values, agree, first_disagreement, structurally_equal
+from .numeric import Env
+from .repair import repairs
+from .verdicts import Claim, Step
+
+
+def declared_shape(space: t.Node) -> tuple[o.Shape, str]:
+    """The shape and domain a set stands for: R^{c x a} -> (c, a)."""
+    if isinstance(space, t.BinarySet):
+        return o.SCALAR, "binary"
+    if not isinstance(space, t.RealSpace):
+        raise UnsupportedError("a declaration needs a set such as \\mathbb{R}^{n}", space.span)
+    dims: list[o.Dim] = []
+    for d in space.dims:
+        if isinstance(d, t.Number) and d.text.isdigit() and len(d.text) < 7:
+            dims.append(int(d.text))
+        elif isinstance(d, t.Name):
+            dims.append(d.name)
+        else:
+            raise UnsupportedError("a dimension must be a letter or a whole number below 10^6", d.span)
+    if len(dims) > 2:
+        raise UnsupportedError("only vectors and matrices are supported", space.span)
+    shape = (dims + [1, 1])[:2] if dims else [1, 1]
+    return (shape[0], shape[1]), "positive" if space.positive else "real"
+
+
+def bar_latex(name: str) -> str:
+    """`\\bar{z}_y` for z_y, as students write it; `\\bar{\\eta}` for \\eta."""
+    base, sep, sub = name.partition("_")
+    if sep and len(base) == 1:
+        return f"\\bar{{{base}}}_{sub}"
+    return f"\\bar{{{name}}}"
+
+
+def _shape_fits(e: o.Expr, shape: o.Shape) -> bool:
+    return o.unify(e.shape[0], shape[0]) and o.unify(e.shape[1], shape[1])
+
+
+def _unresolved(e: o.Expr) -> bool:
+    stack, seen = [e], set()
+    while stack:
+        x = stack.pop()
+        if id(x) in seen:
+            continue
+        seen.add(id(x))
+        if any(isinstance(o.find(d), o.SizeVar) for d in x.shape):
+            return True
+        stack.extend(x.args)
+    return False
+
+
+@dataclass
+class Judge:
+    model: Model
+    adjoints: Adjoints
+    inst: Instances
+    overrides: dict[str, o.Expr] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # node -> "line N" of the override
+    version: int = 0
+    _consumers: dict[str, list[str]] | None = None
+
+    # ---- claims --------------------------------------------------------------------------
+    def declaration(self, st: t.Statement, name: t.Name) -> Claim:
+        claim = Claim(st.span.file, st.span.line, "declaration", name.name, st.latex, [], st.span, st.side)
+        sym = self.model.symbols.get(Scope(self.model).canonical(name.name) or "")
+        try:
+            shape, domain = declared_shape(st.parts[0])
+        except SymderivError as err:
+            claim.steps.append(Step(st.latex, "invalid", err.reason, message=err.message, span=err.span))
+            return claim
+        if sym is None:
+            claim.steps.append(Step(st.latex, "invalid", "unknown-symbol", span=name.span,
+                                    message=f"{name.name} is not a symbol of the problem"))
+            return claim
+        want = f"{o.shape_str(sym.shape)}" + (" in {0,1}" if sym.domain == "binary" else "")
+        got = f"{o.shape_str(shape)}" + (" in {0,1}" if domain == "binary" else "")
+        same = all(o.same(a, b) for a, b in zip(shape, sym.shape)) and (domain == sym.domain or
+                                                                          "binary" not in (domain, sym.domain))
+        if same:
+            claim.steps.append(Step(st.latex, "correct", method="symbolic",
+                                    message=f"{name.name} is {want}"))
+        else:
+            claim.steps.append(Step(st.latex, "incorrect", "shape", "symbolic", span=st.span,
+                                    message=f"{name.name} is {want}, not {got}"))
+        return claim
+
+    def adjoint(self, st: t.Statement, target: str, local: dict[str, o.Expr]) -> Claim:
+        claim = Claim(st.span.file, st.span.line, "adjoint", target, st.latex, [], st.span, st.side)
+        if target not in self.model.symbols:
+            claim.steps.append(Step(st.latex, "invalid", "unknown-symbol", span=st.parts[0].span,
+                                    message=f"{target} is not a symbol of the problem"))
+            return claim
+        tgt = self._adjoint_target(target)
+        expr = None
+        for part in st.parts[1:]:
+            step, expr = self._step(st, part, tgt, local, self.model.shape(target))
+            claim.steps.append(step)
+        final = claim.steps[-1] if claim.steps else None
+        if final is not None and final.verdict == "correct":
+            self._forget(target)
+        elif final is not None and final.verdict == "incorrect" and expr is not None:
+            self._remember(target, expr, st.span.line)  # the student's answer, carried forward
+        return claim
+
+    def identity(self, st: t.Statement, local: dict[str, o.Expr], kind: str = "identity",
+                 target: str | None = None) -> Claim:
+        claim = Claim(st.span.file, st.span.line, kind, target, st.latex, [], st.span, st.side)
+        scope = Scope(self.model, dict(local), st.latex, st.span)
+        try:
+            lhs = resolve(st.parts[0], scope)
+            if _unresolved(lhs):
+                raise ShapeError("the size of a ones vector or identity cannot be inferred", st.parts[0].span)
+        except SymderivError as err:
+            claim.steps.append(self._error_step(st, st.parts[0], err, None, None, scope))
+            return claim
+        truth = self.inst.values(lhs)
+        tgt = Target(None, scope.text(st.parts[0]) or "the left side", truth)
+        truth_sym = (lambda envs, e=lhs: self.inst.values(e, envs))
+        for part in st.parts[1:]:
+            step, _ = self._step(st, part, tgt, local, lhs.shape, truth_sym)
+            claim.steps.append(step)
+        return claim
+
+    # ---- the student's world -------------------------------------------------------------
+    def _remember(self, name: str, expr: o.Expr, line: int) -> None:
+        self.overrides[name] = expr
+        self.sources[name] = f"line {line}"
+        self.version += 1
+
+    def _forget(self, name: str) -> None:
+        if self.overrides.pop(name, None) is not None:
+            self.sources.pop(name, None)
+            self.version += 1
+
+    def _adjoint_target(self, name: str) -> Target:
+        truth = self.inst.bars(name)
+        world = None
+        origin = ""
+        later = [n for n in self.overrides if n in self._downstream(name)]
+        if later:
+            w = [d[name] for d in self.inst.world(self.overrides, (self.version,))]
+            if not agree(w, truth):
+                world = w
+                origin = " and ".join(f"{bar_latex(n)} ({self.sources[n]})" for n in later)
+        terms = [(tm.consumer, self.inst.values(tm.expr)) for tm in self.adjoints.terms.get(name, [])]
+        return Target(name, bar_latex(name), truth, world, origin, terms)
+
+    def _downstream(self, name: str) -> set[str]:
+        """The nodes whose adjoints flow into name's: its consumers, transitively."""
+        if self._consumers is None:
+            self._consumers = self.model.consumers()
+        out: set[str] = set()
+        stack = list(self._consumers.get(name, []))
+        while stack:
+            n = stack.pop()
+            if n not in out:
+                out.add(n)
+                stack.extend(self._consumers.get(n, []))
+        return out
+
+    # ---- one step ------------------------------------------------------------------------
+    def _step(self, st: t.Statement, part: t.Node, tgt: Target, local: dict[str, o.Expr],
+              shape: o.Shape, truth_sym: Callable | None = None) -> tuple[Step, o.Expr | None]:
+        scope = Scope(self.model, dict(local), st.latex, st.span)
+        text = scope.text(part) or unparse(part)
+        if truth_sym is None and tgt.name is not None:
+            truth_sym = (lambda envs, n=tgt.name: [e.bars[n] for e in envs])
+        try:
+            expr = resolve(part, scope)
+            if not _shape_fits(expr, shape):
+                raise ShapeError(f"this is {o.shape_str(expr.shape)}, but {tgt.latex} is {o.shape_str(shape)}",
+                                 part.span)
+            if _unresolved(expr):
+                raise ShapeError("the size of a ones vector or identity cannot be inferred", part.span)
+        except WrongAdjointError as err:
+            return Step(text, "incorrect", "wrong-adjoint", "symbolic", err.message, span=err.span), None
+        except SymderivError as err:
+            return self._error_step(st, part, err, tgt, shape, scope), None
+        s = self.inst.values(expr)
+        if agree(s, tgt.truth):
+            method = "numeric"
+            msg = f"agrees with {tgt.latex} on {len(s)} random instances"
+            if tgt.name is not None and (structurally_equal(expr, self.adjoints.local[tgt.name])):
+                method, msg = "symbolic", f"the same expression as the derived {tgt.latex}"
+            return Step(text, "correct", None, method, msg, span=part.span), expr
+        reason, why = diagnose(expr, s, tgt, self.inst, truth_sym)
+        i = first_disagreement(s, tgt.truth)
+        cex = self._counterexample(self.inst.envs[i or 0], s[i or 0], tgt.truth[i or 0])
+        return Step(text, "incorrect", reason, "numeric", why or f"not equal to {tgt.latex}",
+                    counterexample=cex, span=part.span), expr
+
+    def _error_step(self, st: t.Statement, part: t.Node, err: SymderivError, tgt: Target | None,
+                    shape: o.Shape | None, scope: Scope) -> Step:
+        text = scope.text(part) or unparse(part)
+        step = Step(text, "invalid", err.reason, message=err.message, span=err.span or part.span, hint=err.hint)
+        if isinstance(err, ShapeError) and tgt is not None and shape is not None:
+            step.hint = self._did_you_mean(part, tgt, shape, scope)
+        return step
+
+    def _did_you_mean(self, part: t.Node, tgt: Target, shape: o.Shape, scope: Scope) -> str | None:
+        fallback: str | None = None
+        for cand in repairs(part):
+            try:
+                e = resolve(cand, Scope(self.model, dict(scope.local), "", None))
+                if not _shape_fits(e, shape) or _unresolved(e):
+                    continue
+            except SymderivError:
+                continue
+            s = self.inst.values(e)
+            if agree(s, tgt.truth):
+                return f"did you mean {unparse(cand)}? It would then be correct"
+            if tgt.world is not None and agree(s, tgt.world) and fallback is None:
+                fallback = (f"did you mean {unparse(cand)}? It would then be right given your "
+                            f"earlier {tgt.world_from} (carried forward)")
+            elif fallback is None:
+                fallback = f"did you mean {unparse(cand)}? (It would still not be right)"
+        return fallback
+
+    def _counterexample(self, env: Env, got: np.ndarray, want: np.ndarray) -> dict:
+        def arr(a: np.ndarray) -> list:
+            return np.round(a, 4).tolist()
+        return {"sizes": dict(env.dims),
+                "values": {n: arr(env.values[n]) for n in self.model.inputs},
+                "expected": arr(want), "got": arr(got)}
+
+
+__all__ = ["Judge", "declared_shape", "Values"]

@@ -1,0 +1,144 @@
+"""Evaluate expressions on numbers: float64 arrays, always 2-D (a scalar is 1x1).
+
+Tolerance: two results agree when max|a - b| <= RTOL * (1 + max|b|). Values are drawn of
+order 1 at sizes below 8, so correct answers agree to ~1e-13; RTOL = 1e-7 leaves six orders
+of margin for round-off (inverse, log near 0) while a real mistake is off by order 1.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ..errors import UnsupportedError
+from ..model import ops as o
+from ..model.ops import Expr
+
+RTOL = 1e-7
+Array = np.ndarray
+
+
+@dataclass
+class Env:
+    """Sizes of the dims, values of the symbols, and (true or assumed) adjoints."""
+
+    dims: dict[str, int]
+    values: dict[str, Array] = field(default_factory=dict)
+    bars: dict[str, Array] = field(default_factory=dict)
+
+    def size(self, d: o.Dim) -> int:
+        d = o.find(d)
+        if isinstance(d, int):
+            return d
+        if isinstance(d, str):
+            return self.dims[d]
+        raise UnsupportedError("a size that could not be inferred")
+
+    def shape(self, s: o.Shape) -> tuple[int, int]:
+        return (self.size(s[0]), self.size(s[1]))
+
+
+def _sigma(x: Array) -> Array:
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _softmax(x: Array) -> Array:
+    e = np.exp(x - x.max(axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+
+FUNCS: dict[str, Callable[[Array], Array]] = {
+    "sigma": _sigma,
+    "tanh": np.tanh,
+    "exp": np.exp,
+    "log": np.log,
+    "relu": lambda x: np.maximum(x, 0.0),
+    "softplus": lambda x: np.logaddexp(0.0, x),
+    "step": lambda x: (x > 0).astype(float),
+    "dsigma": lambda x: _sigma(x) * (1.0 - _sigma(x)),
+    "dtanh": lambda x: 1.0 - np.tanh(x) ** 2,
+}
+
+
+def _pow(a: Array, k) -> Array:
+    if k.denominator == 1:
+        return a ** int(k) if k > 0 else 1.0 / a ** int(-k)
+    return np.power(a, float(k))
+
+
+def _scale(s: Array, b: Array) -> Array:
+    return s[0, 0] * b
+
+
+EVAL: dict[type, Callable] = {
+    o.MatMul: lambda n, env, a, b: a @ b,
+    o.Scale: lambda n, env, s, b: _scale(s, b),
+    o.Hadamard: lambda n, env, a, b: a * b,
+    o.Transpose: lambda n, env, a: a.T,
+    o.Apply: lambda n, env, a: FUNCS[n.fn](a),
+    o.Pow: lambda n, env, a: _pow(a, n.k),
+    o.Inverse: lambda n, env, a: np.linalg.inv(a),
+    o.Det: lambda n, env, a: np.array([[np.linalg.det(a)]]),
+    o.Trace: lambda n, env, a: np.array([[np.trace(a)]]),
+    o.Sum: lambda n, env, a: np.array([[a.sum()]]),
+    o.Diag: lambda n, env, a: np.diag(a[:, 0]),
+    o.DiagPart: lambda n, env, a: np.diag(a).reshape(-1, 1).copy(),
+    o.Softmax: lambda n, env, a: _softmax(a),
+    o.LogSoftmax: lambda n, env, a: np.log(_softmax(a)),
+}
+
+
+def _leaf(e: Expr, env: Env) -> Array:
+    if isinstance(e, o.Var):
+        return env.values[e.name]
+    if isinstance(e, o.Bar):
+        return env.bars[e.name]
+    if isinstance(e, o.Const):
+        return np.array([[float(e.value)]])
+    if isinstance(e, o.Ones):
+        return np.ones(env.shape(e.shape))
+    if isinstance(e, o.Zero):
+        return np.zeros(env.shape(e.shape))
+    if isinstance(e, o.Eye):
+        return np.eye(env.size(e.n))
+    raise UnsupportedError(f"cannot evaluate {type(e).__name__}")
+
+
+def evaluate(e: Expr, env: Env, memo: dict[int, Array] | None = None) -> Array:
+    """The value of `e` (iterative, so deep expressions cannot overflow the stack)."""
+    memo = {} if memo is None else memo
+    stack: list[tuple[Expr, bool]] = [(e, False)]
+    with np.errstate(all="ignore"):
+        while stack:
+            x, ready = stack.pop()
+            if id(x) in memo:
+                continue
+            if not x.args:
+                memo[id(x)] = _leaf(x, env)
+                continue
+            if not ready:
+                stack.append((x, True))
+                stack.extend((a, False) for a in x.args if id(a) not in memo)
+                continue
+            args = [memo[id(a)] for a in x.args]
+            if isinstance(x, o.Add):
+                v = args[0]
+                for a in args[1:]:
+                    v = v + a
+            else:
+                try:
+                    v = EVAL[type(x)](x, env, *args)
+                except np.linalg.LinAlgError:
+                    v = np.full(env.shape(x.shape), np.nan)
+            memo[id(x)] = np.asarray(v, dtype=float)
+    return memo[id(e)]
+
+
+def close(a: Array, b: Array) -> bool:
+    """Same shape and equal within RTOL (see module docstring); NaN never agrees."""
+    if a.shape != b.shape:
+        return False
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return False
+    return bool(np.max(np.abs(a - b), initial=0.0) <= RTOL * (1.0 + np.max(np.abs(b), initial=0.0)))

@@ -1,0 +1,144 @@
+"""Random instances of a model for spot checks: sizes first, then values of those shapes.
+
+Sizes: two tuples of distinct sizes >= 2 (so transposes and factor order show), one of all
+ones and one of small mixed sizes (edges). Values: float64 of order one that respect the
+declared domains (`t \\in \\{0,1\\}` draws 0 and 1, `\\mathbb{R}_+` positive), stay where the
+model's functions are defined (an input under log or a fractional power is drawn positive; a
+square input under an inverse or det is made diagonally dominant, so well-conditioned with a
+positive determinant), and make every ReLU/indicator mask mixed (neither all on nor all off)
+wherever its size allows. `draw_sizes`/`draw_values` take any integer source, so the public
+hypothesis strategies (strategies.py) share this exact logic.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..model import ops as o
+from ..model.graph import Model
+from .numeric import Env, evaluate
+
+IntSource = Callable[[int, int], int]  # (lo, hi) inclusive -> an int
+
+
+def draw_sizes(dims: list[str], kind: str, integers: IntSource) -> dict[str, int]:
+    """kind `distinct`: distinct sizes >= 2; `ones`: all 1; `mixed`: small, may repeat."""
+    if kind == "ones":
+        return {d: 1 for d in dims}
+    if kind == "mixed":
+        return {d: integers(1, 3) for d in dims}
+    pool = list(range(2, 2 + max(len(dims) + 3, 5)))
+    out: dict[str, int] = {}
+    for d in dims:
+        out[d] = pool.pop(integers(0, len(pool) - 1))
+    return out
+
+
+def _special_inputs(model: Model) -> tuple[set[str], set[str], set[str]]:
+    """Inputs that must be positive, well-conditioned, or are the arguments of a mask."""
+    positive, conditioned, masked = set(), set(), set()
+    for node in model.nodes:
+        stack = [model.symbols[node].definition]
+        while stack:
+            e = stack.pop()
+            if isinstance(e, o.Apply) and e.fn == "log" or isinstance(e, o.Pow) and (e.k < 0 or e.k.denominator > 1):
+                if isinstance(e.args[0], o.Var):
+                    positive.add(e.args[0].name)
+            if isinstance(e, (o.Inverse, o.Det)) and isinstance(e.a, o.Var):
+                conditioned.add(e.a.name)
+            stack.extend(e.args)
+    for n in positive | conditioned:
+        if n in model.symbols and model.symbols[n].is_node:
+            positive.discard(n)
+            conditioned.discard(n)
+    return positive, conditioned, masked
+
+
+def draw_values(model: Model, env: Env, uniform: Callable[[tuple[int, int], float, float], np.ndarray],
+                binary: Callable[[tuple[int, int]], np.ndarray]) -> None:
+    positive, conditioned, _ = _special_inputs(model)
+    for name in model.inputs:
+        sym = model.symbols[name]
+        shape = env.shape(sym.shape)
+        if sym.domain == "binary":
+            v = binary(shape)
+        elif sym.domain == "positive" or name in positive:
+            v = uniform(shape, 0.5, 2.0)
+        else:
+            v = uniform(shape, -1.5, 1.5)
+        if name in conditioned and shape[0] == shape[1]:
+            v = v + (shape[0] + 1.0) * np.eye(shape[0])
+        env.values[name] = v
+
+
+def forward(model: Model, env: Env) -> bool:
+    """Fill the node values; False when a value is not finite."""
+    for node in model.nodes:
+        v = evaluate(model.symbols[node].definition, env)  # type: ignore[arg-type]
+        if not np.all(np.isfinite(v)):
+            return False
+        env.values[node] = v
+    return True
+
+
+def masks_mixed(model: Model, env: Env) -> bool:
+    """Every step/ReLU argument in the model has both signs where it has two entries or more."""
+    for node in model.nodes:
+        stack = [model.symbols[node].definition]
+        while stack:
+            e = stack.pop()
+            if isinstance(e, o.Apply) and e.fn in ("relu", "step"):
+                v = evaluate(e.a, env)
+                if v.size >= 2 and (np.all(v > 0) or np.all(v <= 0)):
+                    return False
+            stack.extend(e.args)
+    return True
+
+
+class Sampler:
+    """A seeded, reproducible list of instances (smallest sizes first)."""
+
+    KINDS = ("ones", "mixed", "distinct", "distinct")
+    PER_SIZE = 2
+
+    def __init__(self, model: Model, seed: int = 0, symmetric: bool = False) -> None:
+        self.model = model
+        self.rng = np.random.default_rng(seed)
+        self.symmetric = symmetric
+        self.envs: list[Env] = []
+        self._draw()
+
+    def _integers(self, lo: int, hi: int) -> int:
+        return int(self.rng.integers(lo, hi + 1))
+
+    def _draw(self) -> None:
+        binary_turn = [0]
+
+        def binary(shape: tuple[int, int]) -> np.ndarray:
+            binary_turn[0] += 1
+            if shape == (1, 1):
+                return np.array([[float(binary_turn[0] % 2)]])
+            return self.rng.integers(0, 2, size=shape).astype(float)
+
+        def uniform(shape: tuple[int, int], lo: float, hi: float) -> np.ndarray:
+            return self.rng.uniform(lo, hi, size=shape)
+
+        for kind in self.KINDS:
+            sizes = draw_sizes(self.model.dims, kind, self._integers)
+            for _ in range(self.PER_SIZE):
+                for _attempt in range(40):
+                    env = Env(dict(sizes))
+                    draw_values(self.model, env, uniform, binary)
+                    if self.symmetric:
+                        self._symmetrize(env)
+                    if forward(self.model, env) and masks_mixed(self.model, env):
+                        break
+                self.envs.append(env)
+        self.envs.sort(key=lambda e: sum(e.dims.values()))
+
+    def _symmetrize(self, env: Env) -> None:
+        for name in self.model.inputs:
+            v = env.values[name]
+            if v.shape[0] == v.shape[1] and v.shape[0] > 1:
+                env.values[name] = (v + v.T) / 2

@@ -1,0 +1,67 @@
+"""Verdicts are data: every report format reads these, nothing else."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..spans import Span
+
+ORDER = {"correct": 0, "incorrect": 1, "invalid": 2}
+
+
+@dataclass
+class Step:
+    """One `=`-separated part of a claim, judged against the truth."""
+
+    latex: str
+    verdict: str
+    reason: str | None = None
+    method: str | None = None
+    message: str = ""
+    counterexample: dict[str, Any] | None = None
+    hint: str | None = None
+    expected: str | None = None  # the right expression, in LaTeX (for --show-answer)
+    span: Span | None = None
+
+
+@dataclass
+class Claim:
+    file: str
+    line: int
+    kind: str
+    target: str | None
+    latex: str
+    steps: list[Step] = field(default_factory=list)
+    span: Span | None = None
+    side: bool = False
+    listed: bool = True  # new definitions are listed only with --all
+
+    @property
+    def verdict(self) -> str:
+        if not self.steps:
+            return "correct"
+        return max((s.verdict for s in self.steps), key=ORDER.__getitem__)
+
+    @property
+    def reason(self) -> str | None:
+        bad = [s for s in self.steps if s.verdict != "correct"]
+        return bad[0].reason if bad else None
+
+
+@dataclass
+class Report:
+    files: list[str]
+    loss: str | None
+    claims: list[Claim]
+    derived: Any = None  # the Adjoints, for answers and renderers (not serialised)
+
+    def summary(self, all_claims: bool = False) -> dict[str, int]:
+        out = {"correct": 0, "incorrect": 0, "invalid": 0}
+        for c in self.claims:
+            if c.listed or all_claims:
+                out[c.verdict] += 1
+        return out
+
+    @property
+    def ok(self) -> bool:
+        return all(c.verdict == "correct" for c in self.claims)
