@@ -80,7 +80,7 @@ def wrap(p: Piece, need: int, first: bool = True) -> str:
 
 def _as_operand(p: Piece, need: int, first: bool = True) -> Piece:
     s = wrap(p, need, first)
-    return (s, ATOM) if s is not p[0] and s != p[0] else p
+    return (s, ATOM) if s != p[0] else p
 
 
 def _juxt(items: list[Piece], first: bool = True) -> Piece:
@@ -277,8 +277,7 @@ def _product(f: _Factors, g: Get) -> Piece:
 
 def _sum(terms: list[Piece]) -> Piece:
     out = []
-    for i, (s, prec) in enumerate(terms):
-        s = s if prec >= HAD or prec == SUM else paren(s)
+    for i, (s, _) in enumerate(terms):  # a sum inside a sum needs no parentheses
         if i == 0:
             out.append(s)
         elif s.startswith("-"):
@@ -411,14 +410,12 @@ class _Sympy:
             return region
         sp = self.sp
         e0 = self.to_sympy(region)
-        best, cost = e0, sp.count_ops(e0)
         e1 = sp.cancel(e0)
-        for cand in (e1, sp.factor_terms(e0), sp.factor_terms(e1)):
+        best, cost = e0, sp.count_ops(e0)
+        for cand in (sp.factor_terms(e1), e1, sp.factor_terms(e0)):
             c = sp.count_ops(cand)
             if c < cost:
                 best, cost = cand, c
-        if best is e0:
-            return region
         try:
             return self.from_sympy(best)
         except _Unsupported:

@@ -15,7 +15,7 @@ from ..model import ops as o
 from ..model.graph import Model
 from ..model.resolve import Scope, resolve
 from ..read import tree as t
-from typing import Any as Document
+from ..read.document import Document
 from .equivalence import Instances
 from .judge import Judge, declared_shape
 from .verdicts import Claim, Report, Step
