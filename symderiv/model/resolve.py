@@ -56,7 +56,8 @@ class Scope:
 
     def unknown(self, name: str, span: Span) -> UnknownSymbolError:
         known = list(self.model.symbols) + list(self.local)
-        close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+        close = [k for k in known if k.lower() == name.lower()]
+        close = close or difflib.get_close_matches(name, known, n=1, cutoff=0.5)
         hint = f"did you mean {close[0]}?" if close else None
         return UnknownSymbolError(f"unknown symbol {name}", span, hint)
 

@@ -16,6 +16,7 @@ the file. The scan is one linear pass over the piece.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field, replace
 
 from ..errors import ParseError
@@ -120,7 +121,7 @@ def _command(s: str, i: int, depth: int, sc: _Scan, drop) -> int:  # type: ignor
         arg_end = _brace_end(s, k) if s[k:k + 1] == "{" else k
         env = s[k + 1:arg_end - 1].strip().rstrip("*")
         if env in ENVIRONMENTS:
-            if name == "begin" and env == "alignat" and s[_skip_ws(s, arg_end):][:1] == "{":
+            if name == "begin" and env == "alignat" and s[_skip_ws(s, arg_end):_skip_ws(s, arg_end) + 1] == "{":
                 arg_end = _brace_end(s, _skip_ws(s, arg_end))
             drop(i, arg_end)
             return arg_end
@@ -158,7 +159,7 @@ def _marker_end(s: str, i: int) -> int:
             i = k + 1
         elif m and m.group(1) in ("quad", "qquad", "because", "therefore"):
             i = m.end()
-        elif m and m.group(1) in _NOTES and s[_skip_ws(s, m.end()):][:1] == "{":
+        elif m and m.group(1) in _NOTES and s[_skip_ws(s, m.end()):_skip_ws(s, m.end()) + 1] == "{":
             i = _brace_end(s, _skip_ws(s, m.end()))
         elif s[k:k + 2] in ("\\,", "\\;", "\\!", "\\:"):
             i = k + 2
@@ -166,97 +167,119 @@ def _marker_end(s: str, i: int) -> int:
             return i
 
 
+def _rtrim(t: str, a: int, b: int) -> int:
+    """End of [a, b) without trailing spacing (`\\,`, `\\quad`, blanks) and punctuation."""
+    while b > a:
+        if b - 2 >= a and t[b - 2] == "\\" and t[b - 1] in ",;:! ":
+            b -= 2
+        elif t[b - 1].isspace() or t[b - 1] in ".,;:":
+            b -= 1
+        elif t.endswith("\\quad", a, b) or t.endswith("\\qquad", a, b):
+            b -= 5 if t.endswith("\\quad", a, b) else 6
+        else:
+            break
+    return b
 
-_TRAIL = re.compile(r"(?:\s|\\[,;:! ]|\\q?quad(?![A-Za-z])|[.,;:])+\Z")
+
 _LEAD = re.compile(r"(?:\s|\\[,;:! ]|\\q?quad(?![A-Za-z])|\*|\\because|\\therefore)+")
 
 
-def _called(text: str, end: int) -> bool:
-    return text[_skip_ws(text, end):][:1] in ("(", "'")
+class _Piece:
+    """One scanned piece: blanked text, event indexes, and offset -> file position."""
 
+    def __init__(self, piece: MathPiece, file: str) -> None:
+        self.piece, self.file = piece, file
+        self.sc = sc = _scan(piece.text)
+        self.t = "".join(sc.chars)
+        self.note_end = {nb: na for na, nb in sc.notes}
+        self.note_start = {na: nb for na, nb in sc.notes}
+        self.lines = [i for i, c in enumerate(piece.text) if c == "\n"]
 
-def _trim(t: str, a: int, b: int, notes: list[tuple[int, int]]) -> tuple[int, int]:
-    r"""Shrink [a, b) past spacing, punctuation, markers and `\text{...}` notes at its ends."""
-    while a < b:
-        start, end = a, b
-        m = _TRAIL.search(t, a, b)
-        if m:
-            b = m.start()
-        m = _LEAD.match(t, a, b)
-        if m:
-            a = m.end()
-        for na, nb in notes:
-            if a <= na and nb == b and not _called(t, nb):
-                b = na
-            elif na == a and nb <= b and not _called(t, nb):
-                a = nb
-        if (a, b) == (start, end):
-            break
-    return a, b
+    def pos(self, offset: int) -> tuple[int, int]:
+        k = bisect_left(self.lines, offset)
+        if k == 0:
+            return self.piece.line, self.piece.col + offset
+        return self.piece.line + k, offset - self.lines[k - 1]
 
+    def called(self, end: int) -> bool:
+        k = _skip_ws(self.t, end)
+        return self.t[k:k + 1] in ("(", "'")
 
-def _units(t: str, sc: _Scan) -> list[tuple[int, int]]:
-    """Rows, with continuation rows merged into the statement they continue."""
-    units: list[tuple[int, int]] = []
-    for start, end, amp in sc.rows:
-        k = _skip_ws(t, start)
-        if k >= end:
-            continue
-        row = t[k:end]
-        cont = units and (row.startswith("=") or (amp and _LEAD_OP.match(row) is not None)
-                          or _TRAIL_OP.search(t, units[-1][0], units[-1][1]) is not None)
-        if cont:
-            units[-1] = (units[-1][0], end)
-        else:
-            units.append((k, end))
-    return units
+    def trim(self, a: int, b: int) -> tuple[int, int]:
+        r"""Shrink [a, b) past spacing, punctuation, markers and `\text{...}` notes at its ends."""
+        while a < b:
+            start, end = a, b
+            b = _rtrim(self.t, a, b)
+            m = _LEAD.match(self.t, a, b)
+            a = m.end() if m else a
+            if b in self.note_end and self.note_end[b] >= a and not self.called(b):
+                b = self.note_end[b]
+            if a in self.note_start and self.note_start[a] <= b and not self.called(self.note_start[a]):
+                a = self.note_start[a]
+            if (a, b) == (start, end):
+                break
+        return a, b
 
+    def units(self) -> list[tuple[int, int]]:
+        """Rows, with continuation rows merged into the statement they continue."""
+        t, units = self.t, []  # type: ignore[var-annotated]
+        for start, end, amp in self.sc.rows:
+            k = _skip_ws(t, start)
+            if k >= end:
+                continue
+            cont = units and (t.startswith("=", k) or (amp and _LEAD_OP.match(t, k, end) is not None)
+                              or _TRAIL_OP.search(t, max(units[-1][0], units[-1][1] - 12),
+                                                  units[-1][1]) is not None)
+            if cont:
+                units[-1] = (units[-1][0], end)
+            else:
+                units.append((k, end))
+        return units
 
-def _pos(piece: MathPiece, offset: int) -> tuple[int, int]:
-    nl = piece.text.rfind("\n", 0, offset)
-    if nl < 0:
-        return piece.line, piece.col + offset
-    return piece.line + piece.text.count("\n", 0, offset), offset - nl
+    def between(self, items: list[int], a: int, b: int) -> list[int]:
+        return items[bisect_right(items, a):bisect_left(items, b)]
+
+    def one(self, a: int, b: int, side: bool) -> Statement:
+        a = _skip_ws(self.t, a)
+        st = parse_statement(self.t[a:b], self.file, *self.pos(a), side=side, inline=not self.piece.display)
+        return replace(st, latex=" ".join(st.latex.split()))
+
+    def parse(self, a: int, b: int, side: bool) -> list[Statement]:
+        """One statement, or several declarations separated by top-level commas."""
+        commas = self.between(self.sc.commas, a, b)
+        ins = self.sc.ins
+        if commas and self.between(ins, a - 1, b):
+            groups, begin = [], a
+            for end in commas + [b]:
+                if self.between(ins, begin - 1, end):
+                    groups.append((begin, end))
+                    begin = end + 1
+            if begin >= b and len(groups) > 1:
+                parsed = [self.one(x, y, side) for x, y in groups]
+                if all(st.relation == "in" and st.error is None for st in parsed):
+                    return parsed
+        return [self.one(a, b, side)]
 
 
 def statements(piece: MathPiece, file: str) -> list[Statement]:
     """The statements of one math piece; for inline math, only its declarations."""
     if piece.error:
-        line, col = _pos(piece, 0)
-        span = Span(file, line, col, line, col + max(1, len(piece.text.split("\n")[0].rstrip())))
-        err = ParseError(piece.error, Span(file, line, col, line, col + 2))
-        return [Statement(span, piece.text.split("\n")[0].strip(), "=", error=err)]
-    sc = _scan(piece.text)
-    t = "".join(sc.chars)
+        first = piece.text.split("\n", 1)[0].rstrip()
+        span = Span(file, piece.line, piece.col, piece.line, piece.col + max(1, len(first)))
+        err = ParseError(piece.error, Span(file, piece.line, piece.col, piece.line, piece.col + 2))
+        return [Statement(span, first.strip(), "=", error=err)]
+    p = _Piece(piece, file)
     out: list[Statement] = []
-    row_starts = [_skip_ws(t, r[0]) for r in sc.rows]
-    for ua, ub in _units(t, sc):
-        cuts = [q for q in sc.quads if ua < q[0] < ub and q[0] not in row_starts]
+    row_starts = {_skip_ws(p.t, r[0]) for r in p.sc.rows}
+    quad_starts = [q[0] for q in p.sc.quads]
+    for ua, ub in p.units():
+        lo, hi = bisect_right(quad_starts, ua), bisect_left(quad_starts, ub)
+        cuts = [q for q in p.sc.quads[lo:hi] if q[0] not in row_starts]
         bounds = [ua] + [x for q in cuts for x in q] + [ub]
         for n in range(0, len(bounds), 2):
-            a, b = _trim(t, bounds[n], bounds[n + 1], sc.notes)
+            a, b = p.trim(bounds[n], bounds[n + 1])
             if a < b:
-                out.extend(_parse(piece, file, t, a, b, sc, side=n > 0))
+                out.extend(p.parse(a, b, side=n > 0))
     if not piece.display:
         out = [st for st in out if st.relation == "in" and st.error is None]
     return out
-
-
-def _parse(piece: MathPiece, file: str, t: str, a: int, b: int, sc: _Scan, side: bool) -> list[Statement]:
-    def one(x: int, y: int) -> Statement:
-        x = _skip_ws(t, x)
-        st = parse_statement(t[x:y], file, *_pos(piece, x), side=side, inline=not piece.display)
-        return replace(st, latex=" ".join(st.latex.split()))
-
-    commas = [c for c in sc.commas if a < c < b]
-    if commas and any(a <= i < b for i in sc.ins):
-        groups, begin = [], a
-        for end in commas + [b]:
-            if any(begin <= i < end for i in sc.ins):
-                groups.append((begin, end))
-                begin = end + 1
-        if begin >= b and len(groups) > 1:
-            parsed = [one(x, y) for x, y in groups]
-            if all(st.relation == "in" and st.error is None for st in parsed):
-                return parsed
-    return [one(a, b)]

@@ -1,0 +1,305 @@
+"""Run one job per sheet in a bounded set of worker processes, each sheet under a time and a memory limit.
+
+`SheetPool` is the only process machinery of `symderiv grade`:
+
+- up to `jobs` long-lived workers; each runs `setup()` once (the problem is parsed once per
+  worker, or once in all when workers are forked from a parent that already parsed it), then
+  grades one sheet at a time, so a time-out is charged to the sheet that caused it;
+- memory: before each sheet the worker sets its soft `RLIMIT_AS` to its current address
+  space plus `memory_mib`; an allocation past it raises MemoryError in the worker, which
+  reports the sheet and then exits (it is replaced). A worker whose address space has
+  grown by more than `memory_mib` since it started is recycled too, so later sheets keep
+  their full allowance. No core files are written (`RLIMIT_CORE` 0);
+- time: the parent keeps a wall-clock deadline per sheet and kills (SIGKILL) a worker that
+  passes it; a worker that dies for any reason (killed, crashed, out of memory at the C
+  level) is replaced, and the sheet it held gets an error, never a hung pool;
+- workers ignore SIGINT (the parent stops them) and write nothing on stdout or stderr: every
+  outcome, including an unexpected exception, comes back as data.
+
+The job (`work`) returns a picklable value, or raises; `on_done(index, Outcome)` is called
+in the parent, in completion order.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import sys
+import time
+import warnings
+from collections import deque
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any, Callable
+
+DEFAULT_TIMEOUT = 60.0  # seconds per sheet
+DEFAULT_MEMORY = 1024   # MiB per sheet, beyond what the loaded worker uses
+_STARTUP = 120.0        # seconds a new worker may take to run its setup
+_MAX_FAILED_STARTS = 3
+
+Setup = Callable[..., Callable[[Any], Any]]
+
+
+@dataclass
+class Outcome:
+    """What became of one sheet: `value` when ok, else an error `reason` and `message`."""
+
+    ok: bool
+    value: Any = None
+    reason: str = ""
+    message: str = ""
+    seconds: float = 0.0
+
+
+class PoolError(Exception):
+    """The workers cannot run at all (their setup fails): the whole run stops."""
+
+
+# ---- in the worker -----------------------------------------------------------------------------
+def address_space() -> int | None:
+    """This process's virtual memory size in bytes (Linux), or None where it is not known."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def limit_memory(memory_mib: int) -> bool:
+    """Allow this process `memory_mib` MiB more address space than it has now (soft RLIMIT_AS)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return False
+    now = address_space()
+    if now is None:
+        return False
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    want = now + memory_mib * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        want = min(want, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+def _quiet_worker() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    warnings.simplefilter("ignore")
+    devnull = open(os.devnull, "w", encoding="utf-8")
+    sys.stdout = sys.stderr = devnull
+    try:
+        import resource
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def _describe(err: BaseException) -> tuple[str, str]:
+    reason = getattr(err, "reason", None)
+    message = getattr(err, "message", None)
+    if isinstance(reason, str) and isinstance(message, str):  # a SymderivError: said on purpose
+        return reason, str(err)
+    if isinstance(err, RecursionError):
+        return "too-deep", "the sheet is nested too deeply to be read"
+    return "internal", f"symderiv failed on this sheet ({type(err).__name__}: {str(err)[:300]})"
+
+
+def _worker(conn: Connection, setup: Setup, setup_args: tuple, memory_mib: int) -> None:
+    _quiet_worker()
+    try:
+        work = setup(*setup_args)
+    except BaseException as err:  # noqa: BLE001 - reported to the parent as data
+        conn.send(("fatal", _describe(err)[1]))
+        return
+    start = address_space()
+    conn.send(("ready", None))
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        index, item = task
+        limit_memory(memory_mib)
+        t0 = time.perf_counter()
+        reply: tuple[Any, ...]
+        out_of_memory = False
+        try:
+            reply = ("ok", index, work(item), time.perf_counter() - t0)
+        except MemoryError:
+            out_of_memory = True
+            reply = ("error", index, ("memory", f"the sheet needed more than {memory_mib} MiB "
+                                                "(the --memory limit)"), time.perf_counter() - t0)
+        except BaseException as err:  # noqa: BLE001 - every outcome is data
+            reply = ("error", index, _describe(err), time.perf_counter() - t0)
+        now = address_space()
+        retire = out_of_memory or bool(start and now and now - start > memory_mib * 1024 * 1024)
+        try:
+            conn.send(reply + (retire,))
+        except Exception:  # noqa: BLE001 - e.g. an unpicklable value
+            conn.send(("error", index, ("internal", "the result could not be sent back"), reply[-1], retire))
+        if retire:
+            return  # replaced by a fresh worker
+
+
+# ---- in the parent -----------------------------------------------------------------------------
+@dataclass
+class _Slot:
+    proc: Any
+    conn: Connection
+    ready: bool = False
+    task: tuple[int, Any] | None = None
+    started: float = 0.0
+    born: float = 0.0
+    retiring: bool = False
+
+
+def start_method() -> str:
+    """`fork` on Linux (workers inherit the parsed problem), else `spawn`."""
+    return "fork" if sys.platform.startswith("linux") else "spawn"
+
+
+class SheetPool:
+    def __init__(self, setup: Setup, setup_args: tuple = (), jobs: int = 1,
+                 timeout: float = DEFAULT_TIMEOUT, memory_mib: int = DEFAULT_MEMORY,
+                 method: str | None = None) -> None:
+        self.setup, self.setup_args = setup, setup_args
+        self.jobs, self.timeout, self.memory_mib = max(1, jobs), timeout, memory_mib
+        self.ctx = mp.get_context(method or start_method())
+        self.slots: list[_Slot] = []
+        self.failed_starts = 0
+
+    def run(self, items: list[tuple[int, Any]], on_done: Callable[[int, Outcome], None]) -> None:
+        queue = deque(items)
+        try:
+            while queue or any(s.task for s in self.slots):
+                while self._live() < min(self.jobs, len(queue) + self._busy()):
+                    self._spawn()
+                for slot in self.slots:
+                    if slot.ready and slot.task is None and queue:
+                        self._assign(slot, queue.popleft())
+                self._step(on_done, queue)
+        finally:
+            self.close()
+
+    # ---- one turn of the loop ---------------------------------------------------------------
+    def _live(self) -> int:
+        return sum(1 for s in self.slots if not s.retiring)
+
+    def _busy(self) -> int:
+        return sum(1 for s in self.slots if s.task is not None)
+
+    def _spawn(self) -> None:
+        parent, child = self.ctx.Pipe()
+        proc = self.ctx.Process(target=_worker, args=(child, self.setup, self.setup_args, self.memory_mib),
+                                daemon=True)
+        proc.start()
+        child.close()
+        self.slots.append(_Slot(proc, parent, born=time.monotonic()))
+
+    def _assign(self, slot: _Slot, task: tuple[int, Any]) -> None:
+        slot.task, slot.started = task, time.monotonic()
+        try:
+            slot.conn.send(task)
+        except (OSError, ValueError):
+            pass  # the worker is gone: its sentinel says so on the next turn
+
+    def _deadline(self, slot: _Slot) -> float:
+        if slot.task:
+            return slot.started + self.timeout
+        return slot.born + _STARTUP if not (slot.ready or slot.retiring) else float("inf")
+
+    def _step(self, on_done: Callable[[int, Outcome], None], queue: deque) -> None:
+        now = time.monotonic()
+        first = min((self._deadline(s) for s in self.slots), default=now)
+        wait_for = None if first == float("inf") else max(0.0, first - now)
+        ready = wait([s.conn for s in self.slots] + [s.proc.sentinel for s in self.slots], wait_for)
+        for slot in list(self.slots):
+            if slot.conn in ready and self._receive(slot, on_done):
+                continue
+            if slot.proc.sentinel in ready or not slot.proc.is_alive():
+                self._lost(slot, on_done, queue)
+            elif time.monotonic() >= self._deadline(slot):
+                self._kill(slot)
+                if slot.task:
+                    self._finish(slot, on_done, Outcome(False, reason="timeout", message=(
+                        f"grading took longer than {self.timeout:g} s (the --timeout limit)"),
+                        seconds=self.timeout))
+                else:
+                    self._failed_start("a worker did not start in time")
+
+    def _receive(self, slot: _Slot, on_done: Callable[[int, Outcome], None]) -> bool:
+        try:
+            msg = slot.conn.recv()
+        except (EOFError, OSError):
+            return False
+        kind = msg[0]
+        if kind == "ready":
+            slot.ready = True
+            self.failed_starts = 0
+        elif kind == "fatal":
+            self._kill(slot)
+            raise PoolError(f"the graders could not start: {msg[1]}")
+        else:
+            if msg[4]:  # the worker exits after this sheet: give it no more
+                slot.ready = False
+                slot.retiring = True
+            if kind == "ok":
+                outcome = Outcome(True, value=msg[2], seconds=msg[3])
+            else:
+                outcome = Outcome(False, reason=msg[2][0], message=msg[2][1], seconds=msg[3])
+            self._finish(slot, on_done, outcome)
+        return True
+
+    def _finish(self, slot: _Slot, on_done: Callable[[int, Outcome], None], outcome: Outcome) -> None:
+        assert slot.task is not None
+        index = slot.task[0]
+        slot.task = None
+        on_done(index, outcome)
+
+    def _lost(self, slot: _Slot, on_done: Callable[[int, Outcome], None], queue: deque) -> None:
+        """A worker that exited: its sheet (if any) gets an error; it is replaced on the next turn."""
+        while slot.conn.poll(0):  # a reply sent just before exiting still counts
+            if not self._receive(slot, on_done):
+                break
+        slot.proc.join(1)
+        code = slot.proc.exitcode
+        self._drop(slot)
+        if slot.task is not None:
+            why = f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
+            self._finish(slot, on_done, Outcome(False, reason="crash", message=(
+                f"the grading process died ({why}) on this sheet"),
+                seconds=time.monotonic() - slot.started))
+        elif not (slot.ready or slot.retiring):
+            self._failed_start(f"a worker exited during its start-up (exit status {code})")
+
+    def _failed_start(self, why: str) -> None:
+        self.failed_starts += 1
+        if self.failed_starts >= _MAX_FAILED_STARTS:
+            raise PoolError(why)
+
+    def _kill(self, slot: _Slot) -> None:
+        if slot.proc.is_alive():
+            slot.proc.kill()
+        slot.proc.join(5)
+        self._drop(slot)
+
+    def _drop(self, slot: _Slot) -> None:
+        slot.conn.close()
+        if slot in self.slots:
+            self.slots.remove(slot)
+
+    def close(self) -> None:
+        for slot in list(self.slots):
+            try:
+                slot.conn.send(None)
+            except (OSError, ValueError):
+                pass
+        deadline = time.monotonic() + 2.0
+        for slot in list(self.slots):
+            slot.proc.join(max(0.0, deadline - time.monotonic()))
+            self._kill(slot)

@@ -1,0 +1,184 @@
+"""check's behaviour on small sheets: kinds, verdicts, diagnoses, exit codes, formats."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from symderiv.cli import main
+from symderiv.read.document import read_text
+from symderiv.verify.check import check_documents
+
+MLP = r"""
+$$x \in \mathbb{R}^{n}$$
+$$t \in \mathbb{R}^{p}$$
+$$W_1 \in \mathbb{R}^{m \times n}$$
+$$W_2 \in \mathbb{R}^{p \times m}$$
+$$a = W_1 x$$
+$$h = \tanh(a)$$
+$$y = W_2 h$$
+$$\mathcal{L} = \frac{1}{2}\|y - t\|^2$$
+"""
+
+
+def check(answers: str, problem: str = MLP):
+    docs = [read_text(problem, "problem.md"), read_text(answers, "answers.md")]
+    return [c for c in check_documents(docs).claims if c.listed]
+
+
+def one(answers: str, problem: str = MLP):
+    claims = check(answers, problem)
+    assert len(claims) == 1, claims
+    return claims[0]
+
+
+def verdicts(claim):
+    return [(s.verdict, s.reason) for s in claim.steps]
+
+
+@pytest.mark.parametrize("line", [
+    r"\bar{y} = y - t",
+    r"\bar{W}_2 = (y - t) h^\top",
+    r"\frac{\partial \mathcal{L}}{\partial W_2} = \bar{y} h^T",
+    r"\nabla_{W_2} \mathcal{L} = \bar{y} \, h'",
+    r"\bar{h} = W_2^\top \bar{y} = \frac{\partial y}{\partial h} \bar{y}",
+    r"\bar{a} = \bar{h} \odot (\mathbf{1} - h \odot h) = \operatorname{diag}(1 - h^2) W_2^T (y - t)",
+    r"\bar{a} = \bar{h} \frac{\partial h}{\partial a} = \bar{h} \odot \tanh'(a)",
+    r"\bar{\mathbf{x}} = W_1^\top \bar{a}",
+    r"\bar{t} = t - y",
+    r"\bar{\mathcal{L}} = 1",
+])
+def test_right_answers_are_correct(line):
+    c = one(f"$${line}$$")
+    assert c.verdict == "correct", verdicts(c)
+
+
+@pytest.mark.parametrize("line,reason", [
+    (r"\bar{y} = t - y", "sign"),
+    (r"\bar{y} = 2 (y - t)", "scale"),
+    (r"\bar{W}_2 = h (y - t)^\top", "shape"),
+    (r"\bar{h} = W_2 \bar{y}", "shape"),
+    (r"\bar{a} = \bar{h} \odot (\mathbf{1} - h)", None),
+    (r"\bar{W}_1 = \bar{h} x^\top", "wrong-adjoint"),
+    (r"\bar{a} = \bar{h} \odot (\mathbf{1} - h \odot h) + \bar{h}", "extra-term"),
+])
+def test_wrong_answers_are_not_correct(line, reason):
+    c = one(f"$${line}$$")
+    assert c.verdict != "correct"
+    if reason == "shape":
+        assert c.steps[0].verdict == "invalid" and c.steps[0].reason == "shape"
+    elif reason is not None:
+        assert c.steps[0].reason == reason, c.steps[0].message
+
+
+def test_incorrect_step_has_counterexample_with_distinct_sizes_available():
+    c = one(r"$$\bar{W}_2 = \bar{y} h^\top + \bar{y} h^\top$$")
+    cex = c.steps[0].counterexample
+    assert set(cex) == {"sizes", "values", "expected", "got"}
+    assert set(cex["sizes"]) == {"n", "p", "m"}
+
+
+def test_carried_forward_follows_the_students_own_value():
+    claims = check("$$\\bar{y} = t - y$$\n\n$$\\bar{h} = W_2^\\top (t - y)$$\n")
+    assert verdicts(claims[1]) == [("incorrect", "carried-forward")]
+    assert "line 1" in claims[1].steps[0].message
+
+
+def test_a_later_right_answer_resets_the_carried_value():
+    claims = check("$$\\bar{y} = t - y$$\n\n$$\\bar{y} = y - t$$\n\n$$\\bar{h} = W_2^\\top (t - y)$$\n")
+    assert verdicts(claims[2]) == [("incorrect", "sign")]
+
+
+def test_declaration_claims():
+    claims = check("$$W_1 \\in \\mathbb{R}^{n \\times m}, \\quad x \\in \\mathbb{R}^{n}$$")
+    assert [(c.target, c.verdict) for c in claims] == [("W_1", "incorrect"), ("x", "correct")]
+    assert claims[0].steps[0].reason == "shape"
+
+
+def test_restated_definition_and_identity():
+    claims = check("$$h = \\tanh(W_1 x)$$\n\n$$\\|y - t\\|^2 = (y - t)^\\top (y - t)$$\n\n$$\\tanh'(a) = 1 - h$$")
+    assert [(c.kind, c.verdict) for c in claims] == [("definition", "correct"), ("identity", "correct"),
+                                                      ("identity", "incorrect")]
+
+
+def test_abbreviation_is_usable_later():
+    claims = check("$$\\delta = W_2^\\top (y - t)$$\n\n$$\\bar{a} = \\delta \\odot (\\mathbf{1} - h \\odot h)$$")
+    assert [c.verdict for c in claims] == ["correct"]
+
+
+def test_parse_error_is_positioned_and_others_still_checked():
+    claims = check("$$\\bar{y} = (y - t$$\n\n$$\\bar{y} = y - t$$")
+    assert claims[0].verdict == "invalid" and claims[0].steps[0].reason == "parse"
+    assert claims[0].steps[0].span.line == 1
+    assert claims[1].verdict == "correct"
+
+
+def test_unknown_symbol_with_suggestion():
+    c = one("$$\\bar{W}_2 = \\bar{y} H^\\top$$")
+    assert c.steps[0].reason == "unknown-symbol"
+    assert c.steps[0].hint and "h" in c.steps[0].hint
+
+
+def test_huge_exponent_is_refused_not_computed():
+    c = one("$$\\bar{y} = (y - t)^{9^{9^{9^9}}}$$")
+    assert c.verdict == "invalid" and c.steps[0].reason == "unsupported"
+
+
+def test_single_expression_is_reported():
+    c = one("$$\\bar{y}$$")
+    assert c.verdict == "invalid"
+
+
+def test_transpose_diagnosis_for_non_symmetric_matrix():
+    problem = "$$X \\in \\mathbb{R}^{n \\times m}$$\n$$B \\in \\mathbb{R}^{m \\times m}$$\n$$f = \\operatorname{tr}(X B X^\\top)$$"
+    assert one("$$\\bar{X} = 2 X B$$", problem).steps[0].reason == "transpose"
+    assert one("$$\\bar{X} = X B$$", problem).steps[0].reason == "missing-term"
+    assert one("$$\\bar{X} = X (B + B^\\top)$$", problem).verdict == "correct"
+
+
+# ---- the command line ---------------------------------------------------------------------
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "problem.md").write_text(MLP)
+    (tmp_path / "good.md").write_text("---\nproblem: problem.md\n---\n$$\\bar{y} = y - t$$\n")
+    (tmp_path / "bad.md").write_text("---\nproblem: problem.md\n---\n$$\\bar{y} = t - y$$\n")
+    return tmp_path
+
+
+def test_exit_codes(files, capsys):
+    assert main(["check", str(files / "good.md"), "--format", "json"]) == 0
+    assert main(["check", str(files / "bad.md"), "--format", "json"]) == 1
+    assert main(["check", str(files / "missing.md")]) == 2
+    (files / "noloss.md").write_text("$$x \\in \\mathbb{R}^{n}$$\n")
+    assert main(["check", str(files / "noloss.md"), str(files / "good.md")]) == 2
+    (files / "vecloss.md").write_text("$$x \\in \\mathbb{R}^{n}$$\n$$y = 2 x$$\n")
+    assert main(["check", str(files / "vecloss.md"), str(files / "good.md")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "scalar" in err
+
+
+def test_json_schema(files, capsys):
+    main(["check", str(files / "bad.md"), "--format", "json"])
+    rep = json.loads(capsys.readouterr().out)
+    assert set(rep) == {"files", "loss", "claims", "summary"}
+    assert rep["loss"] == "\\mathcal{L}"
+    c = rep["claims"][0]
+    assert {"file", "line", "kind", "target", "latex", "verdict", "steps"} <= set(c)
+    assert {"latex", "verdict", "reason", "method", "message", "counterexample"} <= set(c["steps"][0])
+    assert rep["files"][0].endswith("problem.md")
+
+
+def test_all_lists_the_model(files, capsys):
+    main(["check", str(files / "good.md"), "--format", "json", "--all"])
+    rep = json.loads(capsys.readouterr().out)
+    kinds = {(c["kind"], c["target"]) for c in rep["claims"]}
+    assert ("definition", "a") in kinds and ("declaration", "x") in kinds
+
+
+def test_gradescope_results(files, capsys):
+    main(["check", str(files / "bad.md"), "--format", "gradescope"])
+    res = json.loads(capsys.readouterr().out)
+    t = res["tests"][0]
+    assert {"name", "score", "max_score", "status", "output"} <= set(t)
+    assert t["status"] == "failed" and t["score"] == 0
