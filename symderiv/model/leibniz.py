@@ -7,6 +7,7 @@ factors are written. A chain of partials is pulled back one link at a time.
 from __future__ import annotations
 
 from ..errors import ShapeError, UnsupportedError
+from ..names import bar_latex
 from ..read import tree as t
 from . import ops as o
 from .ops import Expr
@@ -62,8 +63,8 @@ def leibniz(n: t.Product, scope: Scope) -> Expr:
     if start is not None and start not in first_nums:
         p = partials[0]
         raise WrongAdjointError(
-            f"\\bar{{{start}}} is paired with \\frac{{\\partial {p.num}}}{{\\partial {p.den}}}: "
-            f"the chain rule pairs \\bar{{{p.num}}} with it", n.span)
+            f"{bar_latex(start)} is paired with \\frac{{\\partial {p.num}}}{{\\partial {p.den}}}: "
+            f"the chain rule pairs {bar_latex(_node(scope, p.num, p.span))} with it", n.span)
     chain = _chain(partials, scope, start)
     if others:
         cot = resolve(others[0] if len(others) == 1 else t.Product(n.span, tuple(others)), scope)

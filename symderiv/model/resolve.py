@@ -42,9 +42,7 @@ class Scope:
         if name in self.model.symbols:
             return name
         if name in LOSS_SPELLINGS and self.model.nodes:
-            loss = self.model.nodes[-1]
-            if loss in LOSS_SPELLINGS and not any(s in self.model.symbols for s in (name,)):
-                return loss
+            return self.model.nodes[-1]  # one loss: any of its usual names means it
         return None
 
     def text(self, node: t.Node) -> str:

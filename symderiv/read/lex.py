@@ -38,9 +38,11 @@ class Tok(NamedTuple):
     sized: str = ""  # "left" / "right" for \left( and \right)
 
 
-GREEK = {g: g for g in (
-    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau "
-    "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega ell").split()}
+_GREEK_LETTERS = [
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
+    "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "Gamma",
+    "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega", "ell"]
+GREEK = {g: g for g in _GREEK_LETTERS}
 GREEK.update(varepsilon="epsilon", vartheta="theta", varphi="phi", varrho="rho", varpi="pi",
              varsigma="sigma")
 FUNC_CMDS = {"tanh": "tanh", "exp": "exp", "log": "log", "ln": "log", "det": "det", "sqrt": "sqrt",

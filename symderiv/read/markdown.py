@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 ENVIRONMENTS = {"equation", "align", "aligned", "gather", "gathered", "split", "multline", "alignat",
                 "flalign", "eqnarray"}
 _BEGIN = re.compile(r"\\begin\s*\{([A-Za-z]+)(\*?)\}")
+_AMS_OPEN = re.compile(r"\\begin\{([A-Za-z]+)(\*?)\}")
 _md: Any = None
 
 
@@ -37,14 +39,17 @@ def _parser() -> Any:
     global _md
     if _md is None:
         from markdown_it import MarkdownIt
-        from mdit_py_plugins.amsmath import amsmath_plugin
+        from mdit_py_plugins.amsmath import amsmath_block
         from mdit_py_plugins.dollarmath.index import math_block_dollar, math_inline_dollar
         from mdit_py_plugins.front_matter import front_matter_plugin
         md = MarkdownIt("commonmark").enable("table")
-        md.use(front_matter_plugin).use(amsmath_plugin)
+        md.use(front_matter_plugin)
+        md.block.ruler.before("blockquote", "amsmath", _memo_failures(amsmath_block, _ams_probe),
+                              {"alt": ["paragraph", "reference", "blockquote", "list", "footnote_def"]})
         md.inline.ruler.before("escape", "math_inline", _inline_dollar(math_inline_dollar(True, True, True)))
         md.inline.ruler.before("escape", "math_tex", _inline_tex)
-        md.block.ruler.before("fence", "math_block", _block_dollar(math_block_dollar(True, None, False)))
+        md.block.ruler.before("fence", "math_block",
+                              _memo_failures(_block_dollar(math_block_dollar(True, None, False)), _dollar_probe))
         _md = md
     return _md
 
@@ -87,8 +92,10 @@ def _inline_tex(state: Any, silent: bool) -> bool:
         close, kind, begin, env = f"\\end{{{m.group(1)}{m.group(2)}}}", "math_env", pos, m.group(1)
     else:
         return False
-    end = src.find(close, begin)
+    unclosed = state.__dict__.setdefault("symderiv_unclosed", set())
+    end = -1 if close in unclosed else src.find(close, begin)
     if end < 0 and kind == "math_paren":
+        unclosed.add(close)  # no `\)` ahead: later `\(` need not search again
         return False
     if not silent:
         tok = state.push("math_unclosed" if end < 0 else kind, "math", 0)
@@ -96,6 +103,45 @@ def _inline_tex(state: Any, silent: bool) -> bool:
         tok.content = "" if end < 0 else src[begin:end + (len(close) if env else 0)]
     state.pos = state.posMax if end < 0 else end + len(close)
     return True
+
+
+def _line(state: Any, line: int) -> str:
+    return state.src[state.bMarks[line] + state.tShift[line]:state.eMarks[line]]
+
+
+def _dollar_probe(state: Any, start: int, end: int) -> tuple[str, int] | None:
+    """A `$$` line that makes the rule search ahead: the search stops at a blank line."""
+    text = _line(state, start)
+    if not text.startswith("$$") or "$$" in text[2:]:
+        return None
+    stop = start + 1
+    while stop < end and not state.isEmpty(stop):
+        stop += 1
+    return "$$", stop
+
+
+def _ams_probe(state: Any, start: int, end: int) -> tuple[str, int] | None:
+    """A `\\begin{env}` line: the rule searches to `end` for `\\end{env}`."""
+    m = _AMS_OPEN.match(_line(state, start))
+    return (m.group(0), end) if m else None
+
+
+def _memo_failures(rule: Callable, probe: Callable) -> Callable:
+    """A block rule that searches ahead for its closing line, made linear overall: once a
+    search from line L failed, a search for the same closing from inside [L, stop) fails too."""
+    def wrapped(state: Any, start: int, end: int, silent: bool) -> bool:
+        memo = state.env.setdefault("symderiv.failed", {})
+        hit = probe(state, start, end)
+        if hit is None:
+            return bool(rule(state, start, end, silent))
+        lo, hi = memo.get((hit[0], end), (-1, -1))
+        if lo <= start < hi:
+            return False
+        if rule(state, start, end, silent):
+            return True
+        memo[(hit[0], end)] = (start, hit[1])
+        return False
+    return wrapped
 
 
 def _block_dollar(rule: Callable) -> Callable:

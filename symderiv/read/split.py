@@ -28,10 +28,8 @@ from .tree import Statement
 _CMD = re.compile(r"\\([A-Za-z]+)\*?")
 _NOTES = {"text", "textrm", "textit", "textbf", "textnormal", "mbox"}
 _DROP_ARG = {"label", "tag", "intertext"}
-_MARKERS = {"because", "therefore"}
 _LEAD_OP = re.compile(r"\s*(?:\+|-|\\odot|\\cdot|\\times|\\circ)")
-_TRAIL_OP = re.compile(r"(?:=|\+|-|\\odot|\\cdot|\\times|\\circ)\s*$")
-_SPACES = re.compile(r"(?:\s|\\[,;:! ]|\\q?quad(?![A-Za-z])|[.,;])+")
+_TRAIL_OP = re.compile(r"(?:=|\+|-|\\odot|\\cdot|\\times|\\circ)\Z")
 
 
 @dataclass
@@ -227,9 +225,12 @@ class _Piece:
             k = _skip_ws(t, start)
             if k >= end:
                 continue
+            last = units[-1] if units else (0, 0)
+            e = last[1]
+            while e > last[0] and t[e - 1].isspace():
+                e -= 1
             cont = units and (t.startswith("=", k) or (amp and _LEAD_OP.match(t, k, end) is not None)
-                              or _TRAIL_OP.search(t, max(units[-1][0], units[-1][1] - 12),
-                                                  units[-1][1]) is not None)
+                              or _TRAIL_OP.search(t, max(last[0], e - 8), e) is not None)
             if cont:
                 units[-1] = (units[-1][0], end)
             else:

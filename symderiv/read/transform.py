@@ -15,8 +15,25 @@ from lark.lexer import Lexer
 
 from ..errors import ParseError
 from ..spans import Span
-from .tree import (Add, Bar, BinarySet, Call, Frac, Hadamard, Indicator, Name, Node, Norm, Number, Ones,
-                   Partial, Power, Product, RealSpace, Transpose)
+from .tree import (
+    Add,
+    Bar,
+    BinarySet,
+    Call,
+    Frac,
+    Hadamard,
+    Indicator,
+    Name,
+    Node,
+    Norm,
+    Number,
+    Ones,
+    Partial,
+    Power,
+    Product,
+    RealSpace,
+    Transpose,
+)
 
 
 class _FedLexer(Lexer):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..names import bar_latex
 from .text import plain_claim
 from ..verify.verdicts import Claim, Report
 
@@ -26,7 +27,7 @@ def claim_score(c: Claim, policy: dict[str, float]) -> float:
 
 
 def claim_name(c: Claim) -> str:
-    what = f"\\bar{{{c.target}}}" if c.kind == "adjoint" and c.target else (c.target or c.kind)
+    what = bar_latex(c.target) if c.kind == "adjoint" and c.target else (c.target or c.kind)
     return f"{c.file.rsplit('/', 1)[-1]}:{c.line} {what}"
 
 

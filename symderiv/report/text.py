@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from ..names import bar_latex
 from ..verify.verdicts import Claim, Report, Step
 
 MARK = {"correct": "✓", "incorrect": "✗", "invalid": "!"}
@@ -33,7 +34,7 @@ def step_lines(s: Step, show_answer: bool = False) -> list[str]:
 
 
 def claim_header(c: Claim) -> str:
-    what = {"adjoint": f"\\bar{{{c.target}}}", "declaration": f"{c.target} ∈ ...",
+    what = {"adjoint": bar_latex(c.target or ""), "declaration": f"{c.target} ∈ ...",
             "definition": f"{c.target} = ...", "identity": "identity"}.get(c.kind, c.kind)
     side = " (side note)" if c.side else ""
     return f"{c.file}:{c.line} {MARK[c.verdict]} {what}{side}"

@@ -34,7 +34,7 @@ class Checker:
         """Declarations and new definitions build the model; the rest is returned as claims."""
         rest: list[t.Statement] = []
         for st in doc.statements:
-            if st.error is None and st.relation == "in" and not st.inline:
+            if st.error is None and st.relation == "in":
                 for name in st.names:
                     if name.name in self.model.symbols:
                         rest.append(st)

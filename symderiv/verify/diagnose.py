@@ -14,6 +14,7 @@ import numpy as np
 from ..derive.simplify import rebuild
 from ..model import ops as o
 from ..model.ops import Expr
+from ..names import bar_latex
 from .equivalence import Instances, Values, agree
 
 
@@ -67,7 +68,7 @@ def _wrong_adjoint(expr: Expr, s: Values, tgt: Target, inst: Instances) -> str |
     for name in model.backward_order():
         other = inst.bars(name)
         if name != tgt.name and other[0].shape == tgt.truth[0].shape and agree(s, other):
-            return f"this is \\bar{{{name}}}, the adjoint of {name}, not {tgt.latex}"
+            return f"this is {bar_latex(name)}, the adjoint of {name}, not {tgt.latex}"
     for bar in {b.name: b for b in _bars_in(expr)}.values():
         for name in model.backward_order():
             if name == bar.name or not (o.same(model.shape(name)[0], bar.shape[0])
@@ -76,7 +77,7 @@ def _wrong_adjoint(expr: Expr, s: Values, tgt: Target, inst: Instances) -> str |
             swapped = rebuild(expr, lambda x, b=bar.name, n=name: (  # noqa: B023
                 o.Bar(n, x.shape) if isinstance(x, o.Bar) and x.name == b else None))
             if agree(inst.values(swapped), tgt.truth):
-                return f"\\bar{{{bar.name}}} is used where \\bar{{{name}}} belongs"
+                return f"{bar_latex(bar.name)} is used where {bar_latex(name)} belongs"
     return None
 
 

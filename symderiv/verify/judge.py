@@ -11,6 +11,7 @@ from ..errors import ShapeError, SymderivError, UnsupportedError
 from ..model import ops as o
 from ..model.graph import Model
 from ..model.resolve import Scope, WrongAdjointError, resolve
+from ..names import bar_latex
 from ..read import tree as t
 from ..read.unparse import unparse
 from .diagnose import Target, diagnose
@@ -18,6 +19,10 @@ from .equivalence import Instances, Values, agree, first_disagreement, structura
 from .numeric import Env
 from .repair import repairs
 from .verdicts import Claim, Step
+
+
+#: the largest written size: spot checks allocate arrays of the sizes a problem declares
+MAX_SIZE = 256
 
 
 def declared_shape(space: t.Node) -> tuple[o.Shape, str]:
@@ -28,24 +33,16 @@ def declared_shape(space: t.Node) -> tuple[o.Shape, str]:
         raise UnsupportedError("a declaration needs a set such as \\mathbb{R}^{n}", space.span)
     dims: list[o.Dim] = []
     for d in space.dims:
-        if isinstance(d, t.Number) and d.text.isdigit() and len(d.text) < 7:
+        if isinstance(d, t.Number) and d.text.isdigit() and int(d.text[:6]) <= MAX_SIZE and len(d.text) < 6:
             dims.append(int(d.text))
         elif isinstance(d, t.Name):
             dims.append(d.name)
         else:
-            raise UnsupportedError("a dimension must be a letter or a whole number below 10^6", d.span)
+            raise UnsupportedError(f"a dimension must be a letter or a whole number up to {MAX_SIZE}", d.span)
     if len(dims) > 2:
         raise UnsupportedError("only vectors and matrices are supported", space.span)
     shape = (dims + [1, 1])[:2] if dims else [1, 1]
     return (shape[0], shape[1]), "positive" if space.positive else "real"
-
-
-def bar_latex(name: str) -> str:
-    """`\\bar{z}_y` for z_y, as students write it; `\\bar{\\eta}` for \\eta."""
-    base, sep, sub = name.partition("_")
-    if sep and len(base) == 1:
-        return f"\\bar{{{base}}}_{sub}"
-    return f"\\bar{{{name}}}"
 
 
 def _shape_fits(e: o.Expr, shape: o.Shape) -> bool:
