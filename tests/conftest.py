@@ -6,9 +6,9 @@ kink, a saturated sigmoid under a log) are skipped by the finite-difference test
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable
 
 import numpy as np
 import pytest

@@ -6,8 +6,8 @@ Models come from the zoo in conftest.py (`model_case` is parametrized over it).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from fractions import Fraction
-from typing import Callable, Iterator
 
 import numpy as np
 import pytest
@@ -29,13 +29,15 @@ from symderiv.verify.strategies import instances
 STEP = 1e-6
 TOL = 1e-6
 
-_ADJOINTS: dict[str, Adjoints] = {}
+_ADJOINTS: dict[int, Adjoints] = {}
 
 
 def adjoints_of(case) -> Adjoints:  # type: ignore[no-untyped-def]
-    if case.name not in _ADJOINTS:
-        _ADJOINTS[case.name] = derive(case.model)
-    return _ADJOINTS[case.name]
+    """Derived once per model object (the Adjoints keep their model alive, so ids are stable)."""
+    key = id(case.model)
+    if key not in _ADJOINTS:
+        _ADJOINTS[key] = derive(case.model)
+    return _ADJOINTS[key]
 
 
 def dag(e: Expr) -> list[Expr]:
@@ -371,6 +373,27 @@ def test_64_layer_tanh_network_derives_and_evaluates() -> None:
         assert np.all(np.isfinite(env.bars[n]))
     assert_fd(env.bars["x"], fd_adjoint(m, env, "x"), "x through 64 layers")
     assert_fd(env.bars["W_0"], fd_adjoint(m, env, "W_0"), "W_0 through 64 layers")
+
+
+def test_64_block_residual_network_is_linear_not_exponential() -> None:
+    """h_{k+1} = h_k + tanh(W h_k) with one shared W: every adjoint is a sum of two paths, so
+    the expanded forms are DAGs with 2^64 paths; they must stay shared (this took 35 s at 20
+    blocks when structural keys nested)."""
+    m = Model()
+    h: Expr = m.declare("x", ("n", 1))
+    W = m.declare("W", ("n", "n"))
+    for k in range(64):
+        h = m.define(f"h_{k + 1}", o.add(h, o.apply("tanh", o.matmul(W, h))))
+    m.define("l", o.matmul(o.transpose(h), h))
+    start = time.perf_counter()
+    adj = derive(m)
+    x_bar, w_bar = adj.expanded("x"), adj.expanded("W")
+    assert time.perf_counter() - start < 20
+    assert len(dag(x_bar)) < 50 * 64
+    env = Sampler(m, seed=4).envs[-1]
+    fill_local_bars(adj, env)
+    assert np.allclose(evaluate(x_bar, env), env.bars["x"], rtol=1e-9)
+    assert np.allclose(evaluate(w_bar, env), env.bars["W"], rtol=1e-9)
 
 
 # ---- bad input --------------------------------------------------------------------------

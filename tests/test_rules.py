@@ -10,9 +10,9 @@ entry of the argument A: the rule's output against the central difference
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable
 
 import numpy as np
 import pytest

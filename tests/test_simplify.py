@@ -7,7 +7,7 @@ pool of symbols, through the smart constructors, and values for the pool through
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pytest
@@ -27,7 +27,7 @@ POOL: dict[str, Shape] = {
     "x": ("n", 1), "y": ("n", 1), "u": ("m", 1), "s": (1, 1), "t": (1, 1),
 }
 DIMS: tuple[o.Dim, ...] = ("n", "m", 1)
-DEPTH = 3
+DEPTH = 4
 
 
 def pool_model() -> Model:
@@ -57,13 +57,16 @@ def _shared(e: Expr) -> st.SearchStrategy[Expr]:
                             o.sub(o.scale(o.const(2), e), e)])
 
 
-@lru_cache(maxsize=None)
+@cache
 def exprs(shape: Shape, depth: int = DEPTH) -> st.SearchStrategy[Expr]:
     """Expressions of a given shape. Shrinks towards a leaf of the pool."""
     leaves = _leaves(shape)
     if depth == 0:
         return leaves
-    sub = lambda sh: exprs(sh, depth - 1)  # noqa: E731
+
+    def sub(sh: Shape) -> st.SearchStrategy[Expr]:
+        return exprs(sh, depth - 1)
+
     r, c = shape
     options = [
         st.builds(o.add, sub(shape), sub(shape)),

@@ -7,7 +7,7 @@ from ..model import ops as o
 from ..model.graph import Model
 from ..model.ops import Expr
 from .reverse import vjp_terms
-from .simplify import simplify, substitute
+from .simplify import simplify
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class Adjoints:
     local: dict[str, Expr]
     terms: dict[str, list[Term]]
     _expanded: dict[str, Expr] = field(default_factory=dict)
+    _key: o.KeyMemo = field(default_factory=o.KeyMemo)
 
     def expanded(self, name: str) -> Expr:
         """The adjoint in inputs, parameters and forward-node values only, simplified."""
@@ -31,7 +32,9 @@ class Adjoints:
             for n in self.model.backward_order():
                 if n in self._expanded:
                     continue
-                self._expanded[n] = simplify(substitute(self.local[n], self._expanded))
+                done = self._expanded
+                self._expanded[n] = simplify(self.local[n], key=self._key, leaf=lambda x: (
+                    done.get(x.name) if isinstance(x, o.Bar) else None))
                 if n == name:
                     break
         return self._expanded[name]

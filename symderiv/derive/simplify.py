@@ -89,11 +89,11 @@ def _split_coeff(t: Expr) -> tuple[Fraction, Expr]:
     return Fraction(1), t
 
 
-def _collect(x: Expr) -> Expr:
+def _collect(x: Expr, key: o.KeyMemo | None = None) -> Expr:
     """a + a -> 2 a, a - a -> 0 (structurally equal terms)."""
     if not isinstance(x, o.Add):
         return x
-    key = o.KeyMemo()
+    key = o.KeyMemo() if key is None else key
     order: list[tuple] = []
     coeff: dict[tuple, Fraction] = {}
     body: dict[tuple, Expr] = {}
@@ -111,5 +111,9 @@ def _collect(x: Expr) -> Expr:
     return o.add(*terms) if terms else o.Zero(x.shape)
 
 
-def simplify(e: Expr) -> Expr:
-    return rebuild(e, post=lambda x: _collect(_scalar_out(x)))
+def simplify(e: Expr, leaf: Callable[[Expr], Expr | None] = lambda x: None,
+             key: o.KeyMemo | None = None) -> Expr:
+    """Simplify bottom-up; `leaf` may substitute already-simplified subtrees, which are then
+    not walked again (so expanding a deep network stays linear)."""
+    key = o.KeyMemo() if key is None else key  # keys of shared subtrees are computed once
+    return rebuild(e, leaf, post=lambda x: _collect(_scalar_out(x), key))

@@ -79,9 +79,16 @@ def is_scalar_shape(s: Shape) -> bool:
 class Expr:
     """Base: every node knows its shape; `span` points at the text it came from, if any."""
 
-    @property
-    def shape(self) -> Shape:  # pragma: no cover - every subclass defines it
+    def __post_init__(self) -> None:
+        # computed once, bottom-up as nodes are built: a shape is never a recursive walk
+        object.__setattr__(self, "_shape", self._shape_of())
+
+    def _shape_of(self) -> Shape:  # pragma: no cover - every subclass defines it
         raise NotImplementedError
+
+    @property
+    def shape(self) -> Shape:
+        return self._shape  # type: ignore[attr-defined]
 
     @property
     def args(self) -> tuple["Expr", ...]:
@@ -99,8 +106,7 @@ class Var(Expr):
     name: str
     shp: Shape
 
-    @property
-    def shape(self) -> Shape:
+    def _shape_of(self) -> Shape:
         return self.shp
 
 
@@ -111,8 +117,7 @@ class Bar(Expr):
     name: str
     shp: Shape
 
-    @property
-    def shape(self) -> Shape:
+    def _shape_of(self) -> Shape:
         return self.shp
 
 
@@ -122,8 +127,7 @@ class Const(Expr):
 
     value: Fraction
 
-    @property
-    def shape(self) -> Shape:
+    def _shape_of(self) -> Shape:
         return SCALAR
 
 
@@ -133,8 +137,7 @@ class Ones(Expr):
 
     shp: Shape
 
-    @property
-    def shape(self) -> Shape:
+    def _shape_of(self) -> Shape:
         return self.shp
 
 
@@ -144,8 +147,7 @@ class Eye(Expr):
 
     n: Dim
 
-    @property
-    def shape(self) -> Shape:
+    def _shape_of(self) -> Shape:
         return (self.n, self.n)
 
 
@@ -153,8 +155,7 @@ class Eye(Expr):
 class Zero(Expr):
     shp: Shape
 
-    @property
-    def shape(self) -> Shape:
+    def _shape_of(self) -> Shape:
         return self.shp
 
 
@@ -166,8 +167,7 @@ class Unary(Expr):
     def args(self) -> tuple[Expr, ...]:
         return (self.a,)
 
-    @property
-    def shape(self) -> Shape:
+    def _shape_of(self) -> Shape:
         return self.a.shape
 
 
@@ -183,8 +183,7 @@ class Binary(Expr):
 
 @dataclass(frozen=True, eq=False)
 class MatMul(Binary):
-    @property
-    def shape(self) -> Shape:
+    def _shape_of(self) -> Shape:
         return (self.a.shape[0], self.b.shape[1])
 
 
@@ -196,8 +195,7 @@ class Add(Expr):
     def args(self) -> tuple[Expr, ...]:
         return self.terms
 
-    @property
-    def shape(self) -> Shape:
+    def _shape_of(self) -> Shape:
         return self.terms[0].shape
 
 
@@ -205,22 +203,19 @@ class Add(Expr):
 class Scale(Binary):
     """a (1x1) times b."""
 
-    @property
-    def shape(self) -> Shape:
+    def _shape_of(self) -> Shape:
         return self.b.shape
 
 
 @dataclass(frozen=True, eq=False)
 class Hadamard(Binary):
-    @property
-    def shape(self) -> Shape:
+    def _shape_of(self) -> Shape:
         return self.a.shape
 
 
 @dataclass(frozen=True, eq=False)
 class Transpose(Unary):
-    @property
-    def shape(self) -> Shape:
+    def _shape_of(self) -> Shape:
         s = self.a.shape
         return (s[1], s[0])
 
@@ -241,8 +236,7 @@ class Apply(Expr):
     def args(self) -> tuple[Expr, ...]:
         return (self.a,)
 
-    @property
-    def shape(self) -> Shape:
+    def _shape_of(self) -> Shape:
         return self.a.shape
 
 
@@ -257,8 +251,7 @@ class Pow(Expr):
     def args(self) -> tuple[Expr, ...]:
         return (self.a,)
 
-    @property
-    def shape(self) -> Shape:
+    def _shape_of(self) -> Shape:
         return self.a.shape
 
 
@@ -269,15 +262,13 @@ class Inverse(Unary):
 
 @dataclass(frozen=True, eq=False)
 class Det(Unary):
-    @property
-    def shape(self) -> Shape:
+    def _shape_of(self) -> Shape:
         return SCALAR
 
 
 @dataclass(frozen=True, eq=False)
 class Trace(Unary):
-    @property
-    def shape(self) -> Shape:
+    def _shape_of(self) -> Shape:
         return SCALAR
 
 
@@ -285,8 +276,7 @@ class Trace(Unary):
 class Sum(Unary):
     """The sum of all entries."""
 
-    @property
-    def shape(self) -> Shape:
+    def _shape_of(self) -> Shape:
         return SCALAR
 
 
@@ -294,8 +284,7 @@ class Sum(Unary):
 class Diag(Unary):
     """A column vector to the diagonal matrix."""
 
-    @property
-    def shape(self) -> Shape:
+    def _shape_of(self) -> Shape:
         return (self.a.shape[0], self.a.shape[0])
 
 
@@ -303,8 +292,7 @@ class Diag(Unary):
 class DiagPart(Unary):
     """A square matrix to the column of its diagonal."""
 
-    @property
-    def shape(self) -> Shape:
+    def _shape_of(self) -> Shape:
         return (self.a.shape[0], 1)
 
 
@@ -445,6 +433,9 @@ class KeyMemo:
     """Structural keys for identity-compared nodes, memoised per id for shared subtrees."""
 
     memo: dict[int, tuple] = field(default_factory=dict)
+    #: hash-consing: a structural tuple (over the children's keys) -> its short key, so that
+    #: a key never nests and hashing it is O(1), not exponential on a shared DAG.
+    table: dict[tuple, tuple] = field(default_factory=dict)
 
     def __call__(self, e: Expr) -> tuple:
         k = self.memo.get(id(e))
@@ -463,6 +454,7 @@ class KeyMemo:
                 k = ("Pow", e.k, self(e.a))
             else:
                 k = (type(e).__name__,) + tuple(self(x) for x in e.args)
+            k = self.table.setdefault(k, (k[0], len(self.table)))
             self.memo[id(e)] = k
             self._keep = getattr(self, "_keep", [])
             self._keep.append(e)  # keep e alive so its id is not reused

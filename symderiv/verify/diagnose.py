@@ -140,7 +140,8 @@ def _missing(diff: Values, tgt: Target) -> str | None:
 
 
 def _transpose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym) -> str | None:
-    if s and s[0].shape[0] == s[0].shape[1] and agree(s, [t.T for t in tgt.truth]) and s[0].shape[0] > 1:
+    square = all(x.shape[0] == x.shape[1] for x in s) and any(x.shape[0] > 1 for x in s)
+    if square and agree(s, [t.T for t in tgt.truth]):
         return f"this is the transpose of {tgt.latex}"
     if truth_sym is not None:
         sym_envs = inst.symmetric

@@ -68,7 +68,7 @@ def draw_values(model: Model, env: Env, uniform: Callable[[tuple[int, int], floa
         else:
             v = uniform(shape, -1.5, 1.5)
         if name in conditioned and shape[0] == shape[1]:
-            v = v + (shape[0] + 1.0) * np.eye(shape[0])
+            v = v + (2.0 * shape[0] + 1.0) * np.eye(shape[0])  # > max row sum of |off-diagonal|
         env.values[name] = v
 
 

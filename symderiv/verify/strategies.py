@@ -29,7 +29,7 @@ from ..model.graph import Model
 from .numeric import Env
 from .sampling import draw_sizes, draw_values, forward, masks_mixed
 
-__all__ = ["sizes", "values", "instances"]
+__all__ = ["instances", "sizes", "values"]
 
 #: edge sizes (`mixed`) are drawn from 1..EDGE_MAX, as in `sampling.draw_sizes`.
 EDGE_MAX = 3
