@@ -28,16 +28,16 @@ import io
 import json
 import os
 import re
-import stat
 import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from .limits import Outcome, PoolError, SheetPool, start_method
+from .limits import Outcome, PoolError, SheetPool, read_sheet, start_method
 
 FLUSH_SECONDS = 0.25
 MAX_LATEX = 2000  # characters of a claim's text kept in the results (a hostile line can be 1 MB)
@@ -46,33 +46,6 @@ POLICY_KEYS = ("points", "carried_forward")
 
 class GradeError(Exception):
     """A usage or set-up problem: the run does not start (exit 2)."""
-
-
-# ---- reading a submission ----------------------------------------------------------------------
-def read_sheet(path: str) -> Any:
-    """The submission's Document, or InputError. A symbolic link is followed only when its
-    target stays inside the link's own directory; FIFOs, devices and directories are refused."""
-    from .errors import InputError
-    from .read.document import read_document
-
-    try:
-        st = os.lstat(path)
-        if stat.S_ISLNK(st.st_mode):
-            home = os.path.realpath(os.path.dirname(os.path.abspath(path)))
-            target = os.path.realpath(path)
-            if os.path.commonpath([home, target]) != home:
-                raise InputError(f"{path}: a symbolic link out of the submission's directory "
-                                 f"(to {target}); refused")
-            st = os.stat(path)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file (or a broken link)") from None
-    except OSError as err:
-        raise InputError(f"{path}: cannot read ({err.strerror or err})") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise InputError(f"{path}: is a directory, not a Markdown file")
-    if not stat.S_ISREG(st.st_mode):
-        raise InputError(f"{path}: not a regular file")
-    return read_document(path)
 
 
 # ---- the scoring policy ------------------------------------------------------------------------
@@ -105,6 +78,7 @@ class Problem:
     seed: int
     policy: dict[str, float]
     gradescope: bool
+    sha256: str
 
 
 _PREPARED: dict[tuple, Problem] = {}
@@ -119,7 +93,9 @@ def prepare(path: str, seed: int, gradescope: bool) -> Problem:
 
         doc = read_document(path)
         check_documents([doc], seed=seed)  # raises ModelError without a model; warms every import
-        _PREPARED[key] = Problem(path, doc, seed, read_policy(doc.front_matter, path), gradescope)
+        with open(path, "rb") as f:
+            sha = hashlib.sha256(f.read()).hexdigest()
+        _PREPARED[key] = Problem(path, doc, seed, read_policy(doc.front_matter, path), gradescope, sha)
     return _PREPARED[key]
 
 
@@ -141,6 +117,9 @@ def grade_sheet(problem: Problem, path: str) -> dict:
     from .verify.verdicts import Report
 
     sheet = read_sheet(path)
+    if not sheet.statements:
+        from .errors import InputError
+        raise InputError(f"{path}: no math found (no display or inline math): nothing to grade")
     full = check_documents([problem.doc, sheet], seed=problem.seed)
     report = Report(full.files, full.loss, [c for c in full.claims if c.file == sheet.file], full.derived)
     listed = [c for c in report.claims if c.listed]
@@ -165,6 +144,7 @@ def write_atomic(path: str, text: str) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
+        os.chmod(tmp, _MODE)  # mkstemp makes 0600; results are ordinary files
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
             f.flush()
@@ -176,6 +156,34 @@ def write_atomic(path: str, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+def sweep_temporaries(paths: list[str]) -> None:
+    """Remove what a killed run left of its atomic writes of `paths` (`.NAME.XXXXXXXX.tmp`)."""
+    folders: dict[str, set[str]] = {}
+    for p in paths:
+        folder, name = os.path.split(os.path.abspath(p))
+        folders.setdefault(folder, set()).add(name)
+    for folder, names in folders.items():
+        try:
+            found = os.listdir(folder)
+        except OSError:
+            continue
+        for f in found:
+            if f.startswith(".") and f.endswith(".tmp") and f[1:-4].rsplit(".", 1)[0] in names:
+                try:
+                    os.unlink(os.path.join(folder, f))
+                except OSError:
+                    pass
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_MODE = 0o666 & ~_umask()
 
 
 def _dumps(value: Any) -> str:
@@ -226,7 +234,8 @@ class Results:
     gradescope: bool
     header: dict[str, Any]
     csv_path: str | None = None
-    order: list[str] = field(default_factory=list)    # absolute paths, in output order
+    given: list[str] = field(default_factory=list)    # this run's sheets (absolute), in the order given
+    extra: list[str] = field(default_factory=list)    # entries of earlier runs for other sheets
     lines: dict[str, str] = field(default_factory=dict)  # absolute path -> serialised entry
     rows: dict[str, list[Any]] = field(default_factory=dict)
     scores: dict[str, tuple[str, float]] = field(default_factory=dict)
@@ -254,9 +263,13 @@ class Results:
         if time.monotonic() - self.last >= FLUSH_SECONDS:
             self.flush()
 
+    @property
+    def order(self) -> list[str]:
+        return self.extra + [p for p in self.given if p in self.lines]
+
     def _store(self, apath: str, entry: dict) -> None:
-        if apath not in self.lines:
-            self.order.append(apath)
+        if apath not in self.lines and apath not in self.given:
+            self.extra.append(apath)
         self.lines[apath] = _dumps(entry)
         summary = (entry.get("report") or {}).get("summary") or {}
         self.rows[apath] = [entry.get("file"), entry.get("status"), entry.get("score"), entry.get("max_score"),
@@ -266,8 +279,8 @@ class Results:
 
     def summary(self) -> dict[str, Any]:
         graded = [s for st, s in self.scores.values() if st == "graded"]
-        return {"submissions": len(self.order), "graded": len(graded),
-                "errors": len(self.order) - len(graded), "pending": self.pending,
+        return {"submissions": len(self.lines), "graded": len(graded),
+                "errors": len(self.lines) - len(graded), "pending": self.pending,
                 "mean_score": round(sum(graded) / len(graded), 4) if graded else None}
 
     def flush(self) -> None:
@@ -360,8 +373,7 @@ class _Run:
     def start(self) -> None:
         args = self.args
         problem = prepare(args.problem, args.seed, self.gradescope)
-        with open(args.problem, "rb") as f:
-            sha = hashlib.sha256(f.read()).hexdigest()
+        sha = problem.sha256
         seen: dict[str, str] = {}
         for p in args.submissions:
             seen.setdefault(os.path.abspath(p), p)
@@ -378,7 +390,9 @@ class _Run:
             os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         header = {"problem": args.problem, "problem_sha256": sha, "format": args.format,
                   "policy": problem.policy, "seed": args.seed}
-        self.results = Results(out, self.gradescope, header, args.csv)
+        self.results = Results(out, self.gradescope, header, args.csv, given=list(seen))
+        sweep_temporaries([self.results.summary_path] + ([args.csv] if args.csv else []) + [
+            os.path.join(out, f"{k}.json") for k in self.keys.values() if self.gradescope])
         done: set[str] = set()
         if args.resume:
             for entry in load_previous(self.results.summary_path, sha):
@@ -436,7 +450,7 @@ class _Progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         self.bar = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("{task.fields[errors]} errors"), TimeRemainingColumn(),
+                            TextColumn("errors: {task.fields[errors]}"), TimeRemainingColumn(),
                             console=Console(stderr=True), auto_refresh=False)
         self.task = self.bar.add_task("grading", total=total, errors=0)
         self.bar.start()

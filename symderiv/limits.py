@@ -17,20 +17,23 @@
   outcome, including an unexpected exception, comes back as data.
 
 The job (`work`) returns a picklable value, or raises; `on_done(index, Outcome)` is called
-in the parent, in completion order.
+in the parent, in completion order. `read_sheet` is the other limit: what a submission may be
+(a regular file, or a link that stays in its directory; the reader's own size and text checks).
 """
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
 import signal
+import stat
 import sys
 import time
 import warnings
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Any, Callable
+from typing import Any
 
 DEFAULT_TIMEOUT = 60.0  # seconds per sheet
 DEFAULT_MEMORY = 1024   # MiB per sheet, beyond what the loaded worker uses
@@ -55,6 +58,33 @@ class PoolError(Exception):
     """The workers cannot run at all (their setup fails): the whole run stops."""
 
 
+# ---- what a sheet may be ----------------------------------------------------------------------
+def read_sheet(path: str) -> Any:
+    """The submission's Document, or InputError. A symbolic link is followed only when its
+    target stays inside the link's own directory; FIFOs, devices and directories are refused."""
+    from .errors import InputError
+    from .read.document import read_document
+
+    try:
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            home = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+            target = os.path.realpath(path)
+            if os.path.commonpath([home, target]) != home:
+                raise InputError(f"{path}: a symbolic link out of the submission's directory "
+                                 f"(to {target}); refused")
+            st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file (or a broken link)") from None
+    except OSError as err:
+        raise InputError(f"{path}: cannot read ({err.strerror or err})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{path}: is a directory, not a Markdown file")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{path}: not a regular file")
+    return read_document(path)
+
+
 # ---- in the worker -----------------------------------------------------------------------------
 def address_space() -> int | None:
     """This process's virtual memory size in bytes (Linux), or None where it is not known."""
@@ -74,7 +104,7 @@ def limit_memory(memory_mib: int) -> bool:
     now = address_space()
     if now is None:
         return False
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
     want = now + memory_mib * 1024 * 1024
     if hard != resource.RLIM_INFINITY:
         want = min(want, hard)
@@ -88,8 +118,7 @@ def limit_memory(memory_mib: int) -> bool:
 def _quiet_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     warnings.simplefilter("ignore")
-    devnull = open(os.devnull, "w", encoding="utf-8")
-    sys.stdout = sys.stderr = devnull
+    sys.stdout = sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the life of the worker
     try:
         import resource
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -107,7 +136,29 @@ def _describe(err: BaseException) -> tuple[str, str]:
     return "internal", f"symderiv failed on this sheet ({type(err).__name__}: {str(err)[:300]})"
 
 
-def _worker(conn: Connection, setup: Setup, setup_args: tuple, memory_mib: int) -> None:
+def _die_with_parent() -> None:
+    """Linux: be killed when the parent dies, even mid-sheet (no orphan keeps computing)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _worker(conn: Connection, setup: Setup, setup_args: tuple, memory_mib: int, timeout: float,
+            inherited: list[int]) -> None:
+    parent = os.getppid()
+    _die_with_parent()
+    if os.getppid() != parent:
+        return
+    for fd in inherited:  # forked: the parent's ends of every pipe, so EOF means the parent is gone
+        try:
+            os.close(fd)
+        except OSError:
+            pass
     _quiet_worker()
     try:
         work = setup(*setup_args)
@@ -125,6 +176,7 @@ def _worker(conn: Connection, setup: Setup, setup_args: tuple, memory_mib: int) 
             return
         index, item = task
         limit_memory(memory_mib)
+        signal.alarm(int(timeout) + 10)  # a backstop only: the parent kills at `timeout`
         t0 = time.perf_counter()
         reply: tuple[Any, ...]
         out_of_memory = False
@@ -132,16 +184,22 @@ def _worker(conn: Connection, setup: Setup, setup_args: tuple, memory_mib: int) 
             reply = ("ok", index, work(item), time.perf_counter() - t0)
         except MemoryError:
             out_of_memory = True
-            reply = ("error", index, ("memory", f"the sheet needed more than {memory_mib} MiB "
-                                                "(the --memory limit)"), time.perf_counter() - t0)
+            why = f"the sheet needed more than {memory_mib} MiB (the --memory limit)"
+            reply = ("error", index, ("memory", why), time.perf_counter() - t0)
         except BaseException as err:  # noqa: BLE001 - every outcome is data
             reply = ("error", index, _describe(err), time.perf_counter() - t0)
+        signal.alarm(0)
         now = address_space()
         retire = out_of_memory or bool(start and now and now - start > memory_mib * 1024 * 1024)
         try:
             conn.send(reply + (retire,))
+        except (OSError, EOFError):
+            return  # the parent is gone
         except Exception:  # noqa: BLE001 - e.g. an unpicklable value
-            conn.send(("error", index, ("internal", "the result could not be sent back"), reply[-1], retire))
+            try:
+                conn.send(("error", index, ("internal", "the result could not be sent back"), reply[-1], retire))
+            except (OSError, EOFError):
+                return
         if retire:
             return  # replaced by a fresh worker
 
@@ -195,8 +253,11 @@ class SheetPool:
 
     def _spawn(self) -> None:
         parent, child = self.ctx.Pipe()
-        proc = self.ctx.Process(target=_worker, args=(child, self.setup, self.setup_args, self.memory_mib),
-                                daemon=True)
+        inherited = [parent.fileno()] + [s.conn.fileno() for s in self.slots]
+        if self.ctx.get_start_method() != "fork":
+            inherited = []
+        proc = self.ctx.Process(target=_worker, daemon=True, args=(
+            child, self.setup, self.setup_args, self.memory_mib, self.timeout, inherited))
         proc.start()
         child.close()
         self.slots.append(_Slot(proc, parent, born=time.monotonic()))

@@ -10,6 +10,9 @@ from .read.document import Document, read_document
 def load_documents(files: list[str]) -> list:
     if not files:
         raise InputError("no file given")
+    for f in files:
+        if os.path.exists(f) and not os.path.isfile(f) and not os.path.isdir(f):
+            raise InputError(f"{f}: not a regular file")
     docs = [read_document(f) for f in files]
     named = docs[0].front_matter.get("problem") if isinstance(docs[0].front_matter, dict) else None
     if named:

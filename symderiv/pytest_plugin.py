@@ -14,9 +14,10 @@ Which files (README "pytest"):
   files matching a pattern are collected wherever pytest looks, testpaths included. A pattern
   without `/` matches the file name; with `/`, the end of the path.
 - Of those, a file is a derivation when it names its problem in front matter (`problem:`), or
-  declares symbols in display math and defines a model. A file without math, or with math
-  but no declarations and no `problem:` (a README with an example), yields no items; so does
-  a problem file without claims. A broken problem or a missing `problem:` file is a
+  declares symbols in display math and defines a model. A file found in a directory without
+  any math is skipped unread (README-like); one with math but no declarations and no
+  `problem:` (a README showing an example) yields no items; so does a problem file without
+  claims. A broken problem or a missing `problem:` file is a
   collection error with symderiv's message.
 
 Other ini options: `symderiv_seed` (the spot checks' seed, default 0) and
@@ -32,8 +33,9 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, ClassVar
 
 import pytest
 
@@ -53,6 +55,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "symderiv: a claim of a derivation Markdown file (symderiv plugin)")
+    _seed(config)  # a bad value is a usage error now, not a collection error per file
 
 
 def _matches(path: Path, patterns: Any) -> bool:
@@ -66,17 +69,22 @@ def _matches(path: Path, patterns: Any) -> bool:
     return False
 
 
+def _arg_paths(config: pytest.Config) -> list[Path]:
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        return []
+    base = config.invocation_params.dir
+    return [(base / arg.split("::", 1)[0]).resolve() for arg in config.args]
+
+
 def _explicit(path: Path, config: pytest.Config) -> bool:
     """Is `path` one of the command-line arguments, or under one of them?"""
-    if config.args_source != pytest.Config.ArgsSource.ARGS:
-        return False
-    base = config.invocation_params.dir
     target = path.resolve()
-    for arg in config.args:
-        p = (base / arg.split("::", 1)[0]).resolve()
-        if target == p or p in target.parents:
-            return True
-    return False
+    return any(target == p or p in target.parents for p in _arg_paths(config))
+
+
+def _named(path: Path, config: pytest.Config) -> bool:
+    """Is `path` itself a command-line argument (so "not found" would be wrong)?"""
+    return path.resolve() in _arg_paths(config)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -87,12 +95,13 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
             return None
     elif not (_matches(file_path, DEFAULT_PATTERNS) and _explicit(file_path, config)):
         return None
-    try:
-        text = file_path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    if not _MATH.search(text):  # README-like: no math at all
-        return None
+    if not _named(file_path, config):  # found by walking a directory: skip README-like files
+        try:
+            text = file_path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        if not _MATH.search(text):
+            return None
     return DerivationFile.from_parent(parent, path=file_path)
 
 
@@ -132,7 +141,7 @@ class DerivationFile(pytest.File):
         own = os.path.realpath(self.path)
         if os.path.realpath(docs[0].file) == own and not _is_problem(docs[0]):
             return []  # math, but not a derivation (no declarations, no `problem:`)
-        seed = int(str(self.config.getini("symderiv_seed")).strip() or 0)
+        seed = _seed(self.config)
         try:
             report = check_documents(docs, seed=seed)
         except ModelError:
@@ -146,6 +155,14 @@ class DerivationFile(pytest.File):
             from .report.answers import attach_answers
             attach_answers(report, docs, seed)
         return [c for c in report.claims if c.listed and os.path.realpath(c.file) == own]
+
+
+def _seed(config: pytest.Config) -> int:
+    raw = str(config.getini("symderiv_seed")).strip() or "0"
+    try:
+        return int(raw)
+    except ValueError:
+        raise pytest.UsageError(f"symderiv_seed must be a whole number, not {raw!r}") from None
 
 
 def _is_problem(doc: Any) -> bool:
@@ -178,8 +195,45 @@ class ClaimItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, ClaimNotCorrect):
             from .report.text import plain_claim
-            return plain_claim(self.claim, bool(self.config.getini("symderiv_show_answer")))
+            text = plain_claim(self.claim, bool(self.config.getini("symderiv_show_answer")))
+            return ClaimRepr(text, _summary(self.claim), str(self.path), self.claim.line)
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[Path, int, str]:
         return self.path, self.claim.line - 1, self.name
+
+
+def _summary(claim: Any) -> str:
+    """`incorrect: sign: the sign is wrong ...`: the short summary line's message."""
+    bad = next((s for s in claim.steps if s.verdict != "correct"), None)
+    if bad is None:
+        return claim.verdict
+    return ": ".join(x for x in (bad.verdict, bad.reason, bad.message) if x)
+
+
+class _Crash:
+    """What pytest's short summary, `--tb=line` and junitxml read from a failure."""
+
+    def __init__(self, path: str, lineno: int, message: str) -> None:
+        self.path, self.lineno, self.message = path, lineno, message
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.lineno}: {self.message}"
+
+
+class ClaimRepr:
+    """A failing claim's report (plain text, coloured by mark on a terminal); no traceback."""
+
+    COLOURS: ClassVar[dict[str, dict[str, bool]]] = {"✓": {"green": True}, "✗": {"red": True}, "!": {"yellow": True}}
+
+    def __init__(self, text: str, summary: str, path: str, lineno: int) -> None:
+        self.text = text
+        self.reprcrash = _Crash(path, lineno, summary)
+
+    def toterminal(self, tw: Any) -> None:
+        for i, line in enumerate(self.text.splitlines()):
+            mark = line.split(" ", 2)[1][:1] if i == 0 and " " in line else line.lstrip()[:1]
+            tw.line(line, bold=(i == 0), **self.COLOURS.get(mark, {}))
+
+    def __str__(self) -> str:
+        return self.text

@@ -39,6 +39,10 @@ class Adjoints:
                     break
         return self._expanded[name]
 
+    def _repr_latex_(self) -> str:
+        from ..report.notebook import adjoints_latex
+        return adjoints_latex(self)
+
     def order(self) -> list[str]:
         return self.model.backward_order()
 

@@ -60,6 +60,10 @@ class Model:
         self.nodes.append(name)
         return o.Var(name, shape)  # type: ignore[arg-type]
 
+    def _repr_latex_(self) -> str:
+        from ..report.notebook import model_latex
+        return model_latex(self)
+
     # ---- reading -------------------------------------------------------------------------
     @property
     def loss(self) -> str:

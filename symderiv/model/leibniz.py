@@ -10,6 +10,7 @@ from ..errors import ShapeError, UnsupportedError
 from ..names import bar_latex
 from ..read import tree as t
 from . import ops as o
+from .graph import leaves
 from .ops import Expr
 from .resolve import Scope, WrongAdjointError, resolve
 
@@ -89,6 +90,9 @@ def partial_alone(p: t.Partial, scope: Scope) -> Expr:
     elementwise node (its diagonal Jacobian, written as a vector)."""
     num, den, definition = _definition(scope, p)
     shape = scope.model.shape(num)
+    if num == scope.model.loss and den not in leaves(definition):
+        # nobody means an identically zero partial: written alone, dL/du is u's adjoint
+        return o.Bar(den, scope.model.shape(den))
     if o.is_scalar_shape(shape):
         return _pull(scope, p, o.const(1))
     if isinstance(definition, o.Apply) and isinstance(definition.a, o.Var) and definition.a.name == den:

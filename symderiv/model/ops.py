@@ -322,9 +322,9 @@ def is_const(e: Expr, v: int | Fraction | None = None) -> bool:
 
 def matmul(a: Expr, b: Expr, span: Span | None = None) -> Expr:
     """Matrix product, where a 1x1 factor acts as a scalar."""
-    if a.is_scalar and not b.is_scalar and not isinstance(find(b.shape[0]), SizeVar):
+    if a.is_scalar and not b.is_scalar:  # a 1x1 factor is a scalar: it never fixes a size
         return scale(a, b)
-    if b.is_scalar and not a.is_scalar and not isinstance(find(a.shape[1]), SizeVar):
+    if b.is_scalar and not a.is_scalar:
         return scale(b, a)
     if not unify(a.shape[1], b.shape[0]):
         raise _fail("matrix product", a, b, span)

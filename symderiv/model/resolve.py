@@ -218,11 +218,12 @@ def _ones(n: t.Ones, scope: Scope) -> Expr:
 
 def _indicator(n: t.Indicator, scope: Scope) -> Expr:
     left, right = resolve(n.left, scope), resolve(n.right, scope)
-    diff = (lambda a, b: _binary(scope, "comparison", o.sub, n.left, a, n.right, b, n.span))
     if isinstance(right, o.Const) and not left.is_scalar:
         right = o.scale(right, o.Ones(left.shape))
-    arg = diff(left, right) if n.op in (">", ">=") else diff(right, left)
-    return o.apply("step", arg)
+    if isinstance(left, o.Const) and not right.is_scalar:
+        left = o.scale(left, o.Ones(right.shape))
+    diff = _binary(scope, "comparison", o.sub, n.left, left, n.right, right, n.span)
+    return o.apply("step", diff if n.op in (">", ">=") else o.neg(diff))
 
 
 def _partial(n: t.Partial, scope: Scope) -> Expr:

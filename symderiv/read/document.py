@@ -15,7 +15,7 @@ from .split import statements
 from .tree import Statement
 
 MAX_DOCUMENT_BYTES = 2_000_000
-MAX_STATEMENTS = 10_000
+MAX_STATEMENTS = 5_000
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ def read_text(text: str, file: str = "<string>") -> Document:
     front, pieces = extract(text)
     out: list[Statement] = []
     for piece in pieces:
-        out.extend(statements(piece, file))
+        out.extend(statements(piece, file, MAX_STATEMENTS - len(out)))
         if len(out) > MAX_STATEMENTS:
             last = out[MAX_STATEMENTS]
             error = ParseError(f"more than {MAX_STATEMENTS:,} statements; the rest is not read", last.span)

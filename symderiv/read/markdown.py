@@ -43,6 +43,9 @@ def _parser() -> Any:
         from mdit_py_plugins.dollarmath.index import math_block_dollar, math_inline_dollar
         from mdit_py_plugins.front_matter import front_matter_plugin
         md = MarkdownIt("commonmark").enable("table")
+        # inline markup that cannot hide math only costs time (and has slow cases)
+        md.disable(["emphasis", "link", "image", "autolink", "html_inline", "entity", "balance_pairs",
+                    "fragments_join"])
         md.use(front_matter_plugin)
         md.block.ruler.before("blockquote", "amsmath", _memo_failures(amsmath_block, _ams_probe),
                               {"alt": ["paragraph", "reference", "blockquote", "list", "footnote_def"]})
@@ -99,7 +102,8 @@ def _inline_tex(state: Any, silent: bool) -> bool:
         return False
     if not silent:
         tok = state.push("math_unclosed" if end < 0 else kind, "math", 0)
-        tok.markup, tok.meta = src[pos:pos + 2], {"pos": begin if end >= 0 else pos, "env": env}
+        tok.markup = m.group(0) if env and m else src[pos:pos + 2]
+        tok.meta = {"pos": begin if end >= 0 else pos, "env": env}
         tok.content = "" if end < 0 else src[begin:end + (len(close) if env else 0)]
     state.pos = state.posMax if end < 0 else end + len(close)
     return True
@@ -110,18 +114,15 @@ def _line(state: Any, line: int) -> str:
 
 
 def _dollar_probe(state: Any, start: int, end: int) -> tuple[str, int] | None:
-    """A `$$` line that makes the rule search ahead: the search stops at a blank line."""
+    """A `$$` line makes the rule search ahead; the search stops at a blank line."""
     text = _line(state, start)
     if not text.startswith("$$") or "$$" in text[2:]:
         return None
-    stop = start + 1
-    while stop < end and not state.isEmpty(stop):
-        stop += 1
-    return "$$", stop
+    return "$$", -1
 
 
 def _ams_probe(state: Any, start: int, end: int) -> tuple[str, int] | None:
-    """A `\\begin{env}` line: the rule searches to `end` for `\\end{env}`."""
+    """A `\\begin{env}` line makes the rule search to `end` for `\\end{env}`."""
     m = _AMS_OPEN.match(_line(state, start))
     return (m.group(0), end) if m else None
 
@@ -130,16 +131,21 @@ def _memo_failures(rule: Callable, probe: Callable) -> Callable:
     """A block rule that searches ahead for its closing line, made linear overall: once a
     search from line L failed, a search for the same closing from inside [L, stop) fails too."""
     def wrapped(state: Any, start: int, end: int, silent: bool) -> bool:
-        memo = state.env.setdefault("symderiv.failed", {})
         hit = probe(state, start, end)
         if hit is None:
             return bool(rule(state, start, end, silent))
+        memo = state.env.setdefault("symderiv.failed", {})
         lo, hi = memo.get((hit[0], end), (-1, -1))
         if lo <= start < hi:
             return False
         if rule(state, start, end, silent):
             return True
-        memo[(hit[0], end)] = (start, hit[1])
+        stop = hit[1]
+        if stop < 0:  # the `$$` search ran to the first blank line
+            stop = start + 1
+            while stop < end and not state.isEmpty(stop):
+                stop += 1
+        memo[(hit[0], end)] = (start, stop)
         return False
     return wrapped
 
@@ -225,6 +231,8 @@ def _inline_pieces(src: _Lines, parent: Any) -> list[MathPiece]:
         k = bisect_right(starts, offset) - 1
         line, col = line0 + k, cols[k] + offset - starts[k]
         display = tok.type in ("math_inline_double", "math_bracket", "math_env", "math_unclosed")
+        if not display and "\\in" not in tok.content and "\u2208" not in tok.content:
+            continue  # inline math is read for declarations only
         if tok.type == "math_unclosed":
             rest = parent.content[offset:].split("\n")[0]
             out.append(MathPiece(rest, line, col, True, error=f"unclosed `{tok.markup}`: the math never ends"))

@@ -36,7 +36,7 @@ _TRAIL_OP = re.compile(r"(?:=|\+|-|\\odot|\\cdot|\\times|\\circ)\Z")
 class _Scan:
     chars: list[str]
     rows: list[tuple[int, int, bool]] = field(default_factory=list)  # start, end, began with `&`
-    quads: list[tuple[int, int]] = field(default_factory=list)
+    quads: list[tuple[int, int, bool]] = field(default_factory=list)  # start, end, with a marker
     commas: list[int] = field(default_factory=list)
     ins: list[int] = field(default_factory=list)
     notes: list[tuple[int, int]] = field(default_factory=list)
@@ -139,8 +139,8 @@ def _command(s: str, i: int, depth: int, sc: _Scan, drop) -> int:  # type: ignor
             sc.notes.append((i, arg_end))
         return arg_end
     if name in ("quad", "qquad") and depth <= 0:
-        q_end = _marker_end(s, end)
-        sc.quads.append((i, q_end))
+        q_end, marked = _marker_end(s, end)
+        sc.quads.append((i, q_end, marked))
         drop(i, q_end)
         return q_end
     if name == "in" and depth <= 0:
@@ -148,21 +148,23 @@ def _command(s: str, i: int, depth: int, sc: _Scan, drop) -> int:  # type: ignor
     return end
 
 
-def _marker_end(s: str, i: int) -> int:
-    r"""After `\quad`: more spacing, then optionally `*`, `\text{...}`, `\because`."""
+def _marker_end(s: str, i: int) -> tuple[int, bool]:
+    r"""After `\quad`: more spacing, then optionally `*`, `\text{...}`, `\because`; and
+    whether such a marker was there."""
+    marked = False
     while True:
         k = _skip_ws(s, i)
         m = _CMD.match(s, k)
         if s[k:k + 1] == "*":
-            i = k + 1
+            i, marked = k + 1, True
         elif m and m.group(1) in ("quad", "qquad", "because", "therefore"):
-            i = m.end()
+            i, marked = m.end(), marked or m.group(1) in ("because", "therefore")
         elif m and m.group(1) in _NOTES and s[_skip_ws(s, m.end()):_skip_ws(s, m.end()) + 1] == "{":
-            i = _brace_end(s, _skip_ws(s, m.end()))
+            i, marked = _brace_end(s, _skip_ws(s, m.end())), True
         elif s[k:k + 2] in ("\\,", "\\;", "\\!", "\\:"):
             i = k + 2
         else:
-            return i
+            return i, marked
 
 
 def _rtrim(t: str, a: int, b: int) -> int:
@@ -237,6 +239,16 @@ class _Piece:
                 units.append((k, end))
         return units
 
+    def spacing(self, quad: tuple[int, int, bool]) -> bool:
+        """A bare `\\quad` next to an operator (`a = \\quad b`) is spacing, not a new statement."""
+        if quad[2]:
+            return False
+        t, e = self.t, quad[0]
+        while e > 0 and t[e - 1].isspace():
+            e -= 1
+        k = _skip_ws(t, quad[1])
+        return bool(_TRAIL_OP.search(t, max(0, e - 8), e) or t.startswith("=", k) or _LEAD_OP.match(t, k))
+
     def between(self, items: list[int], a: int, b: int) -> list[int]:
         return items[bisect_right(items, a):bisect_left(items, b)]
 
@@ -245,8 +257,8 @@ class _Piece:
         st = parse_statement(self.t[a:b], self.file, *self.pos(a), side=side, inline=not self.piece.display)
         return replace(st, latex=" ".join(st.latex.split()))
 
-    def parse(self, a: int, b: int, side: bool) -> list[Statement]:
-        """One statement, or several declarations separated by top-level commas."""
+    def parse(self, a: int, b: int, side: bool, limit: int) -> list[Statement]:
+        """One statement, or several (at most limit + 1) declarations separated by top-level commas."""
         commas = self.between(self.sc.commas, a, b)
         ins = self.sc.ins
         if commas and self.between(ins, a - 1, b):
@@ -256,14 +268,17 @@ class _Piece:
                     groups.append((begin, end))
                     begin = end + 1
             if begin >= b and len(groups) > 1:
-                parsed = [self.one(x, y, side) for x, y in groups]
+                parsed = [self.one(x, y, side) for x, y in groups[:limit + 1]]
                 if all(st.relation == "in" and st.error is None for st in parsed):
                     return parsed
         return [self.one(a, b, side)]
 
 
-def statements(piece: MathPiece, file: str) -> list[Statement]:
-    """The statements of one math piece; for inline math, only its declarations."""
+def statements(piece: MathPiece, file: str, limit: int = 1 << 30) -> list[Statement]:
+    """The statements of one math piece (at most about `limit`); for inline math, only its
+    declarations."""
+    if not piece.display and "\\in" not in piece.text and "\u2208" not in piece.text:
+        return []
     if piece.error:
         first = piece.text.split("\n", 1)[0].rstrip()
         span = Span(file, piece.line, piece.col, piece.line, piece.col + max(1, len(first)))
@@ -271,16 +286,20 @@ def statements(piece: MathPiece, file: str) -> list[Statement]:
         return [Statement(span, first.strip(), "=", error=err)]
     p = _Piece(piece, file)
     out: list[Statement] = []
-    row_starts = {_skip_ws(p.t, r[0]) for r in p.sc.rows}
+    row_starts = [r[0] for r in p.sc.rows]
+    row_firsts = [_skip_ws(p.t, r[0]) for r in p.sc.rows]  # quads were blanked: skipped too
     quad_starts = [q[0] for q in p.sc.quads]
     for ua, ub in p.units():
         lo, hi = bisect_right(quad_starts, ua), bisect_left(quad_starts, ub)
-        cuts = [q for q in p.sc.quads[lo:hi] if q[0] not in row_starts]
-        bounds = [ua] + [x for q in cuts for x in q] + [ub]
+        cuts = [q for q in p.sc.quads[lo:hi]  # a quad that opens its row is only spacing
+                if row_firsts[bisect_right(row_starts, q[0]) - 1] < q[0] and not p.spacing(q)]
+        bounds = [ua] + [x for q in cuts for x in q[:2]] + [ub]
         for n in range(0, len(bounds), 2):
             a, b = p.trim(bounds[n], bounds[n + 1])
             if a < b:
-                out.extend(p.parse(a, b, side=n > 0))
+                out.extend(p.parse(a, b, n > 0, limit - len(out)))
+            if len(out) > limit:
+                return out
     if not piece.display:
         out = [st for st in out if st.relation == "in" and st.error is None]
     return out

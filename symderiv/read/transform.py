@@ -48,10 +48,10 @@ class _FedLexer(Lexer):
 
 def _cache_path() -> str | bool:
     """A private cache file (not the shared temp dir: the cache is a pickle)."""
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "symderiv"
     try:
+        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "symderiv"
         root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError:
+    except (OSError, RuntimeError):  # no home directory, read-only file system...
         return False
     return str(root / "latex-lark.cache") if os.access(root, os.W_OK) else False
 

@@ -18,8 +18,15 @@ def _cex(s: Step) -> str:
     return f"counterexample at sizes {sizes or '(scalars)'}: expected {json.dumps(c['expected'])}, got {json.dumps(c['got'])}"
 
 
+MAX_SHOWN = 300  # characters of a step's LaTeX shown in text output
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + f" … ({len(text)} characters)"
+
+
 def step_lines(s: Step, show_answer: bool = False) -> list[str]:
-    head = f"{MARK[s.verdict]} {s.latex}"
+    head = f"{MARK[s.verdict]} {_clip(s.latex)}"
     why = f"{s.reason}: " if s.reason else ""
     lines = [head, f"    {s.verdict}{' (' + s.method + ')' if s.method else ''}: {why}{s.message}".rstrip()]
     if s.span is not None and s.verdict == "invalid":

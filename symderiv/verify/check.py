@@ -7,6 +7,7 @@ definition, an identity, or a new abbreviation of the student's own (kept for la
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ..derive.adjoints import Adjoints, derive
@@ -19,6 +20,11 @@ from ..read.document import Document
 from .equivalence import Instances
 from .judge import Judge, declared_shape
 from .verdicts import Claim, Report, Step
+
+
+#: best effort at the target of a line that does not parse: \bar{W}_2, \overline{z_y}
+_TARGET = re.compile(r"\\(?:bar|overline)\s*\{?\s*(?:\\(?:mathbf|boldsymbol|vec)\{)?(\\?[A-Za-z]+)\}?"
+                     r"(?:_\{?([A-Za-z0-9]+)\}?)?")
 
 
 @dataclass
@@ -105,10 +111,12 @@ class Checker:
         err = st.error
         text = st.latex.lstrip()
         kind = "adjoint" if text.startswith(("\\bar", "\\overline", "\\frac{\\partial", "\\nabla")) else "identity"
+        m = _TARGET.match(text)
+        target = (m.group(1) + (f"_{m.group(2)}" if m.group(2) else "")) if m and kind == "adjoint" else None
         reason = getattr(err, "reason", "parse")
         msg = getattr(err, "message", str(err))
         step = Step(st.latex, "invalid", reason, message=msg, span=getattr(err, "span", None) or st.span)
-        return Claim(st.span.file, st.span.line, kind, None, st.latex, [step], st.span, st.side)
+        return Claim(st.span.file, st.span.line, kind, target, st.latex, [step], st.span, st.side)
 
 
 def check_documents(docs: list[Document], seed: int = 0) -> Report:
@@ -126,6 +134,11 @@ def check_documents(docs: list[Document], seed: int = 0) -> Report:
         except SymderivError as err:  # a bad line never stops the others
             claims.append(Claim(st.span.file, st.span.line, "identity", None, st.latex,
                                 [Step(st.latex, "invalid", err.reason, message=err.message, span=err.span)],
+                                st.span, st.side))
+        except (ArithmeticError, ValueError, RecursionError, MemoryError) as err:
+            claims.append(Claim(st.span.file, st.span.line, "identity", None, st.latex,
+                                [Step(st.latex, "invalid", "unsupported", span=st.span,
+                                      message=f"cannot evaluate this line ({type(err).__name__})")],
                                 st.span, st.side))
     unlisted = [Claim(sym.span.file, sym.span.line, "definition" if sym.is_node else "declaration", name,
                       name, [], sym.span, listed=False)

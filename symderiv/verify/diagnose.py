@@ -28,6 +28,7 @@ class Target:
     world: Values | None = None       # the truth given the student's earlier wrong adjoints
     world_from: str = ""              # which earlier answers that world carries
     terms: list[tuple[str, Values]] | None = None  # the true terms (one per occurrence)
+    world_envs: list | None = None    # the instances with the student's world as bars
 
 
 def _ratio(s: Values, t: Values) -> Fraction | None:
@@ -35,7 +36,7 @@ def _ratio(s: Values, t: Values) -> Fraction | None:
     ks = []
     for a, b in zip(s, t):
         den = float(np.sum(b * b))
-        if den < 1e-12:
+        if not np.isfinite(den) or den < 1e-12 or not np.all(np.isfinite(a)):
             continue
         ks.append(float(np.sum(a * b)) / den)
     if not ks:
@@ -125,17 +126,20 @@ def _student_terms(expr: Expr, diff: Values, inst: Instances) -> tuple[str, str]
 
 
 def _missing(diff: Values, tgt: Target) -> str | None:
-    """The truth minus the step is one path's contribution, or one occurrence's."""
+    """The truth minus the step is one path's contribution, one occurrence's, or one summand
+    of the derived form (never the whole truth: a step of zero is not "missing a term")."""
     terms = tgt.terms or []
-    if len(terms) < 2:
-        return None
     paths: dict[str, Values] = {}
     for consumer, tv in terms:
-        paths[consumer] = tv if consumer not in paths else [a + b for a, b in zip(paths[consumer], tv)]
+        if consumer:
+            paths[consumer] = tv if consumer not in paths else [a + b for a, b in zip(paths[consumer], tv)]
     missing = [-d for d in diff]
+    if agree(missing, tgt.truth):
+        return None
     for consumer, tv in list(paths.items()) + terms:
         if agree(missing, tv):
-            return f"a term of {tgt.latex} is missing (one that comes through {consumer})"
+            via = f" (one that comes through {consumer})" if consumer else ""
+            return f"a term of {tgt.latex} is missing{via}"
     return None
 
 
@@ -154,7 +158,9 @@ def _transpose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym) -
 def diagnose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym=None) -> tuple[str | None, str]:
     """(reason, message) for a step whose values `s` disagree with the target's."""
     t = tgt.truth
-    if tgt.world is not None and agree(s, tgt.world):
+    if tgt.world is not None and agree(s, tgt.world) and (
+            tgt.world_envs is None or agree(inst.values(expr, tgt.world_envs), tgt.world)):
+        # the step is right when read in the student's world too: not just a lucky multiple
         return "carried-forward", (f"right given your earlier {tgt.world_from}, which is wrong: "
                                    "the mistake is carried forward")
     if agree(s, [-x for x in t]):

@@ -27,7 +27,7 @@ class Instances:
     seed: int = 0
     envs: list[Env] = field(default_factory=list)
     _sym: list[Env] | None = None
-    _world: dict[tuple, list[dict[str, np.ndarray]]] = field(default_factory=dict)
+    _world: dict[tuple, tuple[list[dict[str, np.ndarray]], list[Env]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.envs = Sampler(self.adjoints.model, self.seed).envs
@@ -55,14 +55,15 @@ class Instances:
     def bars(self, name: str) -> Values:
         return [env.bars[name] for env in self.envs]
 
-    def world(self, overrides: dict[str, Expr], key: tuple) -> list[dict[str, np.ndarray]]:
+    def world(self, overrides: dict[str, Expr], key: tuple) -> tuple[list[dict[str, np.ndarray]], list[Env]]:
         """Per instance: each adjoint recomputed from the student's earlier (wrong) values.
 
         The entry for a name is its local form on the downstream adjoints as the student had
-        them, not the student's own value for that name."""
+        them, not the student's own value for that name. Also the instances with those
+        adjoints as bars, to read a step the way the student would."""
         if key not in self._world:
             model, local = self.adjoints.model, self.adjoints.local
-            out = []
+            out, envs = [], []
             for env in self.envs:
                 world: dict[str, np.ndarray] = {}
                 own: dict[str, np.ndarray] = {}
@@ -71,7 +72,8 @@ class Instances:
                     own[n] = np.ones((1, 1)) if n == model.loss else evaluate(local[n], wenv)
                     world[n] = evaluate(overrides[n], env) if n in overrides else own[n]
                 out.append(own)
-            self._world[key] = out
+                envs.append(wenv)
+            self._world[key] = (out, envs)
         return self._world[key]
 
 

@@ -14,7 +14,7 @@ from ..model.resolve import Scope, WrongAdjointError, resolve
 from ..names import bar_latex
 from ..read import tree as t
 from ..read.unparse import unparse
-from .diagnose import Target, diagnose
+from .diagnose import Target, diagnose, expand_terms
 from .equivalence import Instances, Values, agree, first_disagreement, structurally_equal
 from .numeric import Env
 from .repair import repairs
@@ -151,12 +151,17 @@ class Judge:
         origin = ""
         later = [n for n in self.overrides if n in self._downstream(name)]
         if later:
-            w = [d[name] for d in self.inst.world(self.overrides, (self.version,))]
+            own, world_envs = self.inst.world(self.overrides, (self.version,))
+            w = [d[name] for d in own]
             if not agree(w, truth):
                 world = w
                 origin = " and ".join(f"{bar_latex(n)} ({self.sources[n]})" for n in later)
         terms = [(tm.consumer, self.inst.values(tm.expr)) for tm in self.adjoints.terms.get(name, [])]
-        return Target(name, bar_latex(name), truth, world, origin, terms)
+        terms += [("", self.inst.values(x)) for x in expand_terms(self.adjoints.local[name])]
+        tgt = Target(name, bar_latex(name), truth, world, origin, terms)
+        if world is not None:
+            tgt.world_envs = world_envs
+        return tgt
 
     def _downstream(self, name: str) -> set[str]:
         """The nodes whose adjoints flow into name's: its consumers, transitively."""

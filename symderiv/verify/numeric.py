@@ -1,8 +1,10 @@
 """Evaluate expressions on numbers: float64 arrays, always 2-D (a scalar is 1x1).
 
 Tolerance: two results agree when max|a - b| <= RTOL * (1 + max|b|). Values are drawn of
-order 1 at sizes below 8, so correct answers agree to ~1e-13; RTOL = 1e-7 leaves six orders
-of margin for round-off (inverse, log near 0) while a real mistake is off by order 1.
+order 1 at sizes below 8, so correct answers agree to ~1e-13; RTOL = 1e-9 leaves four orders
+of margin for round-off (inverse, log near 0) while a real mistake is off by order 1. (A
+term with a deliberately tiny written coefficient, below ~1e-9, is the one thing this cannot
+see; such a term is not a mistake anyone makes by hand.)
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from ..errors import UnsupportedError
 from ..model import ops as o
 from ..model.ops import Expr
 
-RTOL = 1e-7
+RTOL = 1e-9
 Array = np.ndarray
 
 

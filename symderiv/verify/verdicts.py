@@ -62,6 +62,10 @@ class Report:
                 out[c.verdict] += 1
         return out
 
+    def _repr_html_(self) -> str:
+        from ..report.notebook import report_html
+        return report_html(self)
+
     @property
     def ok(self) -> bool:
         return all(c.verdict == "correct" for c in self.claims)
