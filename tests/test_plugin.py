@@ -255,3 +255,10 @@ def test_bad_seed_is_a_usage_error(sheet: pytest.Pytester) -> None:
     result = sheet.runpytest("answers.md", "-o", "symderiv_seed=abc")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*symderiv_seed must be a whole number*"])
+
+
+def test_sheet_of_expected_mistakes_is_xfail(sheet: pytest.Pytester) -> None:
+    text = (sheet.path / "answers.md").read_text(encoding="utf-8")
+    (sheet.path / "answers.md").write_text(text.replace("---\n", "---\nexpect: mistakes\n", 1), encoding="utf-8")
+    result = sheet.runpytest("answers.md")
+    result.assert_outcomes(passed=3, xfailed=2)

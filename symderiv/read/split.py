@@ -29,6 +29,7 @@ _CMD = re.compile(r"\\([A-Za-z]+)\*?")
 _NOTES = {"text", "textrm", "textit", "textbf", "textnormal", "mbox"}
 _DROP_ARG = {"label", "tag", "intertext"}
 _LEAD_OP = re.compile(r"\s*(?:\+|-|\\odot|\\cdot|\\times|\\circ)")
+_ROW_SKIP = re.compile(r"\s*\[\s*-?\d*\.?\d+\s*(?:pt|em|ex|mm|cm|in|mu|bp|pc)\s*\]")
 _TRAIL_OP = re.compile(r"(?:=|\+|-|\\odot|\\cdot|\\times|\\circ)\Z")
 
 
@@ -84,9 +85,9 @@ def _scan(s: str) -> _Scan:
             i += 1
         elif c == "\\" and s.startswith("\\\\", i):
             end = i + 2 + (s[i + 2:i + 3] == "*")
-            k = _skip_ws(s, end)
-            if s[k:k + 1] == "[" and "]" in s[k:k + 12]:
-                end = s.index("]", k) + 1
+            m = _ROW_SKIP.match(s, end)  # `\\[4pt]`: extra row spacing
+            if m:
+                end = m.end()
             drop(i, end)
             if depth <= 0:
                 sc.rows.append((row_start, i, s[row_start:i].lstrip().startswith("&")))
@@ -135,7 +136,7 @@ def _command(s: str, i: int, depth: int, sc: _Scan, drop) -> int:  # type: ignor
     if name in _NOTES or name in ("operatorname", "mathrm", "mathsf"):
         k = _skip_ws(s, end)
         arg_end = _brace_end(s, k) if s[k:k + 1] == "{" else end
-        if name in _NOTES and depth <= 0:
+        if name in _NOTES and depth <= 0 and s[arg_end - 1:arg_end] == "}":
             sc.notes.append((i, arg_end))
         return arg_end
     if name in ("quad", "qquad") and depth <= 0:
