@@ -429,7 +429,7 @@ def test_rewritten_right_parts_stay_correct(sheet):
 
 
 # ---------------------------------------------------------------------------------------
-# known gaps (strict xfails: remove the mark once fixed)
+# regressions: gaps found while writing these tests, now fixed
 # ---------------------------------------------------------------------------------------
 def test_regression_scalar_times_identity_in_a_sum():
     assert_all_correct("batch-linear-regression", [r"\bar{w} = \left(X^\top X + \lambda I\right) w - X^\top y"])
@@ -450,13 +450,9 @@ def test_regression_constant_left_of_a_comparison():
     assert_all_correct("mlp-relu", [r"\bar{u} = \mathbb{1}[0 < u] \odot \bar{h}"])
 
 
-@pytest.mark.xfail(strict=True, reason="symderiv gap: the Matrix Cookbook's `X^{-\\top}` / `X^{-T}` "
-                   "is not read")
-def test_known_gap_inverse_transpose_notation():
+def test_regression_inverse_transpose_notation():
     assert_all_correct("cookbook-logdet", [r"\bar{X} = X^{-\top} + A^\top", r"\bar{X} = X^{-T} + A^T"])
 
 
-@pytest.mark.xfail(strict=True, reason="symderiv gap: `\\det X` without parentheses does not parse "
-                   "(`\\log y` does)")
-def test_known_gap_det_without_parentheses():
+def test_regression_det_without_parentheses():
     assert_all_correct("cookbook-logdet", [r"\log \det X = \log \det(X)"])

@@ -186,3 +186,27 @@ def test_leading_blanks_move_the_start() -> None:
 def test_flags() -> None:
     st = parse_statement("x \\in \\mathbb{R}", side=True, inline=True)
     assert st.side and st.inline
+
+
+def _meta(col: int, end: int):  # type: ignore[no-untyped-def]
+    from lark.tree import Meta
+    m = Meta()
+    m.line, m.column, m.end_line, m.end_column, m.empty = 1, col, 1, end, False
+    return m
+
+
+def test_builder_on_hand_built_trees() -> None:
+    """The Transformer alone: `a b / c \\odot d \\odot e` from a tree, spans from the metas."""
+    from lark import Token, Tree
+
+    from symderiv.read.transform import Builder
+
+    def name(ch: str, col: int) -> Tree:
+        return Tree("name", [Token("NAME", ch)], _meta(col, col + 1))
+
+    prod = Tree("product", [name("a", 1), name("b", 3), Token("SLASH", "/"), name("c", 7)], _meta(1, 8))
+    had = Tree("hadamard", [prod, name("d", 15), name("e", 23)], _meta(1, 24))
+    node = Builder("h.md", 4, 10).transform(had)
+    assert sexpr(node) == "(o (o (/ (* a b) c) d) e)"
+    assert (node.span.line, node.span.col, node.span.end_col) == (4, 10, 33)
+    assert isinstance(node, T.Hadamard) and (node.left.span.col, node.left.span.end_col) == (10, 25)

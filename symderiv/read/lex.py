@@ -95,6 +95,11 @@ class _Lexer(TextReader):
             inner = re.sub(r"\s+", "", s[j + 1:m])
             if inner in v.TRANSPOSE_MARKS:
                 return self.emit("TRANSPOSE", s[i:m + 1], i, m + 1)
+            if inner[:1] == "-" and inner[1:] in v.TRANSPOSE_MARKS:  # X^{-\top}: (X^{-1})^\top
+                for typ, val in (("CARET", "^"), ("_LBRACE", "{"), ("MINUS", "-"), ("NUMBER", "1"),
+                                 ("_RBRACE", "}")):
+                    self.emit(typ, val, i, m + 1)
+                return self.emit("TRANSPOSE", s[i:m + 1], i, m + 1)
             if inner in v.PRIME_MARKS:
                 for _ in range(v.PRIME_MARKS[inner]):
                     self.emit("PRIME", "'", i, m + 1)
