@@ -182,3 +182,26 @@ def test_gradescope_results(files, capsys):
     t = res["tests"][0]
     assert {"name", "score", "max_score", "status", "output"} <= set(t)
     assert t["status"] == "failed" and t["score"] == 0
+
+
+SOFTMAX = r"""
+$$x \in \mathbb{R}^{d}, \quad W \in \mathbb{R}^{k \times d}, \quad y \in \{0,1\}^{k}, \quad \mathbf{1}^\top y = 1$$
+$$z = W x$$
+$$p = \operatorname{softmax}(z)$$
+$$\mathcal{L} = -y^\top \log(p)$$
+"""
+
+
+def test_one_hot_constraint_makes_p_minus_y_right():
+    assert one("$$\\bar{z} = p - y$$", SOFTMAX).verdict == "correct"
+    assert one("$$\\bar{W} = (p - y) x^\\top$$", SOFTMAX).verdict == "correct"
+    assert one("$$\\bar{z} = p - 2 y$$", SOFTMAX).verdict == "incorrect"
+    assert one("$$\\bar{p} = -y \\oslash p = -\\frac{y}{p}$$", SOFTMAX).verdict == "correct"
+
+
+def test_without_the_constraint_y_is_any_binary_vector():
+    problem = SOFTMAX.replace(r", \quad \mathbf{1}^\top y = 1", "")
+    assert one("$$\\bar{z} = p - y$$", problem).verdict == "incorrect"
+    assert one("$$\\bar{z} = p \\mathbf{1}^\\top y - y$$", problem).verdict == "correct"
+    assert one("$$y \\in \\{0,1\\}^{k}$$", problem).verdict == "correct"
+    assert one("$$y \\in \\mathbb{R}^{k}$$", problem).verdict == "incorrect"

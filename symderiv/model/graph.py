@@ -8,7 +8,8 @@ from ..spans import Span
 from . import ops as o
 from .ops import Expr, Shape
 
-DOMAINS = ("real", "binary", "positive")
+#: onehot: a {0,1} vector whose entries sum to 1; simplex: positive entries summing to 1
+DOMAINS = ("real", "binary", "positive", "onehot", "simplex")
 
 
 @dataclass

@@ -54,7 +54,7 @@ SPACING = {"quad", "qquad", "displaystyle", "textstyle", "nonumber", "notag", "l
 SKIP_ARG = {"label", "tag", "hspace", "vspace", "phantom"}
 CMP_CMDS = {"geq": ">=", "ge": ">=", "geqslant": ">=", "leq": "<=", "le": "<=", "leqslant": "<=",
             "gt": ">", "lt": "<"}
-SIMPLE_CMDS = {"odot": "_ODOT", "circ": "_ODOT", "cdot": "_CDOT", "times": "_CDOT", "ast": "_CDOT",
+SIMPLE_CMDS = {"odot": "_ODOT", "circ": "_ODOT", "oslash": "OSLASH", "cdot": "_CDOT", "times": "_CDOT", "ast": "_CDOT",
                "in": "_IN", "partial": "_PARTIAL", "frac": "_FRAC", "tfrac": "_FRAC",
                "dfrac": "_FRAC", "cfrac": "_FRAC", "coloneqq": "_EQ", "prime": "PRIME"}
 RELATIONS = {"neq", "ne", "approx", "to", "mapsto", "Rightarrow", "implies", "iff", "sim", "propto",

@@ -109,9 +109,11 @@ class Builder(Transformer_NonRecursive):
         return tuple(ch)
 
     def binary_set(self, m: Any, ch: list) -> BinarySet:
-        if sorted(str(t) for t in ch) != ["0", "1"]:
+        labels = [c for c in ch if isinstance(c, Token) and c.type == "NUMBER"]
+        if sorted(str(t) for t in labels) != ["0", "1"]:
             raise ParseError("only the label set `\\{0,1\\}` is supported", self._span(m))
-        return BinarySet(self._span(m))
+        dims = next((c for c in ch if isinstance(c, tuple)), ())
+        return BinarySet(self._span(m), dims)
 
     # expressions
     def name(self, m: Any, ch: list) -> Name:
@@ -140,10 +142,16 @@ class Builder(Transformer_NonRecursive):
         return Add(self._span(m), ((-1, ch[-1]),))
 
     def hadamard(self, m: Any, ch: list) -> Node:
-        acc = ch[0]
-        for right in ch[1:-1]:
-            acc = Hadamard(_join(acc.span, right.span), acc, right)
-        return Hadamard(self._span(m), acc, ch[-1])
+        """Left to right; `a \\oslash b` is the elementwise quotient, a Frac of equal shapes."""
+        acc, divide = ch[0], False
+        for right in ch[1:]:
+            if isinstance(right, Token):
+                divide = True
+                continue
+            span = _join(acc.span, right.span)
+            acc = Frac(span, acc, right) if divide else Hadamard(span, acc, right)
+            divide = False
+        return acc
 
     def product(self, m: Any, ch: list) -> Node:
         acc: list[Node] = []

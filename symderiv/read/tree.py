@@ -143,7 +143,9 @@ class RealSpace(Node):
 
 @dataclass(frozen=True)
 class BinarySet(Node):
-    """`\\{0,1\\}`: a scalar label."""
+    """`\\{0,1\\}`: a scalar label; `\\{0,1\\}^{k}` a vector of them."""
+
+    dims: tuple[Node, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,10 @@ class Checker:
         """Declarations and new definitions build the model; the rest is returned as claims."""
         rest: list[t.Statement] = []
         for st in doc.statements:
+            if st.error is not None and not rest and not st.inline:
+                err = st.error
+                raise ModelError(f"the problem does not parse: {getattr(err, 'message', err)}",
+                                 getattr(err, "span", None) or st.span)
             if st.error is None and st.relation == "in":
                 for name in st.names:
                     if name.name in self.model.symbols:
@@ -47,6 +51,8 @@ class Checker:
                         break
                     shape, domain = declared_shape(st.parts[0])
                     self.model.declare(name.name, shape, domain, st.span)
+                continue
+            if not rest and self._constraint(st):
                 continue
             if (st.error is None and st.relation == "=" and len(st.parts) == 2
                     and isinstance(st.parts[0], t.Name) and st.parts[0].name not in self.model.symbols
@@ -61,6 +67,24 @@ class Checker:
             if not st.inline:
                 rest.append(st)
         return rest
+
+    def _constraint(self, st: t.Statement) -> bool:
+        """`\\mathbf{1}^\\top y = 1` in a problem: y is one-hot (declared in {0,1}) or a
+        probability vector (declared real); the spot checks then draw such values."""
+        if st.error is not None or st.relation != "=" or len(st.parts) != 2:
+            return False
+        lhs, rhs = st.parts
+        if not (isinstance(rhs, t.Number) and rhs.text == "1" and isinstance(lhs, t.Product)
+                and len(lhs.factors) == 2):
+            return False
+        a, b = lhs.factors
+        ones_t = isinstance(a, t.Transpose) and isinstance(a.arg, t.Ones)
+        name = b if ones_t else (a.arg if isinstance(a, t.Transpose) and isinstance(b, t.Ones) else None)
+        sym = self.model.symbols.get(name.name) if isinstance(name, t.Name) else None
+        if sym is None or sym.is_node or o.find(sym.shape[1]) != 1 or sym.domain not in ("binary", "real"):
+            return False
+        sym.domain = "onehot" if sym.domain == "binary" else "simplex"
+        return True
 
     def start(self) -> Adjoints:
         _ = self.model.loss  # raises ModelError when there is none

@@ -27,9 +27,7 @@ MAX_SIZE = 256
 
 def declared_shape(space: t.Node) -> tuple[o.Shape, str]:
     """The shape and domain a set stands for: R^{c x a} -> (c, a)."""
-    if isinstance(space, t.BinarySet):
-        return o.SCALAR, "binary"
-    if not isinstance(space, t.RealSpace):
+    if not isinstance(space, (t.RealSpace, t.BinarySet)):
         raise UnsupportedError("a declaration needs a set such as \\mathbb{R}^{n}", space.span)
     dims: list[o.Dim] = []
     for d in space.dims:
@@ -42,6 +40,8 @@ def declared_shape(space: t.Node) -> tuple[o.Shape, str]:
     if len(dims) > 2:
         raise UnsupportedError("only vectors and matrices are supported", space.span)
     shape = (dims + [1, 1])[:2] if dims else [1, 1]
+    if isinstance(space, t.BinarySet):
+        return (shape[0], shape[1]), "binary"
     return (shape[0], shape[1]), "positive" if space.positive else "real"
 
 

@@ -63,6 +63,12 @@ def draw_values(model: Model, env: Env, uniform: Callable[[tuple[int, int], floa
         shape = env.shape(sym.shape)
         if sym.domain == "binary":
             v = binary(shape)
+        elif sym.domain == "onehot":  # one 1 per column, at a random place
+            u = uniform(shape, 0.0, 1.0)
+            v = (u == u.max(axis=0, keepdims=True)).astype(float)
+        elif sym.domain == "simplex":
+            u = uniform(shape, 0.1, 1.0)
+            v = u / u.sum(axis=0, keepdims=True)
         elif sym.domain == "positive" or name in positive:
             v = uniform(shape, 0.5, 2.0)
         else:
