@@ -10,6 +10,7 @@ from typing import Callable
 
 from ..model import ops as o
 from ..model.ops import Expr
+from ..model.walk import fold
 
 #: how to rebuild each op from new arguments, through the folding constructors.
 BUILD: dict[type, Callable[[Expr, list[Expr]], Expr]] = {
@@ -35,30 +36,12 @@ def rebuild(e: Expr, leaf: Callable[[Expr], Expr | None] = lambda x: None,
             post: Callable[[Expr], Expr] = lambda x: x, memo: dict[int, Expr] | None = None) -> Expr:
     """Rebuild bottom-up (iteratively, sharing preserved): `leaf` may replace any node first,
     `post` rewrites each rebuilt node."""
-    memo = {} if memo is None else memo
-    stack: list[tuple[Expr, bool]] = [(e, False)]
-    keep: list[Expr] = []
-    while stack:
-        x, ready = stack.pop()
-        if id(x) in memo:
-            continue
-        if not ready:
-            r = leaf(x)
-            if r is not None:
-                memo[id(x)] = r
-                keep.append(x)
-                continue
-            if not x.args:
-                memo[id(x)] = x
-                continue
-            stack.append((x, True))
-            stack.extend((a, False) for a in x.args if id(a) not in memo)
-            continue
-        new = [memo[id(a)] for a in x.args]
+    def build(x: Expr, new: list[Expr]) -> Expr:
+        if not new:
+            return x
         same = all(n is a for n, a in zip(new, x.args))
-        memo[id(x)] = post(x if same and type(x) not in (o.Add,) else BUILD[type(x)](x, new))
-        keep.append(x)
-    return memo[id(e)]
+        return post(x if same and type(x) is not o.Add else BUILD[type(x)](x, new))
+    return fold(e, build, leaf, memo)
 
 
 def substitute(e: Expr, values: dict[str, Expr], kind: type = o.Bar) -> Expr:

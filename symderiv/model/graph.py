@@ -99,15 +99,5 @@ class Model:
 
 def leaves(e: Expr) -> list[str]:
     """Names of the Var leaves of an expression, each once, in first-seen order."""
-    seen: dict[str, None] = {}
-    stack = [e]
-    visited: set[int] = set()
-    while stack:
-        x = stack.pop()
-        if id(x) in visited:
-            continue
-        visited.add(id(x))
-        if isinstance(x, o.Var):
-            seen.setdefault(x.name, None)
-        stack.extend(reversed(x.args))
-    return list(seen)
+    from .walk import nodes
+    return list(dict.fromkeys(x.name for x in nodes(e) if isinstance(x, o.Var)))

@@ -14,6 +14,7 @@ import numpy as np
 from ..derive.simplify import rebuild
 from ..model import ops as o
 from ..model.ops import Expr
+from ..model.walk import nodes
 from ..names import bar_latex
 from .equivalence import Instances, Values, agree
 
@@ -52,16 +53,7 @@ def _fmt(k: Fraction) -> str:
 
 
 def _bars_in(e: Expr) -> list[o.Bar]:
-    out, stack, seen = [], [e], set()
-    while stack:
-        x = stack.pop()
-        if id(x) in seen:
-            continue
-        seen.add(id(x))
-        if isinstance(x, o.Bar):
-            out.append(x)
-        stack.extend(x.args)
-    return out
+    return [x for x in nodes(e) if isinstance(x, o.Bar)]
 
 
 def _wrong_adjoint(expr: Expr, s: Values, tgt: Target, inst: Instances) -> str | None:

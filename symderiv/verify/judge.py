@@ -10,6 +10,7 @@ from ..derive.adjoints import Adjoints
 from ..errors import ShapeError, SymderivError, UnsupportedError
 from ..model import ops as o
 from ..model.graph import Model
+from ..model.walk import nodes
 from ..model.resolve import Scope, WrongAdjointError, resolve
 from ..names import bar_latex
 from ..read import tree as t
@@ -50,16 +51,7 @@ def _shape_fits(e: o.Expr, shape: o.Shape) -> bool:
 
 
 def _unresolved(e: o.Expr) -> bool:
-    stack, seen = [e], set()
-    while stack:
-        x = stack.pop()
-        if id(x) in seen:
-            continue
-        seen.add(id(x))
-        if any(isinstance(o.find(d), o.SizeVar) for d in x.shape):
-            return True
-        stack.extend(x.args)
-    return False
+    return any(isinstance(o.find(d), o.SizeVar) for x in nodes(e) for d in x.shape)
 
 
 @dataclass

@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import UnsupportedError
 from ..model import ops as o
 from ..model.ops import Expr
+from ..model.walk import fold
 
 RTOL = 1e-9
 Array = np.ndarray
@@ -107,34 +108,24 @@ def _leaf(e: Expr, env: Env) -> Array:
     raise UnsupportedError(f"cannot evaluate {type(e).__name__}")
 
 
+def _apply(x: Expr, args: list[Array], env: Env) -> Array:
+    if not args:
+        return _leaf(x, env)
+    if isinstance(x, o.Add):
+        v = args[0]
+        for a in args[1:]:
+            v = v + a
+        return v
+    try:
+        return np.asarray(EVAL[type(x)](x, env, *args), dtype=float)
+    except np.linalg.LinAlgError:
+        return np.full(env.shape(x.shape), np.nan)
+
+
 def evaluate(e: Expr, env: Env, memo: dict[int, Array] | None = None) -> Array:
     """The value of `e` (iterative, so deep expressions cannot overflow the stack)."""
-    memo = {} if memo is None else memo
-    stack: list[tuple[Expr, bool]] = [(e, False)]
     with np.errstate(all="ignore"):
-        while stack:
-            x, ready = stack.pop()
-            if id(x) in memo:
-                continue
-            if not x.args:
-                memo[id(x)] = _leaf(x, env)
-                continue
-            if not ready:
-                stack.append((x, True))
-                stack.extend((a, False) for a in x.args if id(a) not in memo)
-                continue
-            args = [memo[id(a)] for a in x.args]
-            if isinstance(x, o.Add):
-                v = args[0]
-                for a in args[1:]:
-                    v = v + a
-            else:
-                try:
-                    v = EVAL[type(x)](x, env, *args)
-                except np.linalg.LinAlgError:
-                    v = np.full(env.shape(x.shape), np.nan)
-            memo[id(x)] = np.asarray(v, dtype=float)
-    return memo[id(e)]
+        return fold(e, lambda x, args: _apply(x, args, env), memo=memo)
 
 
 def close(a: Array, b: Array) -> bool:

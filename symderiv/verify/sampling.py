@@ -17,6 +17,7 @@ import numpy as np
 
 from ..model import ops as o
 from ..model.graph import Model
+from ..model.walk import nodes
 from .numeric import Env, evaluate
 
 IntSource = Callable[[int, int], int]  # (lo, hi) inclusive -> an int
@@ -35,29 +36,25 @@ def draw_sizes(dims: list[str], kind: str, integers: IntSource) -> dict[str, int
     return out
 
 
-def _special_inputs(model: Model) -> tuple[set[str], set[str], set[str]]:
-    """Inputs that must be positive, well-conditioned, or are the arguments of a mask."""
-    positive, conditioned, masked = set(), set(), set()
+def _special_inputs(model: Model) -> tuple[set[str], set[str]]:
+    """Inputs that must be positive (under log or a fractional power), and square inputs that
+    must be well-conditioned (under an inverse or det)."""
+    positive, conditioned = set(), set()
     for node in model.nodes:
-        stack = [model.symbols[node].definition]
-        while stack:
-            e = stack.pop()
-            if isinstance(e, o.Apply) and e.fn == "log" or isinstance(e, o.Pow) and (e.k < 0 or e.k.denominator > 1):
-                if isinstance(e.args[0], o.Var):
-                    positive.add(e.args[0].name)
+        for e in nodes(model.symbols[node].definition):  # type: ignore[arg-type]
+            needs_positive = (isinstance(e, o.Apply) and e.fn == "log"
+                              or isinstance(e, o.Pow) and (e.k < 0 or e.k.denominator > 1))
+            if needs_positive and isinstance(e.args[0], o.Var):
+                positive.add(e.args[0].name)
             if isinstance(e, (o.Inverse, o.Det)) and isinstance(e.a, o.Var):
                 conditioned.add(e.a.name)
-            stack.extend(e.args)
-    for n in positive | conditioned:
-        if n in model.symbols and model.symbols[n].is_node:
-            positive.discard(n)
-            conditioned.discard(n)
-    return positive, conditioned, masked
+    inputs = set(model.inputs)
+    return positive & inputs, conditioned & inputs
 
 
 def draw_values(model: Model, env: Env, uniform: Callable[[tuple[int, int], float, float], np.ndarray],
                 binary: Callable[[tuple[int, int]], np.ndarray]) -> None:
-    positive, conditioned, _ = _special_inputs(model)
+    positive, conditioned = _special_inputs(model)
     for name in model.inputs:
         sym = model.symbols[name]
         shape = env.shape(sym.shape)
@@ -91,14 +88,11 @@ def forward(model: Model, env: Env) -> bool:
 def masks_mixed(model: Model, env: Env) -> bool:
     """Every step/ReLU argument in the model has both signs where it has two entries or more."""
     for node in model.nodes:
-        stack = [model.symbols[node].definition]
-        while stack:
-            e = stack.pop()
+        for e in nodes(model.symbols[node].definition):  # type: ignore[arg-type]
             if isinstance(e, o.Apply) and e.fn in ("relu", "step"):
                 v = evaluate(e.a, env)
                 if v.size >= 2 and (np.all(v > 0) or np.all(v <= 0)):
                     return False
-            stack.extend(e.args)
     return True
 
 
