@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from .errors import InputError
+from .errors import InputError, no_model
 from .read.document import Document, read_document
 
 
@@ -30,13 +30,12 @@ def load_documents(files: list[str]) -> list:
 
 def load_model(files: list[str]):
     """The model of the problem among `files` (for `symderiv latex`)."""
-    from .errors import ModelError
     from .verify.check import Checker
 
     docs: list[Document] = load_documents(files)
     checker = Checker()
     checker.build(docs[0])
     if not checker.model.nodes:
-        raise ModelError(f"{docs[0].file} defines no model: it has no definition of a forward node")
+        raise no_model(docs[0].file)
     _ = checker.model.loss
     return checker.model

@@ -22,7 +22,7 @@ __all__ = ["assert_adjoint", "check_adjoint"]
 
 
 def _checker(problem: Any, seed: int) -> Any:
-    from .errors import ModelError
+    from .errors import no_model
     from .model.graph import Model
     from .verify.check import Checker
 
@@ -33,7 +33,7 @@ def _checker(problem: Any, seed: int) -> Any:
         from .load import load_documents
         checker.build(load_documents([os.fspath(problem)])[0])
     if not checker.model.nodes:
-        raise ModelError(f"{problem} defines no model: it has no definition of a forward node")
+        raise no_model(str(problem))
     checker.start()
     return checker
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..derive.adjoints import Adjoints, derive
-from ..errors import ModelError, ParseError, SymderivError
+from ..errors import ModelError, ParseError, SymderivError, no_model
 from ..model import ops as o
 from ..model.graph import Model
 from ..model.resolve import Scope, resolve
@@ -149,7 +149,7 @@ def check_documents(docs: list[Document], seed: int = 0) -> Report:
     checker = Checker(seed)
     pending = checker.build(docs[0])
     if not checker.model.nodes:
-        raise ModelError(f"{docs[0].file} defines no model: it has no definition of a forward node")
+        raise no_model(docs[0].file)
     adjoints = checker.start()
     claims: list[Claim] = []
     for st in pending + [s for d in docs[1:] for s in d.statements]:
