@@ -5,33 +5,30 @@
     from .api import (CheckResult, SymModel, adjoints, check_expression, elementwise,
                       gradient, latex, new_model)
 
-`symderiv.model` is also the name of the `symderiv/model/` subpackage, so a function of that
-name cannot be re-exported without breaking `import symderiv.model.ops`. Instead, importing
-this module makes the subpackage itself callable: `symderiv.model()` returns a new
-`SymModel` (as does `symderiv.new_model()`), and `symderiv.model.ops` still works.
+(`symderiv.model` is the subpackage of the model graph, so a new model is `new_model()`.)
 
-Example::
+Example (tests/test_api.py runs it)::
 
     import sympy as sp, symderiv
     from sympy import MatrixSymbol, Symbol
     a, c = sp.symbols("a c", integer=True, positive=True)
-    m = symderiv.model()
+    m = symderiv.new_model()
     x = m.input(MatrixSymbol("x", a, 1))
     W = m.input("W", (c, a))
+    v = m.input("v", ("c", 1))
     t = m.input(Symbol("t"), domain="binary")
     z = m.define("z", W * x)
-    y = m.define("y", symderiv.elementwise("sigma", (sp.OneMatrix(1, c) * z)[0, 0]))
+    y = m.define("y", symderiv.elementwise("sigma", v.T * z))   # a 1x1: a SymPy scalar
     m.define("l", -t * sp.log(y) - (1 - t) * sp.log(1 - y))
-    symderiv.gradient(m, "W")                      # a SymPy expression
-    symderiv.check_expression(m, "W", r"(y - t) \\mathbf{1} x^\\top").equal   # True
+    symderiv.gradient(m, "W")                                   # (y - t)*v*x.T
+    symderiv.check_expression(m, W, r"(y - t) v x^\top").equal  # True
+    symderiv.latex(m, expanded=True)                            # \begin{align*} ...
 
 SymPy is imported lazily; its own `.diff` is never called: every derivative comes from
 symderiv's rule table (`derive/rules.py`).
 """
 from __future__ import annotations
 
-import sys
-import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -210,15 +207,3 @@ def latex(model: SymModel, expanded: bool = False, standalone: bool = False) -> 
     """The derivation, every adjoint in backprop order, as a LaTeX `align*` block."""
     from .report.latex import derivation_latex
     return derivation_latex(model.derived(), expanded=expanded, standalone=standalone)
-
-
-class _CallableModule(types.ModuleType):
-    """`symderiv.model` stays the subpackage, and calling it makes a new model."""
-
-    def __call__(self) -> SymModel:
-        return SymModel()
-
-
-_pkg = sys.modules.get(__name__.rpartition(".")[0] + ".model")
-if _pkg is not None and not isinstance(_pkg, _CallableModule):
-    _pkg.__class__ = _CallableModule

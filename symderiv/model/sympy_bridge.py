@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import functools
 import operator
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import UnknownSymbolError, UnsupportedError
 from . import ops as o

@@ -15,9 +15,10 @@ the seed's `((1-t)/(1-y) - t/y) y (1-y)` becomes `y - t`.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 from ..model import ops as o
 from ..model.ops import Expr
@@ -29,7 +30,7 @@ Get = Callable[[Expr], Piece]
 FUNCS = {"sigma": "\\sigma", "tanh": "\\tanh", "exp": "\\exp", "log": "\\log",
          "relu": "\\mathrm{ReLU}", "softplus": "\\operatorname{softplus}",
          "dsigma": "\\sigma'", "dtanh": "\\tanh'"}
-MATRIX_FUNCS = {o.Det: "\\det", o.Trace: "\\operatorname{tr}", o.Diag: "\\operatorname{diag}",
+MATRIX_FUNCS: dict[type, str] = {o.Det: "\\det", o.Trace: "\\operatorname{tr}", o.Diag: "\\operatorname{diag}",
                 o.DiagPart: "\\operatorname{diag}", o.Softmax: "\\operatorname{softmax}"}
 
 
@@ -146,6 +147,45 @@ def _factors(e: Expr) -> _Factors:
     return f
 
 
+class StructuralKey:
+    """Like `ops.KeyMemo` (equal keys for equal trees), but iterative: any depth is fine."""
+
+    def __init__(self) -> None:
+        self.memo: dict[int, tuple] = {}
+        self.keep: list[Expr] = []
+
+    def __call__(self, e: Expr) -> tuple:
+        memo = self.memo
+        stack: list[tuple[Expr, bool]] = [(e, False)]
+        while stack:
+            x, ready = stack.pop()
+            if id(x) in memo:
+                continue
+            if not ready and x.args:
+                stack.append((x, True))
+                stack.extend((a, False) for a in x.args if id(a) not in memo)
+                continue
+            memo[id(x)] = _own_key(x) + tuple(memo[id(a)] for a in x.args)
+            self.keep.append(x)
+        return memo[id(e)]
+
+
+def _own_key(x: Expr) -> tuple:
+    if isinstance(x, (o.Var, o.Bar)):
+        return (type(x).__name__, x.name)
+    if isinstance(x, o.Const):
+        return ("Const", x.value)
+    if isinstance(x, (o.Ones, o.Zero)):
+        return (type(x).__name__, o.dim_str(x.shape[0]), o.dim_str(x.shape[1]))
+    if isinstance(x, o.Eye):
+        return ("Eye", o.dim_str(x.n))
+    if isinstance(x, o.Apply):
+        return ("Apply", x.fn)
+    if isinstance(x, o.Pow):
+        return ("Pow", x.k)
+    return (type(x).__name__,)
+
+
 # ---- the printer -----------------------------------------------------------------------
 
 class Printer:
@@ -156,13 +196,16 @@ class Printer:
         self.memo: dict[int, Piece] = {}
         self.plans: dict[int, tuple[list[Expr], Callable[[Get], Piece]]] = {}
         self.keep: list[Expr] = []
-        self.key = o.KeyMemo()
+        self.key = StructuralKey()
 
     def latex(self, e: Expr) -> str:
         return self.piece(e)[0]
 
+    def memo_of(self, x: Expr) -> Piece:
+        return self.memo[id(x)]
+
     def piece(self, root: Expr) -> Piece:
-        get: Get = lambda x: self.memo[id(x)]  # noqa: E731
+        get: Get = self.memo_of
         stack: list[tuple[Expr, bool]] = [(root, False)]
         while stack:
             x, ready = stack.pop()
@@ -201,6 +244,9 @@ class Printer:
         if isinstance(x, o.Add):
             return list(x.terms), lambda g: _sum([g(t) for t in x.terms])
         if isinstance(x, o.Hadamard):
+            for num, den in ((x.a, x.b), (x.b, x.a)):
+                if isinstance(den, o.Pow) and den.k < 0:  # y ⊙ p^{∘-1} is \frac{y}{p}
+                    return [num, den.a], lambda g, n=num, d=den: _quotient(g(n), d, g(d.a))
             return [x.a, x.b], lambda g: (f"{wrap(g(x.a), HAD)} \\odot {wrap(g(x.b), HAD, False)}", HAD)
         if isinstance(x, o.MatMul):
             return [x.a, x.b], lambda g: (f"{wrap(g(x.a), PROD)} {wrap(g(x.b), PROD, False)}", PROD)
@@ -226,12 +272,9 @@ class Printer:
         a = x.a
         if a.is_scalar:
             return [a], lambda g: g(a)
-        base = None
-        if isinstance(a, o.Pow) and a.k == 2:
-            base = a.a
-        elif isinstance(a, o.Hadamard) and (a.a is a.b or self.key(a.a) == self.key(a.b)):
-            base = a.a
-        if base is not None:
+        squared = isinstance(a, o.Pow) and a.k == 2
+        if squared or (isinstance(a, o.Hadamard) and (a.a is a.b or self.key(a.a) == self.key(a.b))):
+            base = a.args[0]
             kind = "" if o.find(base.shape[0]) == 1 or o.find(base.shape[1]) == 1 else "_F"
             return [base], lambda g: (f"\\|{g(base)[0]}\\|{kind}^2", POST)
         if o.find(a.shape[1]) == 1:
@@ -285,6 +328,12 @@ def _sum(terms: list[Piece]) -> Piece:
         else:
             out.append(" + " + s)
     return "".join(out), SUM
+
+
+def _quotient(num: Piece, den: o.Pow, base: Piece) -> Piece:
+    """Elementwise division: `\\frac{y}{p}`, `\\frac{y}{p \\odot p}`."""
+    bottom = base if den.k == -1 else _power(o.Pow(den.a, -den.k), base)
+    return f"\\frac{{{num[0]}}}{{{bottom[0]}}}", ATOM
 
 
 def _apply(fn: str, arg: Piece) -> Piece:
@@ -359,7 +408,7 @@ def scalar_simplify(expr: Expr) -> Expr:
     memo: dict[int, Expr] = {}
     keep: list[Expr] = []
     stack: list[tuple[Expr, bool]] = [(expr, False)]
-    conv = _Sympy()
+    conv: _Sympy | None = None  # SymPy is imported only when there is something to simplify
     while stack:
         x, ready = stack.pop()
         if id(x) in memo:
@@ -371,6 +420,7 @@ def scalar_simplify(expr: Expr) -> Expr:
         new = [memo[id(a)] for a in x.args]
         y = x if all(n is a for n, a in zip(new, x.args)) else BUILD[type(x)](x, new)
         if id(x) in roots:
+            conv = conv or _Sympy()
             y = conv.simplify(y)
         memo[id(x)] = y
         keep.append(x)
@@ -400,7 +450,7 @@ class _Sympy:
     def __init__(self) -> None:
         import sympy
         self.sp = sympy
-        self.key = o.KeyMemo()
+        self.key = StructuralKey()
         self.atoms: dict[tuple, Any] = {}
         self.back: dict[Any, Expr] = {}
         self.fns = {fn: sympy.Function(fn) for fn in o.FUNCTIONS}
