@@ -126,7 +126,7 @@ def _name(model: SymModel, symbol: Any) -> str:
 
 
 def _expanded(model: SymModel, name: str) -> o.Expr:
-    from .report.latex import scalar_simplify
+    from .derive.scalar import scalar_simplify
     return scalar_simplify(model.derived().expanded(name))
 
 

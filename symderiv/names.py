@@ -1,10 +1,27 @@
-"""How symbols are written back to people: one place, so every message agrees."""
+"""How symbols are written back to people: one place, so every message and printout agrees."""
 from __future__ import annotations
 
 
+def _split_sub(name: str) -> tuple[str, str | None]:
+    """`z_y` -> (`z`, `y`); `W_{12}` -> (`W`, `{12}`); the first `_` outside braces."""
+    depth = 0
+    for i, c in enumerate(name):
+        depth += (c == "{") - (c == "}")
+        if c == "_" and depth == 0:
+            sub = name[i + 1:]
+            if len(sub) > 1 and not (sub.startswith("{") and sub.endswith("}")):
+                sub = "{" + sub + "}"
+            return name[:i], sub
+    return name, None
+
+
+def name_latex(name: str) -> str:
+    """A symbol's name as LaTeX: `W_12` gets its braces, `W_{12}`."""
+    base, sub = _split_sub(name)
+    return base if sub is None else f"{base}_{sub}"
+
+
 def bar_latex(name: str) -> str:
-    """`\\bar{z}_y` for z_y and `\\bar{W}_2` for W_2, as students write them; `\\bar{\\eta}`."""
-    base, sep, sub = name.partition("_")
-    if sep and len(base) == 1:
-        return f"\\bar{{{base}}}_{sub}"
-    return f"\\bar{{{name}}}"
+    """`\\bar{z}_y` for `z_y`, `\\bar{W}_2` for `W_2`, `\\bar{\\eta}`, `\\bar{\\mathcal{L}}`."""
+    base, sub = _split_sub(name)
+    return f"\\bar{{{base}}}" + ("" if sub is None else f"_{sub}")

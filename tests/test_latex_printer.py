@@ -10,9 +10,10 @@ from fractions import Fraction
 import pytest
 
 from symderiv.derive.adjoints import derive
+from symderiv.derive.scalar import scalar_simplify
 from symderiv.model import ops as o
 from symderiv.model.graph import Model
-from symderiv.report.latex import bar_latex, derivation_latex, scalar_simplify, to_latex
+from symderiv.report.latex import bar_latex, derivation_latex, to_latex
 
 F = Fraction
 

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from symderiv.derive.adjoints import Adjoints, derive
+from symderiv.derive.scalar import scalar_simplify
 from symderiv.model import ops as o
 from symderiv.model.graph import Model
-from symderiv.report.latex import scalar_simplify, to_latex
+from symderiv.report.latex import to_latex
 from symderiv.verify.equivalence import Instances, agree
 
 F = Fraction

@@ -18,11 +18,11 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagonalOf
 
 from symderiv.derive.adjoints import derive
+from symderiv.derive.scalar import scalar_simplify
 from symderiv.errors import UnknownSymbolError, UnsupportedError
 from symderiv.model import ops as o
 from symderiv.model.graph import Model
 from symderiv.model.sympy_bridge import elementwise, from_sympy, lambdas, to_sympy
-from symderiv.report.latex import scalar_simplify
 from symderiv.verify.equivalence import Instances, agree
 from symderiv.verify.numeric import Env, close, evaluate
 

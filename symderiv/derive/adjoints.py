@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from ..model import ops as o
 from ..model.graph import Model
 from ..model.ops import Expr
+from ..model.walk import KeyMemo
 from .reverse import vjp_terms
 from .simplify import simplify
 
@@ -24,7 +25,7 @@ class Adjoints:
     local: dict[str, Expr]
     terms: dict[str, list[Term]]
     _expanded: dict[str, Expr] = field(default_factory=dict)
-    _key: o.KeyMemo = field(default_factory=o.KeyMemo)
+    _key: KeyMemo = field(default_factory=KeyMemo)
 
     def expanded(self, name: str) -> Expr:
         """The adjoint in inputs, parameters and forward-node values only, simplified."""

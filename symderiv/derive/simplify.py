@@ -10,7 +10,7 @@ from typing import Callable
 
 from ..model import ops as o
 from ..model.ops import Expr
-from ..model.walk import fold
+from ..model.walk import KeyMemo, fold
 
 #: how to rebuild each op from new arguments, through the folding constructors.
 BUILD: dict[type, Callable[[Expr, list[Expr]], Expr]] = {
@@ -72,11 +72,11 @@ def _split_coeff(t: Expr) -> tuple[Fraction, Expr]:
     return Fraction(1), t
 
 
-def _collect(x: Expr, key: o.KeyMemo | None = None) -> Expr:
+def _collect(x: Expr, key: KeyMemo | None = None) -> Expr:
     """a + a -> 2 a, a - a -> 0 (structurally equal terms)."""
     if not isinstance(x, o.Add):
         return x
-    key = o.KeyMemo() if key is None else key
+    key = KeyMemo() if key is None else key
     order: list[tuple] = []
     coeff: dict[tuple, Fraction] = {}
     body: dict[tuple, Expr] = {}
@@ -95,8 +95,8 @@ def _collect(x: Expr, key: o.KeyMemo | None = None) -> Expr:
 
 
 def simplify(e: Expr, leaf: Callable[[Expr], Expr | None] = lambda x: None,
-             key: o.KeyMemo | None = None) -> Expr:
+             key: KeyMemo | None = None) -> Expr:
     """Simplify bottom-up; `leaf` may substitute already-simplified subtrees, which are then
     not walked again (so expanding a deep network stays linear)."""
-    key = o.KeyMemo() if key is None else key  # keys of shared subtrees are computed once
+    key = KeyMemo() if key is None else key  # keys of shared subtrees are computed once
     return rebuild(e, leaf, post=lambda x: _collect(_scalar_out(x), key))

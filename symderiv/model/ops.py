@@ -8,7 +8,7 @@ unification binds (the size of `\\mathbf{1}` and `I`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import ShapeError
@@ -378,36 +378,3 @@ def power(a: Expr, k: Fraction) -> Expr:
 
 def apply(fn: str, a: Expr) -> Expr:
     return Apply(fn, a)
-
-
-@dataclass
-class KeyMemo:
-    """Structural keys for identity-compared nodes, memoised per id for shared subtrees."""
-
-    memo: dict[int, tuple] = field(default_factory=dict)
-    #: hash-consing: a structural tuple (over the children's keys) -> its short key, so that
-    #: a key never nests and hashing it is O(1), not exponential on a shared DAG.
-    table: dict[tuple, tuple] = field(default_factory=dict)
-
-    def __call__(self, e: Expr) -> tuple:
-        k = self.memo.get(id(e))
-        if k is None:
-            if isinstance(e, (Var, Bar)):
-                k = (type(e).__name__, e.name)
-            elif isinstance(e, Const):
-                k = ("Const", e.value)
-            elif isinstance(e, (Ones, Zero)):
-                k = (type(e).__name__, dim_str(e.shape[0]), dim_str(e.shape[1]))
-            elif isinstance(e, Eye):
-                k = ("Eye", dim_str(e.n))
-            elif isinstance(e, Apply):
-                k = ("Apply", e.fn, self(e.a))
-            elif isinstance(e, Pow):
-                k = ("Pow", e.k, self(e.a))
-            else:
-                k = (type(e).__name__,) + tuple(self(x) for x in e.args)
-            k = self.table.setdefault(k, (k[0], len(self.table)))
-            self.memo[id(e)] = k
-            self._keep = getattr(self, "_keep", [])
-            self._keep.append(e)  # keep e alive so its id is not reused
-        return k

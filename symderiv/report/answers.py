@@ -8,7 +8,8 @@ def attach_answers(report: Report, docs=None, seed: int = 0) -> None:
     adjoints = report.derived
     if adjoints is None:
         return
-    from .latex import scalar_simplify, to_latex
+    from ..derive.scalar import scalar_simplify
+    from .latex import to_latex
 
     cache: dict[str, str] = {}
     for c in report.claims:

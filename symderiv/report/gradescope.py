@@ -10,8 +10,8 @@ import json
 from typing import Any
 
 from ..names import bar_latex
-from .text import plain_claim
 from ..verify.verdicts import Claim, Report
+from .text import plain_claim
 
 DEFAULT_POLICY = {"points": 1.0, "carried_forward": 0.5}
 

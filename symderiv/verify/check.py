@@ -21,7 +21,6 @@ from .equivalence import Instances
 from .judge import Judge, declared_shape
 from .verdicts import Claim, Report, Step
 
-
 #: best effort at the target of a line that does not parse: \bar{W}_2, \overline{z_y}
 _TARGET = re.compile(r"\\(?:bar|overline)\s*\{?\s*(?:\\(?:mathbf|boldsymbol|vec)\{)?(\\?[A-Za-z]+)\}?"
                      r"(?:_\{?([A-Za-z0-9]+)\}?)?")

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..derive.adjoints import Adjoints
-from ..model import ops as o
 from ..model.ops import Expr
+from ..model.walk import KeyMemo
 from .numeric import Env, close, evaluate
 from .sampling import Sampler
 
@@ -89,5 +89,5 @@ def first_disagreement(a: Values, b: Values) -> int | None:
 
 
 def structurally_equal(a: Expr, b: Expr) -> bool:
-    key = o.KeyMemo()
+    key = KeyMemo()
     return key(a) == key(b)

@@ -10,8 +10,8 @@ from ..derive.adjoints import Adjoints
 from ..errors import ShapeError, SymderivError, UnsupportedError
 from ..model import ops as o
 from ..model.graph import Model
-from ..model.walk import nodes
 from ..model.resolve import Scope, WrongAdjointError, resolve
+from ..model.walk import nodes
 from ..names import bar_latex
 from ..read import tree as t
 from ..read.unparse import unparse
@@ -20,7 +20,6 @@ from .equivalence import Instances, Values, agree, first_disagreement, structura
 from .numeric import Env
 from .repair import repairs
 from .verdicts import Claim, Step
-
 
 #: the largest written size: spot checks allocate arrays of the sizes a problem declares
 MAX_SIZE = 256
