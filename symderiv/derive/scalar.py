@@ -10,7 +10,7 @@ from typing import Any
 
 from ..model import ops as o
 from ..model.ops import Expr
-from ..model.walk import KeyMemo
+from ..model.walk import KeyMemo, fold
 from ..names import bar_latex
 
 MAX_REGION = 300   # nodes (counted as a tree) of one 1x1 region handed to SymPy
@@ -35,26 +35,15 @@ def scalar_simplify(expr: Expr) -> Expr:
     from ..derive.simplify import BUILD
 
     roots = _region_roots(expr)
-    memo: dict[int, Expr] = {}
-    keep: list[Expr] = []
-    stack: list[tuple[Expr, bool]] = [(expr, False)]
-    conv: _Sympy | None = None  # SymPy is imported only when there is something to simplify
-    while stack:
-        x, ready = stack.pop()
-        if id(x) in memo:
-            continue
-        if not ready and x.args:
-            stack.append((x, True))
-            stack.extend((a, False) for a in x.args if id(a) not in memo)
-            continue
-        new = [memo[id(a)] for a in x.args]
+    conv: list[_Sympy] = []  # SymPy is imported only when there is something to simplify
+
+    def step(x: Expr, new: list[Expr]) -> Expr:
         y = x if all(n is a for n, a in zip(new, x.args)) else BUILD[type(x)](x, new)
         if id(x) in roots:
-            conv = conv or _Sympy()
-            y = conv.simplify(y)
-        memo[id(x)] = y
-        keep.append(x)
-    return memo[id(expr)]
+            conv[:] = conv or [_Sympy()]
+            y = conv[0].simplify(y)
+        return y
+    return fold(expr, step)
 
 
 def _region_roots(expr: Expr) -> set[int]:

@@ -23,6 +23,7 @@ from ..errors import UnknownSymbolError, UnsupportedError
 from . import ops as o
 from .graph import Model
 from .ops import Expr
+from .walk import fold
 
 BAR_PREFIX, BAR_SUFFIX = "\\bar{", "}"
 _lambdas: dict[str, Any] = {}
@@ -71,18 +72,7 @@ def elementwise(fn: str, arg: Any) -> Any:
 def to_sympy(expr: Expr, dims: dict[str, Any] | None = None) -> Any:
     """The SymPy form of an expression; `dims` (name -> Symbol) is used and filled in."""
     dims = {} if dims is None else dims
-    memo: dict[int, Any] = {}
-    stack: list[tuple[Expr, bool]] = [(expr, False)]
-    while stack:
-        x, ready = stack.pop()
-        if id(x) in memo:
-            continue
-        if not ready and x.args:
-            stack.append((x, True))
-            stack.extend((a, False) for a in x.args if id(a) not in memo)
-            continue
-        memo[id(x)] = _to(x, [memo[id(a)] for a in x.args], dims)
-    return memo[id(expr)]
+    return fold(expr, lambda x, args: _to(x, args, dims))
 
 
 def _scalar(v: Any) -> Any:
