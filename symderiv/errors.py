@@ -51,7 +51,7 @@ class ModelError(SymderivError):
     reason = "model"
 
 
-def no_model(file: str) -> "ModelError":
+def no_model(file: str) -> ModelError:
     """The one message for a first document that builds no model."""
     return ModelError(f"{file} defines no model: it has no definition of a forward node (give the "
                       "problem first, or name it in the sheet's front matter: `problem: problem.md`)")

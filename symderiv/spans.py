@@ -17,7 +17,7 @@ class Span:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
 
-    def shifted(self, line: int, col: int) -> "Span":
+    def shifted(self, line: int, col: int) -> Span:
         """This span, taken as relative to a text that starts at (line, col) of its file."""
         c0 = col - 1 if self.line == 1 else 0
         ce = col - 1 if self.end_line == 1 else 0

@@ -43,7 +43,8 @@ def main_claim(by_line, line):
 def test_shipped_copy_is_the_real_seed():
     if not os.path.exists(SHARED_SEED):
         pytest.skip("the shared seed sheet is not beside this checkout")
-    assert open(SHARED_SEED, encoding="utf-8").read() == open(SHEET, encoding="utf-8").read()
+    with open(SHARED_SEED, encoding="utf-8") as a, open(SHEET, encoding="utf-8") as b:
+        assert a.read() == b.read()
 
 
 def test_every_math_line_gets_a_verdict(by_line):

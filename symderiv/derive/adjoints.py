@@ -29,16 +29,17 @@ class Adjoints:
 
     def expanded(self, name: str) -> Expr:
         """The adjoint in inputs, parameters and forward-node values only, simplified."""
-        if name not in self._expanded:
-            for n in self.model.backward_order():
-                if n in self._expanded:
-                    continue
-                done = self._expanded
-                self._expanded[n] = simplify(self.local[n], key=self._key, leaf=lambda x: (
-                    done.get(x.name) if isinstance(x, o.Bar) else None))
-                if n == name:
-                    break
-        return self._expanded[name]
+        done = self._expanded
+
+        def known(x: Expr) -> Expr | None:  # downstream adjoints, already expanded
+            return done.get(x.name) if isinstance(x, o.Bar) else None
+
+        for n in self.model.backward_order():
+            if name in done:
+                break
+            if n not in done:
+                done[n] = simplify(self.local[n], known, key=self._key)
+        return done[name]
 
     def _repr_latex_(self) -> str:
         from ..report.notebook import adjoints_latex

@@ -7,8 +7,8 @@ docstring is the identity, the very thing students' answers are compared with.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Callable
 
 from ..errors import UnsupportedError
 from ..model import ops as o

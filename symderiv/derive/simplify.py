@@ -5,8 +5,8 @@ Rules only ever make an expression smaller or move scalars outward; none changes
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Callable
 
 from ..model import ops as o
 from ..model.ops import Expr
@@ -58,9 +58,9 @@ def _scalar_out(x: Expr) -> Expr:
             return o.scale(a.a, _scalar_out(build(a.b, b)))
         if isinstance(b, o.Scale):
             return o.scale(b.a, _scalar_out(build(a, b.b)))
-    if isinstance(x, o.Scale) and isinstance(x.b, o.Scale) and x.b.a.is_scalar:
-        if isinstance(x.a, o.Const) and isinstance(x.b.a, o.Const):
-            return o.scale(o.Const(x.a.value * x.b.a.value), x.b.b)
+    if isinstance(x, o.Scale) and isinstance(x.b, o.Scale) and isinstance(x.a, o.Const) \
+            and isinstance(x.b.a, o.Const):
+        return o.scale(o.Const(x.a.value * x.b.a.value), x.b.b)
     if isinstance(x, o.Transpose) and isinstance(x.a, o.Scale):
         return o.scale(x.a.a, o.transpose(x.a.b))
     return x

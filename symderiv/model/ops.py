@@ -43,7 +43,7 @@ class Expr:
         return self._shape  # type: ignore[attr-defined]
 
     @property
-    def args(self) -> tuple["Expr", ...]:
+    def args(self) -> tuple[Expr, ...]:
         return ()
 
     @property

@@ -23,7 +23,7 @@ class SizeVar:
         return f"?{self.id}" if d is self else repr(d)
 
 
-Dim = Union[int, str, SizeVar]
+Dim = Union[int, str, SizeVar]  # noqa: UP007 (a runtime alias: `|` on a class needs 3.10 types)
 Shape = tuple[Dim, Dim]
 SCALAR: Shape = (1, 1)
 

@@ -169,4 +169,4 @@ def check_documents(docs: list[Document], seed: int = 0) -> Report:
     return Report([d.file for d in docs], checker.model.loss, unlisted + claims, adjoints)
 
 
-__all__ = ["check_documents", "Checker", "ParseError"]
+__all__ = ["Checker", "ParseError", "check_documents"]

@@ -67,7 +67,7 @@ def _wrong_adjoint(expr: Expr, s: Values, tgt: Target, inst: Instances) -> str |
             if name == bar.name or not (o.same(model.shape(name)[0], bar.shape[0])
                                         and o.same(model.shape(name)[1], bar.shape[1])):
                 continue
-            swapped = rebuild(expr, lambda x, b=bar.name, n=name: (  # noqa: B023
+            swapped = rebuild(expr, lambda x, b=bar.name, n=name: (
                 o.Bar(n, x.shape) if isinstance(x, o.Bar) and x.name == b else None))
             if agree(inst.values(swapped), tgt.truth):
                 return f"{bar_latex(bar.name)} is used where {bar_latex(name)} belongs"

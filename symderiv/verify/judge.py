@@ -1,8 +1,8 @@
 """One claim's steps against the truth: resolve, check the shape, compare, explain."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -233,4 +233,4 @@ class Judge:
                 "expected": arr(want), "got": arr(got)}
 
 
-__all__ = ["Judge", "declared_shape", "Values"]
+__all__ = ["Judge", "Values", "declared_shape"]

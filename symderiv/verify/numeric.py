@@ -8,8 +8,8 @@ see; such a term is not a mistake anyone makes by hand.)
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 

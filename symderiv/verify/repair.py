@@ -6,8 +6,8 @@ disagree on). Bounded: at most MAX_CANDIDATES are tried.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Iterator
 
 from ..read import tree as t
 

@@ -11,7 +11,7 @@ hypothesis strategies (strategies.py) share this exact logic.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
