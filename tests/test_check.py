@@ -205,3 +205,20 @@ def test_without_the_constraint_y_is_any_binary_vector():
     assert one("$$\\bar{z} = p \\mathbf{1}^\\top y - y$$", problem).verdict == "correct"
     assert one("$$y \\in \\{0,1\\}^{k}$$", problem).verdict == "correct"
     assert one("$$y \\in \\mathbb{R}^{k}$$", problem).verdict == "incorrect"
+
+
+def test_sech_and_cosh_spell_tanh_prime():
+    assert one(r"$$\bar{a} = \bar{h} \odot \operatorname{sech}^2(a)$$").verdict == "correct"
+    assert one(r"$$\bar{a} = \bar{h} \odot \frac{1}{\cosh^2(a)}$$").verdict == "correct"
+    assert one(r"$$\bar{a} = \bar{h} \odot \operatorname{sech}(a)$$").verdict == "incorrect"
+
+
+def test_star_between_vectors_suggests_odot():
+    c = one(r"$$\bar{a} = \bar{h} * (1 - h^2)$$")
+    assert c.steps[0].reason == "shape"
+    assert "\\odot" in c.steps[0].hint and "would then be correct" in c.steps[0].hint
+
+
+def test_decorated_unknown_name_suggests_its_base():
+    c = one(r"$$\bar{y} = \hat{y} - t$$")
+    assert c.steps[0].reason == "unknown-symbol" and c.steps[0].hint == "did you mean y?"

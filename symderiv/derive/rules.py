@@ -173,4 +173,9 @@ DERIVATIVES: dict[str, Callable[[Expr, Expr], Expr]] = {
     "dsigma": lambda x, out: o.hadamard(out, o.sub(_ones(x), o.scale(o.const(2), o.apply("sigma", x)))),
     # tanh''(x) = -2 tanh(x) tanh'(x)
     "dtanh": lambda x, out: o.scale(o.const(-2), o.hadamard(o.apply("tanh", x), out)),
+    # cosh' = sinh, sinh' = cosh
+    "cosh": lambda x, out: o.apply("sinh", x),
+    "sinh": lambda x, out: o.apply("cosh", x),
+    # sech'(x) = -sech(x) tanh(x)
+    "sech": lambda x, out: o.neg(o.hadamard(out, o.apply("tanh", x))),
 }

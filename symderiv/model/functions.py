@@ -23,6 +23,9 @@ ELEMENTWISE: dict[tuple[str, int], object] = {
     ("relu", 1): lambda a: o.apply("step", a),
     ("softplus", 0): lambda a: o.apply("softplus", a),
     ("softplus", 1): lambda a: o.apply("sigma", a),
+    ("cosh", 0): lambda a: o.apply("cosh", a),
+    ("sinh", 0): lambda a: o.apply("sinh", a),
+    ("sech", 0): lambda a: o.apply("sech", a),
     ("sqrt", 0): lambda a: o.power(a, Fraction(1, 2)),
     ("sqrt", 1): lambda a: o.scale(o.Const(Fraction(1, 2)), o.power(a, Fraction(-1, 2))),
 }

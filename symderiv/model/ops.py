@@ -174,7 +174,8 @@ class Transpose(Unary):
 
 #: elementwise scalar functions; `dsigma`, `dtanh` are the derivatives students write as
 #: \sigma' and \tanh'; `step` is the indicator [x > 0] (ReLU').
-FUNCTIONS = ("sigma", "tanh", "exp", "log", "relu", "softplus", "step", "dsigma", "dtanh")
+FUNCTIONS = ("sigma", "tanh", "exp", "log", "relu", "softplus", "step", "dsigma", "dtanh",
+             "cosh", "sinh", "sech")
 
 
 @dataclass(frozen=True, eq=False)

@@ -8,6 +8,7 @@ Exponents must be small exact numbers: nothing is ever computed from a written s
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -54,7 +55,8 @@ class Scope:
 
     def unknown(self, name: str, span: Span) -> UnknownSymbolError:
         known = list(self.model.symbols) + list(self.local)
-        close = [k for k in known if k.lower() == name.lower()]
+        base = re.sub(r"^\\(?:hat|tilde|check|dot|ddot|mathrm|mathit|mathsf)\{(.*)\}$", r"\1", name)
+        close = [k for k in known if k.lower() in (name.lower(), base.lower())]
         close = close or difflib.get_close_matches(name, known, n=1, cutoff=0.5)
         hint = f"did you mean {close[0]}?" if close else None
         return UnknownSymbolError(f"unknown symbol {name}", span, hint)

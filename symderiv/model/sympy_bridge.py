@@ -41,7 +41,8 @@ def lambdas() -> dict[str, Any]:
         sig = 1 / (1 + sp.exp(-x))
         bodies = {"sigma": sig, "tanh": sp.tanh(x), "exp": sp.exp(x), "log": sp.log(x),
                   "relu": sp.Max(x, 0), "softplus": sp.log(1 + sp.exp(x)), "step": sp.Heaviside(x, 0),
-                  "dsigma": sig * (1 - sig), "dtanh": 1 - sp.tanh(x) ** 2}
+                  "dsigma": sig * (1 - sig), "dtanh": 1 - sp.tanh(x) ** 2,
+                  "cosh": sp.cosh(x), "sinh": sp.sinh(x), "sech": sp.sech(x)}
         _lambdas.update({fn: sp.Lambda(x, body) for fn, body in bodies.items()})
     return _lambdas
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from . import tree as t
 
-_FUNC = {"sigma": "\\sigma", "tanh": "\\tanh", "exp": "\\exp", "log": "\\log", "sqrt": "\\sqrt",
+_FUNC = {"sigma": "\\sigma", "tanh": "\\tanh", "cosh": "\\cosh", "sinh": "\\sinh", "exp": "\\exp", "log": "\\log", "sqrt": "\\sqrt",
          "det": "\\det", "relu": "\\mathrm{ReLU}", "diag": "\\operatorname{diag}",
          "tr": "\\operatorname{tr}", "softmax": "\\operatorname{softmax}", "sum": "\\operatorname{sum}",
          "softplus": "\\operatorname{softplus}", "logsoftmax": "\\operatorname{logsoftmax}"}

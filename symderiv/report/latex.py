@@ -31,7 +31,8 @@ Get = Callable[[Expr], Piece]
 
 FUNCS = {"sigma": "\\sigma", "tanh": "\\tanh", "exp": "\\exp", "log": "\\log",
          "relu": "\\mathrm{ReLU}", "softplus": "\\operatorname{softplus}",
-         "dsigma": "\\sigma'", "dtanh": "\\tanh'"}
+         "dsigma": "\\sigma'", "dtanh": "\\tanh'", "cosh": "\\cosh", "sinh": "\\sinh",
+         "sech": "\\operatorname{sech}"}
 MATRIX_FUNCS: dict[type, str] = {o.Det: "\\det", o.Trace: "\\operatorname{tr}", o.Diag: "\\operatorname{diag}",
                 o.DiagPart: "\\operatorname{diag}", o.Softmax: "\\operatorname{softmax}"}
 

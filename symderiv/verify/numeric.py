@@ -61,6 +61,9 @@ FUNCS: dict[str, Callable[[Array], Array]] = {
     "step": lambda x: (x > 0).astype(float),
     "dsigma": lambda x: _sigma(x) * (1.0 - _sigma(x)),
     "dtanh": lambda x: 1.0 - np.tanh(x) ** 2,
+    "cosh": np.cosh,
+    "sinh": np.sinh,
+    "sech": lambda x: 1.0 / np.cosh(x),
 }
 
 

@@ -1,6 +1,7 @@
 """Small repairs of an ill-shaped step, for "did you mean": one edit each, on the parse tree.
 
-Edits: drop or add one transpose; swap two neighbouring factors; read `v ⊙ diag(s)` as
+Edits: drop or add one transpose; swap two neighbouring factors, or read them as an
+elementwise product (`h * (1 - h^2)`); read `v ⊙ diag(s)` as
 `v ⊙ s` or `diag(s) v`; and re-group `⊙` against juxtaposition (the precedence students
 disagree on). Bounded: at most MAX_CANDIDATES are tried.
 """
@@ -56,6 +57,10 @@ def _local(n: t.Node) -> Iterator[t.Node]:
         for i in range(len(fs) - 1):
             sw = fs[:i] + [fs[i + 1], fs[i]] + fs[i + 2:]
             yield replace(n, factors=tuple(sw))
+        for i in range(len(fs) - 1):  # `h * (1 - h^2)` meant elementwise
+            had = t.Hadamard(n.span, fs[i], fs[i + 1])
+            rest = fs[:i] + [had] + fs[i + 2:]
+            yield had if len(rest) == 1 else replace(n, factors=tuple(rest))
         if isinstance(fs[-1], t.Hadamard):  # a (b ⊙ c) read as (a b) ⊙ c
             h = fs[-1]
             yield t.Hadamard(n.span, t.Product(n.span, tuple(fs[:-1]) + (h.left,)), h.right)
