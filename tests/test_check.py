@@ -222,3 +222,18 @@ def test_star_between_vectors_suggests_odot():
 def test_decorated_unknown_name_suggests_its_base():
     c = one(r"$$\bar{y} = \hat{y} - t$$")
     assert c.steps[0].reason == "unknown-symbol" and c.steps[0].hint == "did you mean y?"
+
+
+@pytest.mark.parametrize("line", [
+    r"\bar{W}_1 = \frac{\partial \mathcal{L}}{\partial a} x^\top",
+    r"\bar{W}_1 = \frac{\partial \mathcal{L}}{\partial a} \frac{\partial a}{\partial W_1}",
+    r"\bar{h} = \frac{\partial \mathcal{L}}{\partial y} \frac{\partial y}{\partial h}",
+    r"\bar{W}_2 = \frac{\partial \mathcal{L}}{\partial y} h^\top",
+])
+def test_loss_partials_in_products_read_as_gradients(line):
+    assert one(f"$${line}$$").verdict == "correct"
+
+
+def test_loss_partial_in_a_product_is_still_checked():
+    assert one(r"$$\bar{W}_1 = x \frac{\partial \mathcal{L}}{\partial a}^\top$$").verdict != "correct"
+    assert one(r"$$\bar{W}_2 = \frac{\partial \mathcal{L}}{\partial h} h^\top$$").verdict != "correct"

@@ -67,14 +67,47 @@ def leibniz(n: t.Product, scope: Scope) -> Expr:
             f"{bar_latex(start)} is paired with \\frac{{\\partial {p.num}}}{{\\partial {p.den}}}: "
             f"the chain rule pairs {bar_latex(_node(scope, p.num, p.span))} with it", n.span)
     chain = _chain(partials, scope, start)
+    head = _node(scope, chain[0].num, chain[0].span)
+    loss_bar = any(isinstance(f, t.Bar) and _node(scope, f.name, f.span) == head for f in others)
+    if head == scope.model.loss and not loss_bar:
+        # \frac{\partial L}{\partial z} x^\top: the loss's chain is a gradient (L-bar = 1),
+        # and the other factors multiply it where they are written
+        return _loss_chain_in_product(n, chain, scope)
     if others:
         cot = resolve(others[0] if len(others) == 1 else t.Product(n.span, tuple(others)), scope)
     else:
-        head = _node(scope, chain[0].num, chain[0].span)
         if not o.is_scalar_shape(scope.model.shape(head)):
             raise UnsupportedError("a Jacobian on its own has no matrix form: pair it with an adjoint, "
                                    "as in \\bar{a}\\frac{\\partial a}{\\partial b}", n.span)
         cot = o.const(1)
+    return _pull_chain(scope, chain, cot, n)
+
+
+def _loss_chain_in_product(n: t.Product, chain: list[t.Partial], scope: Scope) -> Expr:
+    first = chain[0]
+    loss_def = scope.model.symbols[scope.model.loss].definition
+    den = _node(scope, first.den, first.span)
+    if loss_def is not None and den not in leaves(loss_def):
+        g: Expr = o.Bar(den, scope.model.shape(den))  # dL/dz read as the total derivative
+        rest = chain[1:]
+    else:
+        g, rest = o.const(1), chain
+    g = _pull_chain(scope, rest, g, n)
+    acc: Expr | None = None
+    placed = False
+    for f in n.factors:
+        if isinstance(f, t.Partial):
+            if placed:
+                continue
+            e, placed = g, True
+        else:
+            e = resolve(f, scope)
+        acc = e if acc is None else o.matmul(acc, e, n.span)
+    assert acc is not None
+    return acc
+
+
+def _pull_chain(scope: Scope, chain: list[t.Partial], cot: Expr, n: t.Node) -> Expr:
     for p in chain:
         num = _node(scope, p.num, p.span)
         shape = scope.model.shape(num)
