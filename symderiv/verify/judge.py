@@ -62,6 +62,7 @@ class Judge:
     sources: dict[str, str] = field(default_factory=dict)  # node -> "line N" of the override
     version: int = 0
     _consumers: dict[str, list[str]] | None = None
+    roots: dict[str, bool] = field(default_factory=dict)  # node -> its override is an original mistake
 
     # ---- claims --------------------------------------------------------------------------
     def declaration(self, st: t.Statement, name: t.Name) -> Claim:
@@ -103,7 +104,8 @@ class Judge:
         if final is not None and final.verdict == "correct":
             self._forget(target)
         elif final is not None and final.verdict == "incorrect" and expr is not None:
-            self._remember(target, expr, st.span.line)  # the student's answer, carried forward
+            # the student's answer, carried forward; a root unless itself carried forward
+            self._remember(target, expr, st.span.line, final.reason != "carried-forward")
         return claim
 
     def identity(self, st: t.Statement, local: dict[str, o.Expr], kind: str = "identity",
@@ -126,7 +128,8 @@ class Judge:
         return claim
 
     # ---- the student's world -------------------------------------------------------------
-    def _remember(self, name: str, expr: o.Expr, line: int) -> None:
+    def _remember(self, name: str, expr: o.Expr, line: int, root: bool = True) -> None:
+        self.roots[name] = root
         self.overrides[name] = expr
         self.sources[name] = f"line {line}"
         self.version += 1
@@ -146,7 +149,8 @@ class Judge:
             w = [d[name] for d in own]
             if not agree(w, truth):
                 world = w
-                origin = " and ".join(f"{bar_latex(n)} ({self.sources[n]})" for n in later)
+                cited = [n for n in later if self.roots.get(n)] or later  # the original mistakes
+                origin = " and ".join(f"{bar_latex(n)} ({self.sources[n]})" for n in cited)
         terms = [(tm.consumer, self.inst.values(tm.expr)) for tm in self.adjoints.terms.get(name, [])]
         terms += [("", self.inst.values(x)) for x in expand_terms(self.adjoints.local[name])]
         tgt = Target(name, bar_latex(name), truth, world, origin, terms)
