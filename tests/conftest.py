@@ -183,3 +183,4 @@ def det_case() -> Case:
 def zoo() -> dict[str, Callable[[], Case]]:
     """The builders by name, for tests about one particular model."""
     return ZOO
+

@@ -21,6 +21,7 @@ from symderiv.errors import ModelError, ShapeError
 from symderiv.model import ops as o
 from symderiv.model.graph import Model
 from symderiv.model.ops import Expr
+from symderiv.model.walk import nodes
 from symderiv.verify.equivalence import Instances, agree
 from symderiv.verify.numeric import Env, evaluate
 from symderiv.verify.sampling import Sampler
@@ -41,15 +42,7 @@ def adjoints_of(case) -> Adjoints:  # type: ignore[no-untyped-def]
 
 
 def dag(e: Expr) -> list[Expr]:
-    """Every node of an expression DAG once (iteratively)."""
-    seen: dict[int, Expr] = {}
-    stack = [e]
-    while stack:
-        x = stack.pop()
-        if id(x) not in seen:
-            seen[id(x)] = x
-            stack.extend(x.args)
-    return list(seen.values())
+    return list(nodes(e))
 
 
 # ---- finite differences of the loss -----------------------------------------------------

@@ -1,7 +1,7 @@
 """`symderiv latex` output renders in KaTeX (what course sites and notebooks use).
 
 For the shipped problem and every devset problem (`$SYMDERIV_DEVSET`, default
-/work/shared/devset, when present), the local and the `--expanded` derivation are rendered
+../shared/devset beside the checkout, when present), the local and the `--expanded` derivation are rendered
 with `katex.renderToString(src, {throwOnError: true, displayMode: true})`: the whole
 `align*` block, and each row alone inside `\\begin{aligned}` (so a failure names its row).
 Skipped where `node` or `tests/js/node_modules/katex` is missing (`cd tests/js && npm
@@ -21,7 +21,7 @@ from symderiv.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 JS = Path(__file__).resolve().parent / "js"
-DEVSET = Path(os.environ.get("SYMDERIV_DEVSET", "/work/shared/devset"))
+DEVSET = Path(os.environ.get("SYMDERIV_DEVSET", str(Path(__file__).resolve().parents[2] / "shared" / "devset")))
 PROBLEMS = sorted(ROOT.glob("derivations/*/problem.md")) + sorted(DEVSET.glob("*/problem.md"))
 
 

@@ -10,7 +10,7 @@ from symderiv.read import tree as T
 from symderiv.read.document import Document, read_document
 from symderiv.read.show import sexpr, sexpr_statement
 
-SHARED = Path("/work/shared")
+SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEED = SHARED / "seeds" / "csc413-2.3-handwritten-answers.md"
 DEVSET = SHARED / "devset"
 SHEETS = sorted(DEVSET.glob("*/*.md"))

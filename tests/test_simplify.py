@@ -18,6 +18,7 @@ from symderiv.derive.simplify import rebuild, simplify, substitute
 from symderiv.model import ops as o
 from symderiv.model.graph import Model
 from symderiv.model.ops import Expr, Shape
+from symderiv.model.walk import nodes
 from symderiv.verify.equivalence import structurally_equal
 from symderiv.verify.numeric import Env, close, evaluate
 from symderiv.verify.strategies import values
@@ -171,14 +172,7 @@ def test_substitute_bars_is_evaluation_with_those_adjoints(e: Expr, data: st.Dat
 
 
 def _nodes(e: Expr) -> list[Expr]:
-    seen: dict[int, Expr] = {}
-    stack = [e]
-    while stack:
-        x = stack.pop()
-        if id(x) not in seen:
-            seen[id(x)] = x
-            stack.extend(x.args)
-    return list(seen.values())
+    return list(nodes(e))
 
 
 # ---- the rewrite rules, one identity each --------------------------------------------------

@@ -52,7 +52,7 @@ from symderiv.verify.check import check_documents
 
 ROOT = Path(__file__).resolve().parents[1]
 DERIVATIONS = ROOT / "derivations"
-DEVSET = Path("/work/shared/devset")
+DEVSET = Path(__file__).resolve().parents[2] / "shared" / "devset"
 
 SHIPPED = sorted(p.parent.name for p in DERIVATIONS.glob("*/problem.md") if (p.parent / "answers.md").exists())
 DEV = sorted(p.parent.name for p in DEVSET.glob("*/problem.md") if (p.parent / "answers-1.md").exists()) \
