@@ -46,12 +46,31 @@ class Scope:
             return self.model.nodes[-1]  # one loss: any of its usual names means it
         return None
 
+    @classmethod
+    def at(cls, model: Model, st: t.Statement, lines: dict[str, tuple[str, ...]],
+           local: dict[str, Expr] | None = None) -> "Scope":
+        """A scope for statement `st`, quoting from its file's line when the text is known."""
+        src = lines.get(st.span.file, ())
+        if 0 < st.span.line <= len(src):
+            text = src[st.span.line - 1]
+            return cls(model, dict(local or {}), text, Span(st.span.file, st.span.line, 1, st.span.line, 1))
+        return cls(model, dict(local or {}), st.latex, st.span)
+
     def text(self, node: t.Node) -> str:
         """The written text of a node, when it lies on the statement's first line."""
         sp, org = node.span, self.origin
         if org is None or sp.line != org.line or sp.end_line != org.line:
             return ""
-        return self.source[sp.col - org.col: sp.end_col - org.col].strip()
+        start, end = sp.col - org.col, sp.end_col - org.col
+        text = self.source[start:end]
+        # a group's span is its inside: take the closing brackets it opened, too
+        while end < len(self.source) and sum(text.count(c) for c in "([{") > sum(text.count(c) for c in ")]}"):
+            nxt = self.source[end]
+            if nxt not in ")]} \\right":
+                break
+            end += 1
+            text = self.source[start:end]
+        return text.strip()
 
     def unknown(self, name: str, span: Span) -> UnknownSymbolError:
         known = list(self.model.symbols) + list(self.local)

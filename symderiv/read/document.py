@@ -23,6 +23,7 @@ class Document:
     file: str
     front_matter: dict = field(default_factory=dict)
     statements: tuple[Statement, ...] = ()
+    lines: tuple[str, ...] = field(default=(), repr=False)  # the text, to quote what was written
 
 
 def read_text(text: str, file: str = "<string>") -> Document:
@@ -41,7 +42,7 @@ def read_text(text: str, file: str = "<string>") -> Document:
             error = ParseError(f"more than {MAX_STATEMENTS:,} statements; the rest is not read", last.span)
             out[MAX_STATEMENTS:] = [Statement(last.span, last.latex, "=", error=error)]
             break
-    return Document(file, parse_front_matter(front) if front else {}, tuple(out))
+    return Document(file, parse_front_matter(front) if front else {}, tuple(out), tuple(text.split("\n")))
 
 
 def read_document(path: str | Path) -> Document:

@@ -33,11 +33,13 @@ class Checker:
     claims: list[Claim] = field(default_factory=list)
     judge: Judge | None = None
     local: dict[str, o.Expr] = field(default_factory=dict)
+    lines: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file -> its text, for quoting
 
     # ---- the problem ---------------------------------------------------------------------
     def build(self, doc: Document) -> list[t.Statement]:
         """Declarations and new definitions build the model; the rest is returned as claims."""
         rest: list[t.Statement] = []
+        self.lines[doc.file] = getattr(doc, "lines", ())
         for st in doc.statements:
             if st.error is not None and not rest and not st.inline:
                 err = st.error
@@ -57,7 +59,7 @@ class Checker:
                     and isinstance(st.parts[0], t.Name) and st.parts[0].name not in self.model.symbols
                     and not rest):
                 try:
-                    expr = resolve(st.parts[1], Scope(self.model, source=st.latex, origin=st.span))
+                    expr = resolve(st.parts[1], Scope.at(self.model, st, self.lines))
                     self.model.define(st.parts[0].name, expr, st.span)
                 except SymderivError as err:
                     raise ModelError(f"the problem's definition of {st.parts[0].name} is not usable: "
@@ -88,7 +90,7 @@ class Checker:
     def start(self) -> Adjoints:
         _ = self.model.loss  # raises ModelError when there is none
         adjoints = derive(self.model)
-        self.judge = Judge(self.model, adjoints, Instances(adjoints, self.seed))
+        self.judge = Judge(self.model, adjoints, Instances(adjoints, self.seed), lines=self.lines)
         return adjoints
 
     # ---- the claims ----------------------------------------------------------------------
@@ -124,7 +126,7 @@ class Checker:
     def _abbreviation(self, st: t.Statement, name: str) -> Claim:
         claim = Claim(st.span.file, st.span.line, "definition", name, st.latex, [], st.span, st.side, listed=False)
         try:
-            self.local[name] = resolve(st.parts[1], Scope(self.model, dict(self.local), st.latex, st.span))
+            self.local[name] = resolve(st.parts[1], Scope.at(self.model, st, self.lines, self.local))
         except SymderivError as err:
             claim.listed = True
             claim.steps.append(Step(st.latex, "invalid", err.reason, message=err.message, span=err.span))
@@ -151,6 +153,8 @@ def check_documents(docs: list[Document], seed: int = 0) -> Report:
         raise no_model(docs[0].file)
     adjoints = checker.start()
     claims: list[Claim] = []
+    for d in docs[1:]:
+        checker.lines[d.file] = getattr(d, "lines", ())
     for st in pending + [s for d in docs[1:] for s in d.statements]:
         try:
             claims.extend(checker.check(st))

@@ -62,7 +62,8 @@ class Judge:
     sources: dict[str, str] = field(default_factory=dict)  # node -> "line N" of the override
     version: int = 0
     _consumers: dict[str, list[str]] | None = None
-    roots: dict[str, bool] = field(default_factory=dict)  # node -> its override is an original mistake
+    roots: dict[str, bool] = field(default_factory=dict)
+    lines: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file -> its text  # node -> its override is an original mistake
 
     # ---- claims --------------------------------------------------------------------------
     def declaration(self, st: t.Statement, name: t.Name) -> Claim:
@@ -111,7 +112,7 @@ class Judge:
     def identity(self, st: t.Statement, local: dict[str, o.Expr], kind: str = "identity",
                  target: str | None = None) -> Claim:
         claim = Claim(st.span.file, st.span.line, kind, target, st.latex, [], st.span, st.side)
-        scope = Scope(self.model, dict(local), st.latex, st.span)
+        scope = Scope.at(self.model, st, self.lines, local)
         try:
             lhs = resolve(st.parts[0], scope)
             if _unresolved(lhs):
@@ -174,7 +175,7 @@ class Judge:
     # ---- one step ------------------------------------------------------------------------
     def _step(self, st: t.Statement, part: t.Node, tgt: Target, local: dict[str, o.Expr],
               shape: o.Shape, truth_sym: Callable | None = None) -> tuple[Step, o.Expr | None]:
-        scope = Scope(self.model, dict(local), st.latex, st.span)
+        scope = Scope.at(self.model, st, self.lines, local)
         text = scope.text(part) or unparse(part)
         if truth_sym is None and tgt.name is not None:
             truth_sym = (lambda envs, n=tgt.name: [e.bars[n] for e in envs])
