@@ -48,7 +48,7 @@ class Scope:
 
     @classmethod
     def at(cls, model: Model, st: t.Statement, lines: dict[str, tuple[str, ...]],
-           local: dict[str, Expr] | None = None) -> "Scope":
+           local: dict[str, Expr] | None = None) -> Scope:
         """A scope for statement `st`, quoting from its file's line when the text is known."""
         src = lines.get(st.span.file, ())
         if 0 < st.span.line <= len(src):
