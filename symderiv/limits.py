@@ -256,7 +256,7 @@ class SheetPool:
         inherited = [parent.fileno()] + [s.conn.fileno() for s in self.slots]
         if self.ctx.get_start_method() != "fork":
             inherited = []
-        proc = self.ctx.Process(target=_worker, daemon=True, args=(
+        proc = self.ctx.Process(target=_worker, daemon=True, args=(  # type: ignore[attr-defined]
             child, self.setup, self.setup_args, self.memory_mib, self.timeout, inherited))
         proc.start()
         child.close()

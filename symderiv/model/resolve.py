@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from ..errors import ShapeError, SymderivError, UnknownSymbolError, UnsupportedError
 from ..read import tree as t
@@ -116,7 +118,7 @@ def exponent(node: t.Node) -> Fraction:
 
 
 def resolve(node: t.Node, scope: Scope) -> Expr:
-    fn = RESOLVE.get(type(node))
+    fn: Callable[[Any, Scope], Expr] | None = RESOLVE.get(type(node))
     if fn is None:
         raise UnsupportedError(f"{type(node).__name__} is not a value here", node.span)
     return fn(node, scope)
@@ -252,7 +254,7 @@ def _partial(n: t.Partial, scope: Scope) -> Expr:
     return partial_alone(n, scope)
 
 
-RESOLVE = {
+RESOLVE: dict[type, Callable[[Any, Scope], Expr]] = {
     t.Name: _name, t.Bar: _bar, t.Number: _number, t.Add: _add, t.Product: _product,
     t.Hadamard: _hadamard, t.Frac: _frac, t.Power: _power, t.Transpose: _transpose,
     t.Norm: _norm, t.Ones: _ones, t.Indicator: _indicator, t.Partial: _partial,

@@ -137,7 +137,8 @@ class TextReader:
             text, end = (mc.group(0), mc.end()) if mc else (self.at(k), k + 1)
             if not text:
                 return None
-        parts, pos = [], 0
+        parts: list[str] = []
+        pos = 0
         while pos < len(text.rstrip()):
             mp = SUB_PIECE.match(text, pos)
             if not mp or (mp.group(2) and mp.group(2) not in v.GREEK):

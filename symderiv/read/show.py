@@ -51,7 +51,7 @@ def sexpr(node: object) -> str:
 
 def sexpr_statement(st: T.Statement) -> str:
     if st.error is not None:
-        return f"ERROR {st.error.message}"
+        return f"ERROR {getattr(st.error, 'message', st.error)}"
     if st.relation == "in":
         return ", ".join(n.name for n in st.names) + " in " + sexpr(st.parts[0])
     return " = ".join(sexpr(p) for p in st.parts)

@@ -13,7 +13,7 @@ def attach_answers(report: Report, docs=None, seed: int = 0) -> None:
 
     cache: dict[str, str] = {}
     for c in report.claims:
-        if c.kind != "adjoint" or c.target not in adjoints.local:
+        if c.kind != "adjoint" or c.target is None or c.target not in adjoints.local:
             continue
         if c.target not in cache:
             local = to_latex(adjoints.local[c.target])

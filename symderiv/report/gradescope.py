@@ -33,7 +33,7 @@ def claim_name(c: Claim) -> str:
 
 def results(r: Report, policy: dict[str, float] | None = None) -> dict[str, Any]:
     policy = {**DEFAULT_POLICY, **(policy or {})}
-    tests = []
+    tests: list[dict[str, Any]] = []
     for c in r.claims:
         if not c.listed:
             continue
@@ -42,7 +42,7 @@ def results(r: Report, policy: dict[str, float] | None = None) -> dict[str, Any]
                       "status": "passed" if c.verdict == "correct" else "failed",
                       "output": plain_claim(c)})
     s = r.summary()
-    return {"score": round(sum(t["score"] for t in tests), 4),
+    return {"score": round(sum(float(t["score"]) for t in tests), 4),  # type: ignore[arg-type]
             "output": f"{s['correct']} correct, {s['incorrect']} incorrect, {s['invalid']} invalid",
             "tests": tests}
 

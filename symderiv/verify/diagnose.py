@@ -67,8 +67,9 @@ def _wrong_adjoint(expr: Expr, s: Values, tgt: Target, inst: Instances) -> str |
             if name == bar.name or not (o.same(model.shape(name)[0], bar.shape[0])
                                         and o.same(model.shape(name)[1], bar.shape[1])):
                 continue
-            swapped = rebuild(expr, lambda x, b=bar.name, n=name: (
-                o.Bar(n, x.shape) if isinstance(x, o.Bar) and x.name == b else None))
+            def swap(x: Expr, b: str = bar.name, n: str = name) -> Expr | None:
+                return o.Bar(n, x.shape) if isinstance(x, o.Bar) and x.name == b else None
+            swapped = rebuild(expr, swap)
             if agree(inst.values(swapped), tgt.truth):
                 return f"{bar_latex(bar.name)} is used where {bar_latex(name)} belongs"
     return None

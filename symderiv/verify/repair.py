@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 from ..read import tree as t
 
@@ -34,16 +35,18 @@ def _children(n: t.Node) -> list[tuple[str, int | None, t.Node]]:
 
 
 def _put(n: t.Node, field: str, i: int | None, new: t.Node) -> t.Node:
+    changes: dict[str, Any]
     if i is None:
-        return replace(n, **{field: new})
-    old = getattr(n, field)
-    if field == "terms":
-        items = list(old)
-        items[i] = (items[i][0], new)
-        return replace(n, terms=tuple(items))
-    items = list(old)
-    items[i] = new
-    return replace(n, **{field: tuple(items)})
+        changes = {field: new}
+    elif field == "terms":
+        terms = list(getattr(n, field))
+        terms[i] = (terms[i][0], new)
+        changes = {field: tuple(terms)}
+    else:
+        items = list(getattr(n, field))
+        items[i] = new
+        changes = {field: tuple(items)}
+    return replace(n, **changes)  # type: ignore[arg-type]
 
 
 def _local(n: t.Node) -> Iterator[t.Node]:
@@ -73,9 +76,9 @@ def _local(n: t.Node) -> Iterator[t.Node]:
             if isinstance(diag, t.Product) and isinstance(diag.factors[0], t.Call) \
                     and diag.factors[0].func == "diag" and not flip:
                 d = diag.factors[0]
-                rest = diag.factors[1:]
-                yield t.Product(n.span, (t.Hadamard(n.span, other, d.args[0]),) + rest)
-                yield t.Product(n.span, (t.Product(n.span, (d, other)),) + rest)
+                after = tuple(diag.factors[1:])
+                yield t.Product(n.span, (t.Hadamard(n.span, other, d.args[0]), *after))
+                yield t.Product(n.span, (t.Product(n.span, (d, other)), *after))
         if isinstance(right, t.Product) and len(right.factors) > 1:  # (a ⊙ b) c
             yield t.Product(n.span, (t.Hadamard(n.span, left, right.factors[0]),) + right.factors[1:])
         if isinstance(left, t.Product) and len(left.factors) > 1:
