@@ -72,6 +72,8 @@ def add(a, b, sign: int = 1):
     b = -b if sign < 0 else b
     if isinstance(a, float) or isinstance(b, float):  # a written number broadcasts (`1 - u`)
         return a + b
+    if (_is_scalar(a) and 1 in b.shape) or (_is_scalar(b) and 1 in a.shape):  # any 1x1 beside a vector
+        return (_sc(a) if _is_scalar(a) else a) + (_sc(b) if _is_scalar(b) else b)
     if a.shape != b.shape:
         raise Invalid(f"sum of {a.shape} and {b.shape}")
     return a + b

@@ -237,3 +237,47 @@ def test_loss_partials_in_products_read_as_gradients(line):
 def test_loss_partial_in_a_product_is_still_checked():
     assert one(r"$$\bar{W}_1 = x \frac{\partial \mathcal{L}}{\partial a}^\top$$").verdict != "correct"
     assert one(r"$$\bar{W}_2 = \frac{\partial \mathcal{L}}{\partial h} h^\top$$").verdict != "correct"
+
+
+HALF = r"""
+$$x \in \mathbb{R}^{n}, \quad t \in \mathbb{R}^{p}, \quad W \in \mathbb{R}^{p \times n}$$
+$$y = W x$$
+$$e = y - t$$
+$$\mathcal{L} = \frac12 e^\top e$$
+"""
+
+
+def test_frac_with_unbraced_digits_is_tex():
+    assert one(r"$$\bar{e} = e$$", HALF).verdict == "correct"
+    assert one(r"$$\bar{e} = 0 e$$", HALF).verdict == "incorrect"
+    assert one(r"$$\mathcal{L} = \frac 12 e^\top e$$", HALF).verdict == "correct"
+
+
+@pytest.mark.parametrize("line", [
+    r"\bar{h} = \left(\frac{\partial y}{\partial h}\right)^\top \bar{y}",
+    r"\bar{h} = \frac{\partial y}{\partial h}^\top \bar{y}",
+    r"\bar{W}_2 = \bar{y}^\top \frac{\partial y}{\partial W_2}",
+    r"\bar{a} = \bar{h} \odot e^{0} \odot (1 - h^2)",
+])
+def test_jacobian_transpose_and_e_power_forms(line):
+    assert one(f"$${line}$$").verdict == "correct"
+
+
+def test_scalar_broadcasts_beside_vectors_not_matrices():
+    problem = SOFTMAX.replace(r", \quad \mathbf{1}^\top y = 1", "")
+    assert one(r"$$\bar{z} = p \odot (\bar{p} - p^\top \bar{p})$$", problem).verdict == "correct"
+    c = one(r"$$\bar{z} = (\operatorname{diag}(p) - p^\top p) \bar{p}$$", problem)
+    assert c.verdict == "invalid" and c.steps[0].reason == "shape"
+
+
+def test_inverse_of_a_non_square_matrix_is_a_shape_error():
+    c = one(r"$$\bar{h} = W_2^{-1} \bar{y}$$")
+    assert c.steps[0].reason == "shape" and "square" in c.steps[0].message
+
+
+def test_a_model_that_overflows_everywhere_is_exit_2(tmp_path, capsys):
+    (tmp_path / "p.md").write_text("$$x \\in \\mathbb{R}^{n}$$\n$$f = \\exp(\\mathbf{1}^\\top x + 800)$$\n")
+    (tmp_path / "a.md").write_text("$$\\bar{x} = \\mathbf{1}$$\n")
+    assert main(["check", str(tmp_path / "p.md"), str(tmp_path / "a.md")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "not finite" in err

@@ -55,9 +55,19 @@ def _chain(partials: list[t.Partial], scope: Scope, start: str | None) -> list[t
     return chain
 
 
+def is_partial(f: t.Node) -> bool:
+    """`\\frac{\\partial a}{\\partial b}`, or its transpose (the Jᵀv way of writing a VJP)."""
+    return isinstance(f, t.Partial) or isinstance(f, t.Transpose) and isinstance(f.arg, t.Partial)
+
+
 def leibniz(n: t.Product, scope: Scope) -> Expr:
-    partials = [f for f in n.factors if isinstance(f, t.Partial)]
-    others = [f for f in n.factors if not isinstance(f, t.Partial)]
+    # orientation carries no meaning in a VJP: (∂s/∂q)ᵀ s̄ and s̄ᵀ ∂s/∂W are s̄ ∂s/∂q, s̄ ∂s/∂W
+    factors = [f.arg if isinstance(f, t.Transpose) and isinstance(f.arg, t.Partial) else f for f in n.factors]
+    partials = [f for f in factors if isinstance(f, t.Partial)]
+    others = [f for f in factors if not isinstance(f, t.Partial)]
+    if len(others) == 1 and isinstance(others[0], t.Transpose) and isinstance(others[0].arg, t.Bar):
+        others = [others[0].arg]
+    n = t.Product(n.span, tuple(factors))
     bar = others[0] if len(others) == 1 and isinstance(others[0], t.Bar) else None
     start = _node(scope, bar.name, bar.span) if bar is not None else None
     first_nums = {_node(scope, p.num, p.span) for p in partials}

@@ -156,8 +156,8 @@ def _add(n: t.Add, scope: Scope) -> Expr:
     out: Expr | None = None
     prev: tuple[t.Node, Expr] | None = None
     for sign, node, e in terms:
-        if big is not None and e.is_scalar and isinstance(e, o.Const):
-            e = o.scale(e, o.Ones(big.shape))  # 1 - u: a number broadcasts over a vector
+        if big is not None and e.is_scalar and (isinstance(e, o.Const) or _is_vector(big)):
+            e = o.scale(e, o.Ones(big.shape))  # 1 - u, p̄ - pᵀp̄: a 1x1 term acts as a scalar
         e = e if sign > 0 else o.neg(e)
         if out is None:
             out = e
@@ -169,9 +169,13 @@ def _add(n: t.Add, scope: Scope) -> Expr:
     return out
 
 
+def _is_vector(e: Expr) -> bool:
+    return o.find(e.shape[1]) == 1 or o.find(e.shape[0]) == 1
+
+
 def _product(n: t.Product, scope: Scope) -> Expr:
-    if any(isinstance(f, t.Partial) for f in n.factors):
-        from .leibniz import leibniz
+    from .leibniz import is_partial, leibniz
+    if any(is_partial(f) for f in n.factors):
         return leibniz(n, scope)
     acc_node: t.Node = n.factors[0]
     acc = resolve(acc_node, scope)
@@ -206,6 +210,9 @@ def _frac(n: t.Frac, scope: Scope) -> Expr:
 
 
 def _power(n: t.Power, scope: Scope) -> Expr:
+    if isinstance(n.base, t.Name) and n.base.name == "e" and "e" not in scope.local \
+            and scope.canonical("e") is None:
+        return o.apply("exp", resolve(n.exponent, scope))  # e^{h}: Euler's number, when e is no symbol
     k = exponent(n.exponent)
     if isinstance(n.base, t.Norm) and k == 2:
         a = resolve(n.base.arg, scope)
@@ -223,6 +230,10 @@ def _power(n: t.Power, scope: Scope) -> Expr:
                 out = o.matmul(out, base)
             return out
         raise UnsupportedError(f"matrix power {k} is not supported", n.span)
+    if o.find(rows) != 1 and o.find(cols) != 1:
+        what = "an inverse" if k == -1 else "a power"
+        raise ShapeError(f"`{scope.text(n.base) or 'this'}` is {o.shape_str(base.shape)}: only a square "
+                         f"matrix has {what}", n.span)
     return o.power(base, k)  # a vector: elementwise, as in 1 - h^2
 
 

@@ -33,6 +33,14 @@ class _Lexer(TextReader):
         super().__init__(s)
         self.out: list[Tok] = []
 
+    def frac_argument(self) -> bool:
+        """Is the next token an unbraced argument of `\\frac` (TeX takes one character)?"""
+        out = self.out
+        if out and out[-1].type == "_FRAC":
+            return True
+        return (len(out) >= 2 and out[-2].type == "_FRAC" and out[-1].type == "NUMBER"
+                and len(out[-1].value) == 1)
+
     def emit(self, type_: str, value: str, start: int, end: int, sized: str = "") -> int:
         self.out.append(Tok(type_, value, start, end, sized))
         return end
@@ -49,7 +57,10 @@ class _Lexer(TextReader):
             elif "0" <= c <= "9":
                 m = NUM.match(s, i)
                 assert m
-                i = self.emit("NUMBER", m.group(0), i, m.end())
+                if self.frac_argument():  # \frac12 is \frac{1}{2}: an unbraced argument is one digit
+                    i = self.emit("NUMBER", c, i, i + 1)
+                else:
+                    i = self.emit("NUMBER", m.group(0), i, m.end())
             elif is_letter(c):
                 i = self.letters(i)
             elif c == "^":

@@ -131,7 +131,7 @@ def _missing(diff: Values, tgt: Target) -> str | None:
         return None
     for consumer, tv in list(paths.items()) + terms:
         if agree(missing, tv):
-            via = f" (one that comes through {consumer})" if consumer else ""
+            via = f" (its contribution through {consumer}'s equation)" if consumer else ""
             return f"a term of {tgt.latex} is missing{via}"
     return None
 
@@ -154,7 +154,8 @@ def diagnose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym=None
     if tgt.world is not None and agree(s, tgt.world) and (
             tgt.world_envs is None or agree(inst.values(expr, tgt.world_envs), tgt.world)):
         # the step is right when read in the student's world too: not just a lucky multiple
-        return "carried-forward", (f"right given your earlier {tgt.world_from}, which is wrong: "
+        verb = "are" if " and " in tgt.world_from else "is"
+        return "carried-forward", (f"right given your earlier {tgt.world_from}, which {verb} wrong: "
                                    "the mistake is carried forward")
     if agree(s, [-x for x in t]):
         return "sign", f"the sign is wrong: this is -{tgt.latex}"

@@ -77,13 +77,19 @@ class Instances:
         return self._world[key]
 
 
+def _finite(b: np.ndarray) -> bool:
+    return bool(np.all(np.isfinite(b)))
+
+
 def agree(a: Values, b: Values) -> bool:
-    return all(close(x, y) for x, y in zip(a, b))
+    """Equal on every instance where the truth `b` is defined (finite), and there is one."""
+    pairs = [(x, y) for x, y in zip(a, b) if _finite(y)]
+    return bool(pairs) and all(close(x, y) for x, y in pairs)
 
 
 def first_disagreement(a: Values, b: Values) -> int | None:
     for i, (x, y) in enumerate(zip(a, b)):
-        if not close(x, y):
+        if _finite(y) and not close(x, y):
             return i
     return None
 

@@ -197,7 +197,8 @@ class Judge:
             if tgt.name is not None and (structurally_equal(expr, self.adjoints.local[tgt.name])):
                 method, msg = "symbolic", f"the same expression as the derived {tgt.latex}"
             return Step(text, "correct", None, method, msg, span=part.span), expr
-        reason, why = diagnose(expr, s, tgt, self.inst, truth_sym)
+        with np.errstate(all="ignore"):
+            reason, why = diagnose(expr, s, tgt, self.inst, truth_sym)
         i = first_disagreement(s, tgt.truth)
         cex = self._counterexample(self.inst.envs[i or 0], s[i or 0], tgt.truth[i or 0])
         return Step(text, "incorrect", reason, "numeric", why or f"not equal to {tgt.latex}",

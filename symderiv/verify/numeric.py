@@ -137,4 +137,5 @@ def close(a: Array, b: Array) -> bool:
         return False
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
         return False
-    return bool(np.max(np.abs(a - b), initial=0.0) <= RTOL * (1.0 + np.max(np.abs(b), initial=0.0)))
+    with np.errstate(all="ignore"):
+        return bool(np.max(np.abs(a - b), initial=0.0) <= RTOL * (1.0 + np.max(np.abs(b), initial=0.0)))

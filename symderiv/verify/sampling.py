@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..errors import ModelError
 from ..model import ops as o
 from ..model.graph import Model
 from ..model.walk import nodes
@@ -127,14 +128,21 @@ class Sampler:
         for kind in self.KINDS:
             sizes = draw_sizes(self.model.dims, kind, self._integers)
             for _ in range(self.PER_SIZE):
+                finite: Env | None = None
                 for _attempt in range(40):
                     env = Env(dict(sizes))
                     draw_values(self.model, env, uniform, binary)
                     if self.symmetric:
                         self._symmetrize(env)
-                    if forward(self.model, env) and masks_mixed(self.model, env):
-                        break
-                self.envs.append(env)
+                    if forward(self.model, env):
+                        finite = env
+                        if masks_mixed(self.model, env):
+                            break
+                if finite is not None:  # an instance whose values overflow is no evidence
+                    self.envs.append(finite)
+        if not self.envs:
+            raise ModelError("the model's values are not finite on any sampled instance "
+                             "(an overflow, or a function used outside its domain)")
         self.envs.sort(key=lambda e: sum(e.dims.values()))
 
     def _symmetrize(self, env: Env) -> None:
