@@ -210,3 +210,18 @@ def test_builder_on_hand_built_trees() -> None:
     assert sexpr(node) == "(o (o (/ (* a b) c) d) e)"
     assert (node.span.line, node.span.col, node.span.end_col) == (4, 10, 33)
     assert isinstance(node, T.Hadamard) and (node.left.span.col, node.left.span.end_col) == (10, 25)
+
+
+def test_subscript_after_the_transpose_belongs_to_the_name():
+    from symderiv.read.parse import parse_statement
+    from symderiv.read.show import sexpr
+    for text in (r"W^T_2 e", r"W^\top_{2} e"):
+        st = parse_statement(text)
+        assert st.error is None and sexpr(st.parts[0]) == "(* (T W_2) e)"
+
+
+def test_frac_takes_one_digit_per_unbraced_argument():
+    from symderiv.read.parse import parse_statement
+    from symderiv.read.show import sexpr
+    assert sexpr(parse_statement(r"\frac12 e").parts[0]) == "(* (/ 1 2) e)"
+    assert sexpr(parse_statement(r"\frac{12}{5}").parts[0]) == "(/ 12 5)"

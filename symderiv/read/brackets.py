@@ -55,6 +55,8 @@ def pair(tokens: list[Tok]) -> list[Tok]:
                 t = Tok("_NORM_OPEN", "", t.start, t.end)
         elif t.type == "SUB" and _fold_norm_kind(out, t):
             continue
+        elif t.type == "SUB" and _fold_late_subscript(out, t):
+            continue
         if t.type in OPENERS or t.type == "_IND_OPEN":
             stack.append(t)
         elif t.type in CLOSERS:
@@ -70,6 +72,18 @@ def pair(tokens: list[Tok]) -> list[Tok]:
             raise LexError(f"unclosed `\\left`: its {what} is never closed by `\\right`", o.start, o.end)
         raise LexError(f"unclosed {what}", o.start, o.end)
     return out
+
+
+def _fold_late_subscript(out: list[Tok], sub: Tok) -> bool:
+    """`W^T_2` (valid TeX) is `W_2^T`: move the subscript onto the name before the transpose."""
+    if len(out) < 2 or out[-1].type != "TRANSPOSE" or out[-2].type != "NAME" or "_" in out[-2].value:
+        return False
+    text = sub.value.strip().strip("{}").strip()
+    if not text or not text.isalnum():
+        return False
+    name = out[-2]
+    out[-2] = name._replace(value=f"{name.value}_{text}" if len(text) == 1 else f"{name.value}_{{{text}}}")
+    return True
 
 
 def _close(stack: list[Tok], t: Tok) -> None:
