@@ -281,3 +281,9 @@ def test_a_model_that_overflows_everywhere_is_exit_2(tmp_path, capsys):
     assert main(["check", str(tmp_path / "p.md"), str(tmp_path / "a.md")]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "not finite" in err
+
+
+def test_a_zero_partial_is_right_but_noted():
+    c = one(r"$$\bar{W}_1 = \bar{a} \frac{\partial a}{\partial W_1} + \bar{h} \frac{\partial h}{\partial W_1}$$")
+    assert c.verdict == "correct"
+    assert "is zero: W_1 does not occur in h's equation" in c.steps[0].message

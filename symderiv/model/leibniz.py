@@ -34,6 +34,9 @@ def _definition(scope: Scope, p: t.Partial) -> tuple[str, str, Expr]:
 def _pull(scope: Scope, p: t.Partial, cot: Expr) -> Expr:
     from ..derive.reverse import vjp
     num, den, definition = _definition(scope, p)
+    if den not in leaves(definition):
+        scope.notes.append(f"\\frac{{\\partial {p.num}}}{{\\partial {p.den}}} is zero: {p.den} does not "
+                           f"occur in {p.num}'s equation")
     return vjp(definition, den, cot, o.Var(num, scope.model.shape(num)), scope.model.shape(den))
 
 

@@ -40,6 +40,7 @@ class Scope:
     local: dict[str, Expr] = field(default_factory=dict)  # the student's own abbreviations
     source: str = ""  # the statement's text, for quoting operands
     origin: Span | None = None
+    notes: list[str] = field(default_factory=list)  # worth saying even when the step is right
 
     def canonical(self, name: str) -> str | None:
         if name in self.model.symbols:

@@ -196,6 +196,8 @@ class Judge:
             msg = f"agrees with {tgt.latex} on {len(s)} random instances"
             if tgt.name is not None and (structurally_equal(expr, self.adjoints.local[tgt.name])):
                 method, msg = "symbolic", f"the same expression as the derived {tgt.latex}"
+            if scope.notes:
+                msg += " (note: " + "; ".join(dict.fromkeys(scope.notes)) + ")"
             return Step(text, "correct", None, method, msg, span=part.span), expr
         with np.errstate(all="ignore"):
             reason, why = diagnose(expr, s, tgt, self.inst, truth_sym)
