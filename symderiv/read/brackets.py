@@ -53,9 +53,7 @@ def pair(tokens: list[Tok]) -> list[Tok]:
                 raise LexError("a subscript belongs after the closing `\\|`", t.start, t.end)
             else:
                 t = Tok("_NORM_OPEN", "", t.start, t.end)
-        elif t.type == "SUB" and _fold_norm_kind(out, t):
-            continue
-        elif t.type == "SUB" and _fold_late_subscript(out, t):
+        elif t.type == "SUB" and (_fold_norm_kind(out, t) or _fold_late_subscript(out, t)):
             continue
         if t.type in OPENERS or t.type == "_IND_OPEN":
             stack.append(t)
