@@ -287,3 +287,13 @@ def test_a_zero_partial_is_right_but_noted():
     c = one(r"$$\bar{W}_1 = \bar{a} \frac{\partial a}{\partial W_1} + \bar{h} \frac{\partial h}{\partial W_1}$$")
     assert c.verdict == "correct"
     assert "is zero: W_1 does not occur in h's equation" in c.steps[0].message
+
+
+def test_wrong_derivative_is_not_called_a_missing_term():
+    problem = r"""
+$$x \in \mathbb{R}^{n}, \quad t \in \mathbb{R}^{n}$$
+$$u = \sigma(x)$$
+$$\mathcal{L} = \frac{1}{2}\|u - t\|^2$$
+"""
+    c = one(r"$$\bar{x} = \bar{u} \odot u$$", problem)
+    assert c.verdict == "incorrect" and c.steps[0].reason != "missing-term"

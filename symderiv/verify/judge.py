@@ -15,7 +15,7 @@ from ..model.walk import nodes
 from ..names import bar_latex
 from ..read import tree as t
 from ..read.unparse import unparse
-from .diagnose import Target, diagnose, expand_terms
+from .diagnose import Target, diagnose
 from .equivalence import Instances, Values, agree, first_disagreement, structurally_equal
 from .numeric import Env
 from .repair import repairs
@@ -153,7 +153,9 @@ class Judge:
                 cited = [n for n in later if self.roots.get(n)] or later  # the original mistakes
                 origin = " and ".join(f"{bar_latex(n)} ({self.sources[n]})" for n in cited)
         terms = [(tm.consumer, self.inst.values(tm.expr)) for tm in self.adjoints.terms.get(name, [])]
-        terms += [("", self.inst.values(x)) for x in expand_terms(self.adjoints.local[name])]
+        local = self.adjoints.local[name]  # its summands (softmax: p ⊙ p̄ and -p pᵀp̄), not the
+        # distributed insides of one derivative (σ' = σ - σ²), which is a wrong derivative instead
+        terms += [("", self.inst.values(x)) for x in (local.terms if isinstance(local, o.Add) else ())]
         tgt = Target(name, bar_latex(name), truth, world, origin, terms)
         if world is not None:
             tgt.world_envs = world_envs
