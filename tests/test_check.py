@@ -297,3 +297,15 @@ $$\mathcal{L} = \frac{1}{2}\|u - t\|^2$$
 """
     c = one(r"$$\bar{x} = \bar{u} \odot u$$", problem)
     assert c.verdict == "incorrect" and c.steps[0].reason != "missing-term"
+
+
+def test_max_with_zero_is_relu():
+    problem = r"""
+$$x \in \mathbb{R}^{n}, \quad W \in \mathbb{R}^{n \times n}$$
+$$u = W x$$
+$$a = \mathrm{ReLU}(u)$$
+$$\mathcal{L} = \mathbf{1}^\top a$$
+"""
+    assert one(r"$$a = \max(u, 0)$$", problem).verdict == "correct"
+    assert one(r"$$a = \max(0, u)$$", problem).verdict == "correct"
+    assert one(r"$$a = \max(u, 1)$$", problem).verdict == "invalid"

@@ -69,7 +69,14 @@ def _matrix_fn(n: t.Call, a: Expr) -> Expr:
     raise UnsupportedError(f"unknown function {f}", n.span)
 
 
+def _is_zero(node: t.Node) -> bool:
+    return isinstance(node, t.Number) and float(node.text) == 0
+
+
 def call(n: t.Call, scope: Scope) -> Expr:
+    if n.func == "max" and len(n.args) == 2 and n.deriv == 0 and n.power is None \
+            and any(_is_zero(a) for a in n.args):  # \max(u, 0), \max(0, u): ReLU
+        return o.apply("relu", resolve(next(a for a in n.args if not _is_zero(a)), scope))
     if len(n.args) != 1:
         raise UnsupportedError(f"{n.func} takes one argument, not {len(n.args)}", n.span)
     if ("\\" + n.func) in scope.model.symbols or n.func in scope.model.symbols:
