@@ -18,7 +18,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("files", nargs="+", metavar="FILE")
     c.add_argument("--format", choices=("text", "json", "gradescope", "html"), default="text")
     c.add_argument("-o", "--output", metavar="OUT")
-    c.add_argument("--seed", type=int, default=0, help="seed of the random spot checks (default 0)")
+    c.add_argument("--seed", type=_seed, default=0, help="seed of the random spot checks (default 0)")
     c.add_argument("--all", action="store_true", help="also list the problem's declarations and definitions")
     c.add_argument("--show-answer", action="store_true", help="show the derived adjoint beside wrong steps")
     la = sub.add_parser("latex", help="write the derived adjoints of a problem as LaTeX")
@@ -36,18 +36,39 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--resume", action="store_true", help="skip submissions already in RESULTS")
     g.add_argument("--timeout", type=float, default=60.0, help="seconds per sheet (default 60)")
     g.add_argument("--memory", type=int, default=1024, help="MiB per sheet (default 1024)")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--seed", type=_seed, default=0)
     return p
 
 
-def _write(text: str, out: str | None) -> None:
-    if out:
-        tmp = f"{out}.tmp{os.getpid()}"
+class OutputError(Exception):
+    """The report cannot be written where -o says."""
+
+
+def _write(text: str, out: str | None, inputs: Sequence[str] = ()) -> None:
+    """Atomically (a temporary file, then rename); never over an input, a directory or a FIFO."""
+    if not out:
+        sys.stdout.write(text)
+        return
+    if os.path.exists(out) and not os.path.isfile(out):
+        raise OutputError(f"{out}: not a regular file")
+    if any(os.path.exists(f) and os.path.samefile(out, f) for f in inputs if os.path.exists(out)):
+        raise OutputError(f"{out}: is one of the input files; choose another output")
+    tmp = f"{out}.tmp{os.getpid()}"
+    try:
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, out)
-    else:
-        sys.stdout.write(text)
+    except OSError as err:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise OutputError(f"{out}: cannot write ({err.strerror or err})") from None
+
+
+def _seed(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, not {text}")
+    return value
 
 
 def _fail(msg: str) -> int:
@@ -65,21 +86,22 @@ def _check(args: argparse.Namespace) -> int:
         report = check_documents(docs, seed=args.seed)
     except SymderivError as err:
         return _fail(str(err))
+    inputs = list(args.files) + [d.file for d in docs]
     if args.show_answer or args.format == "html":
         from .report.answers import attach_answers
         attach_answers(report, docs, args.seed)
     if args.format == "json":
         from .report.json import render
-        _write(render(report, args.all), args.output)
+        _write(render(report, args.all), args.output, inputs)
     elif args.format == "gradescope":
         from .report.gradescope import render as gs
-        _write(gs(report), args.output)
+        _write(gs(report), args.output, inputs)
     elif args.format == "html":
         from .report.html import render as html
-        _write(html(report, args.all, args.show_answer), args.output)
+        _write(html(report, args.all, args.show_answer), args.output, inputs)
     elif args.output:
         from .report.text import render_plain
-        _write(render_plain(report, args.all, args.show_answer), args.output)
+        _write(render_plain(report, args.all, args.show_answer), args.output, inputs)
     else:
         from .report.text import print_rich
         print_rich(report, args.all, args.show_answer)
@@ -97,7 +119,7 @@ def _latex(args: argparse.Namespace) -> int:
         text = derivation_latex(derive(model), expanded=args.expanded, standalone=args.standalone)
     except SymderivError as err:
         return _fail(str(err))
-    _write(text if text.endswith("\n") else text + "\n", args.output)
+    _write(text if text.endswith("\n") else text + "\n", args.output, args.files)
     return 0
 
 
@@ -110,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return {"check": _check, "latex": _latex, "grade": _grade}[args.command](args)
+    except OutputError as err:
+        return _fail(str(err))
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -366,6 +366,10 @@ class _Run:
             raise GradeError("--jobs must be 0 (all cores) or more")
         if not args.timeout > 0 or args.memory <= 0:
             raise GradeError("--timeout and --memory must be positive")
+        for out in (args.out, getattr(args, "csv", None)):
+            if out and os.path.exists(out) and any(
+                    os.path.exists(f) and os.path.samefile(out, f) for f in [args.problem, *args.submissions]):
+                raise GradeError(f"{out}: is one of the input files; choose another output")
         self.args = args
         self.gradescope = args.format == "gradescope"
         self.errors = 0

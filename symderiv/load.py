@@ -7,24 +7,40 @@ from .errors import InputError, no_model
 from .read.document import Document, read_document
 
 
+def _named_problem(doc: Document) -> str | None:
+    """The problem a sheet names in its front matter, as a real path."""
+    fm = doc.front_matter if isinstance(doc.front_matter, dict) else {}
+    if not fm.get("problem"):
+        return None
+    return os.path.realpath(os.path.join(os.path.dirname(doc.file), str(fm["problem"])))
+
+
 def load_documents(files: list[str]) -> list:
+    """The documents of `files`, the problem first: named by the sheets' front matter, or
+    given first. Sheets that name different problems, or another problem than the one given,
+    are a usage error (a wrong pairing would report every line as unknown)."""
     if not files:
         raise InputError("no file given")
-    for f in files:
-        if os.path.exists(f) and not os.path.isfile(f) and not os.path.isdir(f):
-            raise InputError(f"{f}: not a regular file")
+    files = list(dict.fromkeys(files))  # the same file twice is checked once
     docs = [read_document(f) for f in files]
-    named = docs[0].front_matter.get("problem") if isinstance(docs[0].front_matter, dict) else None
-    if named:
-        path = os.path.join(os.path.dirname(files[0]), str(named))
-        given = {os.path.realpath(f) for f in files}
-        if os.path.realpath(path) not in given:
-            if not os.path.exists(path):
-                raise InputError(f"{files[0]}: its problem {named} was not found (looked for {path})")
-            docs.insert(0, read_document(path))
-        else:
-            idx = [os.path.realpath(f) for f in files].index(os.path.realpath(path))
-            docs.insert(0, docs.pop(idx))
+    named = {p for p in map(_named_problem, docs) if p is not None}
+    if len(named) > 1:
+        raise InputError("these sheets name different problems in their front matter; check them one "
+                         "problem at a time: " + ", ".join(sorted(named)))
+    if not named:
+        return docs
+    path = named.pop()
+    real = [os.path.realpath(f) for f in files]
+    if path in real:
+        idx = real.index(path)
+        docs.insert(0, docs.pop(idx))
+        return docs
+    if _named_problem(docs[0]) is None:
+        raise InputError(f"{docs[0].file} is given as the problem, but the sheets name {path}")
+    if not os.path.exists(path):
+        raise InputError(f"{files[0]}: its problem {docs[0].front_matter['problem']} was not found "
+                         f"(looked for {path})")
+    docs.insert(0, read_document(path))
     return docs
 
 

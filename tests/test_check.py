@@ -150,10 +150,12 @@ def test_exit_codes(files, capsys):
     assert main(["check", str(files / "good.md"), "--format", "json"]) == 0
     assert main(["check", str(files / "bad.md"), "--format", "json"]) == 1
     assert main(["check", str(files / "missing.md")]) == 2
+    (files / "plain.md").write_text("$$\\bar{y} = y - t$$\n")
     (files / "noloss.md").write_text("$$x \\in \\mathbb{R}^{n}$$\n")
-    assert main(["check", str(files / "noloss.md"), str(files / "good.md")]) == 2
+    assert main(["check", str(files / "noloss.md"), str(files / "plain.md")]) == 2
+    assert main(["check", str(files / "noloss.md"), str(files / "good.md")]) == 2  # good.md names another
     (files / "vecloss.md").write_text("$$x \\in \\mathbb{R}^{n}$$\n$$y = 2 x$$\n")
-    assert main(["check", str(files / "vecloss.md"), str(files / "good.md")]) == 2
+    assert main(["check", str(files / "vecloss.md"), str(files / "plain.md")]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "scalar" in err
 
@@ -309,3 +311,25 @@ $$\mathcal{L} = \mathbf{1}^\top a$$
     assert one(r"$$a = \max(u, 0)$$", problem).verdict == "correct"
     assert one(r"$$a = \max(0, u)$$", problem).verdict == "correct"
     assert one(r"$$a = \max(u, 1)$$", problem).verdict == "invalid"
+
+
+def test_outputs_never_overwrite_inputs_and_bad_paths_are_exit_2(files, capsys):
+    good = files / "good.md"
+    before = good.read_text()
+    assert main(["check", str(good), "-o", str(good)]) == 2
+    assert main(["check", str(good), "-o", str(files / "problem.md")]) == 2
+    assert main(["check", str(good), "-o", str(files)]) == 2
+    assert main(["check", str(good), "-o", str(files / "no" / "such" / "dir.json")]) == 2
+    assert good.read_text() == before and not list(files.glob("*.tmp*"))
+    assert "Traceback" not in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["check", str(good), "--seed", "-5"])
+    assert exc.value.code == 2
+
+
+def test_sheets_naming_different_problems_are_a_usage_error(files, tmp_path):
+    (files / "other.md").write_text("$$x \\in \\mathbb{R}^{n}$$\n$$f = \\mathbf{1}^\\top x$$\n")
+    (files / "b.md").write_text("---\nproblem: other.md\n---\n$$\\bar{x} = \\mathbf{1}$$\n")
+    assert main(["check", str(files / "b.md"), str(files / "good.md")]) == 2
+    assert main(["check", str(files / "problem.md"), str(files / "b.md")]) == 2
+    assert main(["check", str(files / "b.md"), str(files / "b.md")]) == 0  # the same file once

@@ -52,6 +52,8 @@ def read_document(path: str | Path) -> Document:
     try:
         if p.is_dir():
             raise InputError(f"{name}: is a directory, not a Markdown file")
+        if p.exists() and not p.is_file():  # a FIFO or a device would block or never end
+            raise InputError(f"{name}: not a regular file")
         size = p.stat().st_size
         if size > MAX_DOCUMENT_BYTES:
             raise InputError(f"{name}: too large ({size:,} bytes; the limit is {MAX_DOCUMENT_BYTES:,})")

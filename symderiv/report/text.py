@@ -57,7 +57,7 @@ def plain_claim(c: Claim, show_answer: bool = False) -> str:
 def summary_line(r: Report, all_claims: bool = False) -> str:
     s = r.summary(all_claims)
     n = sum(s.values())
-    return f"{n} claims: {s['correct']} correct, {s['incorrect']} incorrect, {s['invalid']} invalid"
+    return f"{n} claim{'' if n == 1 else 's'}: {s['correct']} correct, {s['incorrect']} incorrect, {s['invalid']} invalid"
 
 
 def render_plain(r: Report, all_claims: bool = False, show_answer: bool = False) -> str:
