@@ -333,3 +333,41 @@ def test_sheets_naming_different_problems_are_a_usage_error(files, tmp_path):
     assert main(["check", str(files / "b.md"), str(files / "good.md")]) == 2
     assert main(["check", str(files / "problem.md"), str(files / "b.md")]) == 2
     assert main(["check", str(files / "b.md"), str(files / "b.md")]) == 0  # the same file once
+
+
+RELU = r"""
+$$u \in \mathbb{R}^{n}, \quad v \in \mathbb{R}^{n}, \quad \beta \in \mathbb{R}, \quad \tau \in \mathbb{R}$$
+$$a = \mathrm{ReLU}(u)$$
+$$s = \frac{\beta}{\tau}$$
+$$\mathcal{L} = v^\top a + \frac{1}{2} s^2$$
+"""
+
+
+@pytest.mark.parametrize("line", [
+    r"\bar{u} = v \odot \mathbb{1}[a \geq 0]",       # a >= 0 everywhere: not the ReLU mask
+    r"\bar{u} = v \odot \mathbb{1}[0 \leq a]",
+    r"\bar{\beta} = \frac{s}{\sqrt{\tau \tau}}",      # |tau| for tau
+    r"\bar{\tau} = -\frac{s^2}{\sqrt{\tau^2}}",
+    r"\bar{s} = \sqrt{s^2}",                          # |s| for s
+    r"\bar{s} = (s^2)^{1/2}",
+])
+def test_sign_and_boundary_mistakes_are_caught(line):
+    assert one(f"$${line}$$", RELU).verdict != "correct"
+
+
+@pytest.mark.parametrize("line", [
+    r"\bar{u} = v \odot \mathbb{1}[a > 0]",
+    r"\bar{u} = v \odot \mathbb{1}[u \geq 0]",
+    r"\bar{\tau} = -\frac{s^2}{\tau}",
+])
+def test_their_right_versions_are_accepted(line):
+    assert one(f"$${line}$$", RELU).verdict == "correct"
+
+
+def test_norm_kinds_other_than_2_and_F_are_refused():
+    c = one(r"$$\mathcal{L} = v^\top a + \frac{1}{2}\|s\|_1^2$$", RELU)
+    assert c.verdict == "invalid" and c.steps[0].reason == "unsupported"
+
+
+def test_a_positive_claim_for_a_real_symbol_is_wrong():
+    assert one(r"$$u \in \mathbb{R}_{+}^{n}$$", RELU).verdict == "incorrect"

@@ -58,9 +58,9 @@ def check_domains(model: Model, env: Env) -> None:
     for name in ("X", "Y"):
         A = v[name]
         off = np.sum(np.abs(A), axis=1) - np.abs(np.diag(A))
-        assert np.all(np.diag(A) - off > 0), f"{name} is not strictly diagonally dominant:\n{A}"
-        assert np.linalg.det(A) > 0
+        assert np.all(np.abs(np.diag(A)) - off > 0), f"{name} is not strictly diagonally dominant:\n{A}"
         assert np.linalg.cond(A) < 1e3
+    assert np.linalg.det(v["X"]) > 0  # under log det; Y (under an inverse only) may have either sign
     assert masks_mixed(model, env)
     u = evaluate(o.matmul(o.Var("W", ("h", "k")), o.Var("q", ("k", 1))), env)
     if u.size >= 2:

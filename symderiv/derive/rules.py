@@ -169,6 +169,7 @@ DERIVATIVES: dict[str, Callable[[Expr, Expr], Expr]] = {
     "softplus": lambda x, out: o.apply("sigma", x),
     # 1[x > 0]' = 0 almost everywhere
     "step": lambda x, out: o.Zero(x.shape),
+    "stepge": lambda x, out: o.Zero(x.shape),
     # σ''(x) = σ'(x)(1 - 2σ(x))
     "dsigma": lambda x, out: o.hadamard(out, o.sub(_ones(x), o.scale(o.const(2), o.apply("sigma", x)))),
     # tanh''(x) = -2 tanh(x) tanh'(x)

@@ -173,8 +173,9 @@ class Transpose(Unary):
 
 
 #: elementwise scalar functions; `dsigma`, `dtanh` are the derivatives students write as
-#: \sigma' and \tanh'; `step` is the indicator [x > 0] (ReLU').
-FUNCTIONS = ("sigma", "tanh", "exp", "log", "relu", "softplus", "step", "dsigma", "dtanh",
+#: \sigma' and \tanh'; `step` is the indicator [x > 0] (ReLU'), `stepge` is [x >= 0] (they
+#: differ exactly where it matters: a ReLU output is 0 on a whole set).
+FUNCTIONS = ("sigma", "tanh", "exp", "log", "relu", "softplus", "step", "stepge", "dsigma", "dtanh",
              "cosh", "sinh", "sech")
 
 
@@ -372,8 +373,8 @@ def power(a: Expr, k: Fraction) -> Expr:
         return Ones(a.shape) if not a.is_scalar else const(1)
     if isinstance(a, Const) and (k.denominator == 1) and (a.value != 0 or k > 0):
         return Const(a.value ** int(k))
-    if isinstance(a, Pow):
-        return power(a.a, a.k * k)
+    if isinstance(a, Pow) and k.denominator == 1 and abs(a.k * k) <= 64:
+        return power(a.a, a.k * k)  # (a^p)^q = a^{pq} for whole q only: sqrt(h^2) is |h|, not h
     return Pow(a, k)
 
 

@@ -210,12 +210,19 @@ def _frac(n: t.Frac, scope: Scope) -> Expr:
                    n.num, num, n.den, den, n.span)
 
 
+def _norm_kind(n: t.Norm) -> None:
+    if n.kind not in ("2", "F"):
+        raise UnsupportedError(f"only the 2-norm and the Frobenius norm are supported, not the {n.kind}-norm",
+                               n.span)
+
+
 def _power(n: t.Power, scope: Scope) -> Expr:
     if isinstance(n.base, t.Name) and n.base.name == "e" and "e" not in scope.local \
             and scope.canonical("e") is None:
         return o.apply("exp", resolve(n.exponent, scope))  # e^{h}: Euler's number, when e is no symbol
     k = exponent(n.exponent)
     if isinstance(n.base, t.Norm) and k == 2:
+        _norm_kind(n.base)
         a = resolve(n.base.arg, scope)
         return o.Sum(o.hadamard(a, a))
     base = resolve(n.base, scope)
@@ -243,6 +250,7 @@ def _transpose(n: t.Transpose, scope: Scope) -> Expr:
 
 
 def _norm(n: t.Norm, scope: Scope) -> Expr:
+    _norm_kind(n)
     a = resolve(n.arg, scope)
     return o.power(o.Sum(o.hadamard(a, a)), Fraction(1, 2))
 
@@ -258,7 +266,8 @@ def _indicator(n: t.Indicator, scope: Scope) -> Expr:
     if isinstance(left, o.Const) and not right.is_scalar:
         left = o.scale(left, o.Ones(right.shape))
     diff = _binary(scope, "comparison", o.sub, n.left, left, n.right, right, n.span)
-    return o.apply("step", diff if n.op in (">", ">=") else o.neg(diff))
+    fn = "stepge" if n.op in (">=", "<=") else "step"  # [a >= 0] is not [a > 0] where a = ReLU(u)
+    return o.apply(fn, diff if n.op in (">", ">=") else o.neg(diff))
 
 
 def _partial(n: t.Partial, scope: Scope) -> Expr:

@@ -41,6 +41,7 @@ def lambdas() -> dict[str, Any]:
         sig = 1 / (1 + sp.exp(-x))
         bodies = {"sigma": sig, "tanh": sp.tanh(x), "exp": sp.exp(x), "log": sp.log(x),
                   "relu": sp.Max(x, 0), "softplus": sp.log(1 + sp.exp(x)), "step": sp.Heaviside(x, 0),
+                  "stepge": sp.Heaviside(x, 1),
                   "dsigma": sig * (1 - sig), "dtanh": 1 - sp.tanh(x) ** 2,
                   "cosh": sp.cosh(x), "sinh": sp.sinh(x), "sech": sp.sech(x)}
         _lambdas.update({fn: sp.Lambda(x, body) for fn, body in bodies.items()})
@@ -281,6 +282,8 @@ class _From:
             return [u], lambda c: o.apply("log", c[0])
         if isinstance(e, sp.Heaviside) and (len(e.args) == 1 or e.args[1] == 0):
             return [e.args[0]], lambda c: o.apply("step", c[0])
+        if isinstance(e, sp.Heaviside) and e.args[1] == 1:
+            return [e.args[0]], lambda c: o.apply("stepge", c[0])
         if isinstance(e, sp.Max) and len(e.args) == 2 and 0 in e.args:
             u = e.args[0] if e.args[1] == 0 else e.args[1]
             return [u], lambda c: o.apply("relu", c[0])

@@ -276,8 +276,9 @@ def _quotient(num: Piece, den: o.Pow, base: Piece) -> Piece:
 
 
 def _apply(fn: str, arg: Piece) -> Piece:
-    if fn == "step":
-        return f"\\mathbb{{1}}[{arg[0]} > 0]", ATOM
+    if fn in ("step", "stepge"):
+        op = ">" if fn == "step" else "\\geq"
+        return f"\\mathbb{{1}}[{arg[0]} {op} 0]", ATOM
     return f"{FUNCS[fn]}({arg[0]})", ATOM
 
 

@@ -78,10 +78,14 @@ class Judge:
             claim.steps.append(Step(st.latex, "invalid", "unknown-symbol", span=name.span,
                                     message=f"{name.name} is not a symbol of the problem"))
             return claim
-        want = f"{o.shape_str(sym.shape)}" + (" in {0,1}" if sym.domain == "binary" else "")
-        got = f"{o.shape_str(shape)}" + (" in {0,1}" if domain == "binary" else "")
-        same = all(o.same(a, b) for a, b in zip(shape, sym.shape)) and (domain == sym.domain or
-                                                                          "binary" not in (domain, sym.domain))
+        where = {"binary": " in {0,1}", "onehot": " one-hot in {0,1}", "positive": " positive",
+                 "simplex": " (entries summing to 1)"}
+        want = f"{o.shape_str(sym.shape)}{where.get(sym.domain, '')}"
+        got = f"{o.shape_str(shape)}{where.get(domain, '')}"
+        actual = {"onehot": "binary", "simplex": "real"}.get(sym.domain, sym.domain)
+        # a real claim for a positive symbol is true (a superset); anything else must match
+        same = all(o.same(a, b) for a, b in zip(shape, sym.shape)) and (
+            domain == actual or (domain == "real" and actual == "positive"))
         if same:
             claim.steps.append(Step(st.latex, "correct", method="symbolic",
                                     message=f"{name.name} is {want}"))

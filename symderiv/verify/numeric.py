@@ -59,6 +59,7 @@ FUNCS: dict[str, Callable[[Array], Array]] = {
     "relu": lambda x: np.maximum(x, 0.0),
     "softplus": lambda x: np.logaddexp(0.0, x),
     "step": lambda x: (x > 0).astype(float),
+    "stepge": lambda x: (x >= 0).astype(float),
     "dsigma": lambda x: _sigma(x) * (1.0 - _sigma(x)),
     "dtanh": lambda x: 1.0 - np.tanh(x) ** 2,
     "cosh": np.cosh,

@@ -37,25 +37,33 @@ def draw_sizes(dims: list[str], kind: str, integers: IntSource) -> dict[str, int
     return out
 
 
-def _special_inputs(model: Model) -> tuple[set[str], set[str]]:
-    """Inputs that must be positive (under log or a fractional power), and square inputs that
-    must be well-conditioned (under an inverse or det)."""
-    positive, conditioned = set(), set()
+def _special_inputs(model: Model) -> tuple[set[str], set[str], set[str], set[str]]:
+    """Inputs that must be positive (under log or a fractional power), nonzero (under a
+    negative whole power: both signs still drawn), well-conditioned square inputs (under an
+    inverse or det), and those whose det must be positive (under log det). Nothing is made
+    more special than the model needs: a domain drawn too narrow hides mistakes (|x| for x)."""
+    positive, nonzero, conditioned, logdet = set(), set(), set(), set()
     for node in model.nodes:
         for e in nodes(model.symbols[node].definition):  # type: ignore[arg-type]
-            needs_positive = (isinstance(e, o.Apply) and e.fn == "log"
-                              or isinstance(e, o.Pow) and (e.k < 0 or e.k.denominator > 1))
-            if needs_positive and isinstance(e.args[0], o.Var):
-                positive.add(e.args[0].name)
-            if isinstance(e, (o.Inverse, o.Det)) and isinstance(e.a, o.Var):
-                conditioned.add(e.a.name)
+            arg = e.args[0] if e.args else None
+            if not isinstance(arg, (o.Var, o.Det)):
+                continue
+            if isinstance(e, o.Apply) and e.fn == "log" or isinstance(e, o.Pow) and e.k.denominator > 1:
+                if isinstance(arg, o.Var):
+                    positive.add(arg.name)
+                elif isinstance(arg.a, o.Var):
+                    logdet.add(arg.a.name)
+            elif isinstance(e, o.Pow) and e.k < 0 and isinstance(arg, o.Var):
+                nonzero.add(arg.name)
+            if isinstance(e, (o.Inverse, o.Det)) and isinstance(arg, o.Var):
+                conditioned.add(arg.name)
     inputs = set(model.inputs)
-    return positive & inputs, conditioned & inputs
+    return positive & inputs, nonzero & inputs, conditioned & inputs, logdet & inputs
 
 
 def draw_values(model: Model, env: Env, uniform: Callable[[tuple[int, int], float, float], np.ndarray],
                 binary: Callable[[tuple[int, int]], np.ndarray]) -> None:
-    positive, conditioned = _special_inputs(model)
+    positive, nonzero, conditioned, logdet = _special_inputs(model)
     for name in model.inputs:
         sym = model.symbols[name]
         shape = env.shape(sym.shape)
@@ -69,10 +77,15 @@ def draw_values(model: Model, env: Env, uniform: Callable[[tuple[int, int], floa
             v = u / u.sum(axis=0, keepdims=True)
         elif sym.domain == "positive" or name in positive:
             v = uniform(shape, 0.5, 2.0)
+        elif name in nonzero:  # both signs, away from 0
+            u = uniform(shape, -1.2, 1.2)
+            v = np.where(u >= 0, u + 0.3, u - 0.3)
         else:
             v = uniform(shape, -1.5, 1.5)
         if name in conditioned and shape[0] == shape[1]:
             v = v + (2.0 * shape[0] + 1.0) * np.eye(shape[0])  # > max row sum of |off-diagonal|
+            if name not in logdet and uniform((1, 1), 0.0, 1.0)[0, 0] < 0.5:
+                v[0, :] = -v[0, :]  # a negative det too, unless its log is taken
         env.values[name] = v
 
 
@@ -90,7 +103,7 @@ def masks_mixed(model: Model, env: Env) -> bool:
     """Every step/ReLU argument in the model has both signs where it has two entries or more."""
     for node in model.nodes:
         for e in nodes(model.symbols[node].definition):  # type: ignore[arg-type]
-            if isinstance(e, o.Apply) and e.fn in ("relu", "step"):
+            if isinstance(e, o.Apply) and e.fn in ("relu", "step", "stepge"):
                 v = evaluate(e.a, env)
                 if v.size >= 2 and (np.all(v > 0) or np.all(v <= 0)):
                     return False
