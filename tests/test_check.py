@@ -371,3 +371,28 @@ def test_norm_kinds_other_than_2_and_F_are_refused():
 
 def test_a_positive_claim_for_a_real_symbol_is_wrong():
     assert one(r"$$u \in \mathbb{R}_{+}^{n}$$", RELU).verdict == "incorrect"
+
+
+MLPRELU = r"""
+$$x \in \mathbb{R}^{n}, \quad t \in \mathbb{R}^{p}, \quad W_1 \in \mathbb{R}^{m \times n}, \quad W_2 \in \mathbb{R}^{p \times m}$$
+$$u = W_1 x$$
+$$h = \mathrm{ReLU}(u)$$
+$$y = W_2 h$$
+$$\mathcal{L} = \frac{1}{2}\|y - t\|^2$$
+"""
+
+
+@pytest.mark.parametrize("threshold", ["0.2", "0.05", "0.01", "-0.01"])
+def test_a_mask_with_a_wrong_threshold_is_caught(threshold):
+    c = one(f"$$\\bar{{u}} = \\bar{{h}} \\odot \\mathbb{{1}}[u > {threshold}]$$", MLPRELU)
+    assert c.verdict == "incorrect"
+    assert c.steps[0].reason != "transpose"  # no square matrix here to be symmetric
+
+
+def test_right_mask_still_right():
+    assert one(r"$$\bar{u} = \bar{h} \odot \mathbb{1}[u > 0]$$", MLPRELU).verdict == "correct"
+
+
+def test_inverse_function_notation_is_refused():
+    c = one(r"$$\tanh^{-1}(u) = \frac{1}{\tanh(u)}$$", MLPRELU)
+    assert c.verdict == "invalid" and c.steps[0].reason == "unsupported"

@@ -91,5 +91,9 @@ def call(n: t.Call, scope: Scope) -> Expr:
     else:
         raise UnsupportedError(f"the derivative {n.func}{chr(39) * n.deriv} is not supported", n.span)
     if n.power is not None:  # \tanh^2(a): elementwise, whatever the shape
-        out = o.power(out, exponent(n.power))
+        k = exponent(n.power)
+        if k < 0:
+            raise UnsupportedError(f"{n.func}^{{{k}}} is ambiguous (the inverse function, or 1/{n.func}?): "
+                                   f"write \\frac{{1}}{{\\{n.func}(\\cdot)}} for the reciprocal", n.span)
+        out = o.power(out, k)
     return out

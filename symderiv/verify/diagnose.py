@@ -140,7 +140,10 @@ def _transpose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym) -
     square = all(x.shape[0] == x.shape[1] for x in s) and any(x.shape[0] > 1 for x in s)
     if square and agree(s, [t.T for t in tgt.truth]):
         return f"this is the transpose of {tgt.latex}"
-    if truth_sym is not None:
+    model = inst.adjoints.model
+    square = any(o.same(s_[0], s_[1]) and o.find(s_[0]) != 1
+                 for s_ in (model.shape(n) for n in model.inputs))
+    if truth_sym is not None and square:  # only a model with a square input can tell
         sym_envs = inst.symmetric
         if agree(inst.values(expr, sym_envs), truth_sym(sym_envs)):
             return ("right only for symmetric matrices: a transpose is missing or misplaced "

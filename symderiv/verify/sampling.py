@@ -62,7 +62,8 @@ def _special_inputs(model: Model) -> tuple[set[str], set[str], set[str], set[str
 
 
 def draw_values(model: Model, env: Env, uniform: Callable[[tuple[int, int], float, float], np.ndarray],
-                binary: Callable[[tuple[int, int]], np.ndarray]) -> None:
+                binary: Callable[[tuple[int, int]], np.ndarray], scale: float = 1.0) -> None:
+    """`scale` shrinks the real inputs (small instances put values near every threshold)."""
     positive, nonzero, conditioned, logdet = _special_inputs(model)
     for name in model.inputs:
         sym = model.symbols[name]
@@ -78,10 +79,10 @@ def draw_values(model: Model, env: Env, uniform: Callable[[tuple[int, int], floa
         elif sym.domain == "positive" or name in positive:
             v = uniform(shape, 0.5, 2.0)
         elif name in nonzero:  # both signs, away from 0
-            u = uniform(shape, -1.2, 1.2)
-            v = np.where(u >= 0, u + 0.3, u - 0.3)
+            u = uniform(shape, -1.2 * scale, 1.2 * scale)
+            v = np.where(u >= 0, u + 0.3 * scale, u - 0.3 * scale)
         else:
-            v = uniform(shape, -1.5, 1.5)
+            v = uniform(shape, -1.5 * scale, 1.5 * scale)
         if name in conditioned and shape[0] == shape[1]:
             v = v + (2.0 * shape[0] + 1.0) * np.eye(shape[0])  # > max row sum of |off-diagonal|
             if name not in logdet and uniform((1, 1), 0.0, 1.0)[0, 0] < 0.5:
@@ -113,7 +114,10 @@ def masks_mixed(model: Model, env: Env) -> bool:
 class Sampler:
     """A seeded, reproducible list of instances (smallest sizes first)."""
 
-    KINDS = ("ones", "mixed", "distinct", "distinct")
+    #: (sizes, scale of the real values): the small and tiny instances put values within 0.1
+    #: and 0.01 of 0, where a mask written with a wrong threshold (`[u > 0.2]`) shows
+    KINDS = (("ones", 1.0), ("mixed", 1.0), ("distinct", 1.0), ("distinct", 1.0),
+             ("distinct", 0.1), ("distinct", 0.01))
     PER_SIZE = 2
 
     def __init__(self, model: Model, seed: int = 0, symmetric: bool = False) -> None:
@@ -138,13 +142,13 @@ class Sampler:
         def uniform(shape: tuple[int, int], lo: float, hi: float) -> np.ndarray:
             return self.rng.uniform(lo, hi, size=shape)
 
-        for kind in self.KINDS:
+        for kind, scale in self.KINDS:
             sizes = draw_sizes(self.model.dims, kind, self._integers)
             for _ in range(self.PER_SIZE):
                 finite: Env | None = None
                 for _attempt in range(40):
                     env = Env(dict(sizes))
-                    draw_values(self.model, env, uniform, binary)
+                    draw_values(self.model, env, uniform, binary, scale)
                     if self.symmetric:
                         self._symmetrize(env)
                     if forward(self.model, env):
