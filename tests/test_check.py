@@ -396,3 +396,18 @@ def test_right_mask_still_right():
 def test_inverse_function_notation_is_refused():
     c = one(r"$$\tanh^{-1}(u) = \frac{1}{\tanh(u)}$$", MLPRELU)
     assert c.verdict == "invalid" and c.steps[0].reason == "unsupported"
+
+
+@pytest.mark.parametrize("threshold", ["0.0000001", "-0.0000001"])
+def test_a_mask_threshold_too_close_for_samples_is_caught_symbolically(threshold):
+    c = one(f"$$\\bar{{u}} = \\bar{{h}} \\odot \\mathbb{{1}}[u > {threshold}]$$", MLPRELU)
+    assert c.verdict == "incorrect" and c.steps[0].method == "symbolic" and "mask" in c.steps[0].message
+
+
+def test_a_label_threshold_is_fine():
+    problem = r"""
+$$x \in \mathbb{R}^{n}, \quad w \in \mathbb{R}^{n}, \quad t \in \{0,1\}$$
+$$z = w^\top x$$
+$$\mathcal{L} = \frac{1}{2}(z - t)^2$$
+"""
+    assert one(r"$$\bar{z} = z - \mathbb{1}[t > 0.5]$$", problem).verdict == "correct"

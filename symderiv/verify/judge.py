@@ -19,6 +19,7 @@ from .diagnose import Target, diagnose
 from .equivalence import Instances, Values, agree, first_disagreement, structurally_equal
 from .numeric import Env
 from .repair import repairs
+from .thresholds import foreign_threshold
 from .verdicts import Claim, Step
 
 #: the largest written size: spot checks allocate arrays of the sizes a problem declares
@@ -197,6 +198,12 @@ class Judge:
         except SymderivError as err:
             return self._error_step(st, part, err, tgt, shape, scope), None
         s = self.inst.values(expr)
+        shifted = foreign_threshold(expr, self.model, self.inst) if agree(s, tgt.truth) else None
+        if shifted is not None:
+            return Step(text, "incorrect", None, "symbolic",
+                        f"a mask compares with {-shifted} where the model's masks compare with 0: they "
+                        f"differ for values in between (none fell there in the spot checks)",
+                        span=part.span), expr
         if agree(s, tgt.truth):
             method = "numeric"
             msg = f"agrees with {tgt.latex} on {len(s)} random instances"
