@@ -89,7 +89,7 @@ def _check(args: argparse.Namespace) -> int:
     inputs = list(args.files) + [d.file for d in docs]
     if args.show_answer or args.format == "html":
         from .report.answers import attach_answers
-        attach_answers(report, docs, args.seed)
+        attach_answers(report)
     if args.format == "json":
         from .report.json import render
         _write(render(report, args.all), args.output, inputs)

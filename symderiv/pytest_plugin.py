@@ -161,7 +161,7 @@ class DerivationFile(pytest.File):
             raise
         if self.config.getini("symderiv_show_answer"):
             from .report.answers import attach_answers
-            attach_answers(report, docs, seed)
+            attach_answers(report)
         return [c for c in report.claims if c.listed and os.path.realpath(c.file) == own]
 
 

@@ -67,6 +67,6 @@ def assert_adjoint(problem: Any, target: str, latex: str, *, seed: int = 0, show
         from .report.text import plain_claim
         if show_answer:
             from .report.answers import attach_answers
-            attach_answers(report, None, seed)
+            attach_answers(report)
         raise AssertionError(plain_claim(claim, show_answer))
     return claim

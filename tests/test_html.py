@@ -53,7 +53,7 @@ def parse(page: str) -> Tags:
 def seed_report() -> Report:
     docs = load_documents([str(PROBLEM), str(SEED)])
     report = check_documents(docs)
-    attach_answers(report, docs)
+    attach_answers(report)
     return report
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..verify.verdicts import Report
 
 
-def attach_answers(report: Report, docs=None, seed: int = 0) -> None:
+def attach_answers(report: Report) -> None:
     adjoints = report.derived
     if adjoints is None:
         return

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..derive.adjoints import Adjoints, derive
-from ..errors import ModelError, ParseError, SymderivError, no_model
+from ..errors import ModelError, SymderivError, no_model
 from ..model import ops as o
 from ..model.graph import Model
 from ..model.resolve import Scope, resolve
@@ -173,4 +173,4 @@ def check_documents(docs: list[Document], seed: int = 0) -> Report:
     return Report([d.file for d in docs], checker.model.loss, unlisted + claims, adjoints)
 
 
-__all__ = ["Checker", "ParseError", "check_documents"]
+__all__ = ["Checker", "check_documents"]

@@ -16,7 +16,7 @@ from ..names import bar_latex
 from ..read import tree as t
 from ..read.unparse import unparse
 from .diagnose import Target, diagnose
-from .equivalence import Instances, Values, agree, first_disagreement, structurally_equal
+from .equivalence import Instances, agree, first_disagreement, structurally_equal
 from .numeric import Env
 from .repair import repairs
 from .thresholds import foreign_threshold
@@ -254,4 +254,4 @@ class Judge:
                 "expected": arr(want), "got": arr(got)}
 
 
-__all__ = ["Judge", "Values", "declared_shape"]
+__all__ = ["Judge", "declared_shape"]
