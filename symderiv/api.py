@@ -166,7 +166,7 @@ def _resolve_latex(model: SymModel, text: str) -> o.Expr:
         from .read.parse import parse_expression
     except ImportError:  # pragma: no cover - the reader ships with symderiv
         raise UnsupportedError("reading LaTeX needs symderiv.read.parse") from None
-    from .model.resolve import Scope, resolve
+    from .meaning.resolve import Scope, resolve
     return resolve(parse_expression(text), Scope(model.graph, source=text))
 
 

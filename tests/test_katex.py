@@ -19,10 +19,11 @@ import pytest
 
 from symderiv.cli import main
 
+from devset import DEVSET, problems
+
 ROOT = Path(__file__).resolve().parent.parent
 JS = Path(__file__).resolve().parent / "js"
-DEVSET = Path(os.environ.get("SYMDERIV_DEVSET", str(Path(__file__).resolve().parents[2] / "shared" / "devset")))
-PROBLEMS = sorted(ROOT.glob("derivations/*/problem.md")) + sorted(DEVSET.glob("*/problem.md"))
+PROBLEMS = sorted(ROOT.glob("derivations/*/problem.md")) + [DEVSET / n / "problem.md" for n in problems()]
 
 
 def _node() -> str:

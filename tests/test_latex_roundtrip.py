@@ -89,7 +89,7 @@ def test_scalar_simplify_keeps_values(derived: tuple[Adjoints, Instances]) -> No
 
 
 def _reread(text: str, model: Model, like: o.Expr) -> o.Expr:
-    from symderiv.model.resolve import Scope, resolve
+    from symderiv.meaning.resolve import Scope, resolve
     from symderiv.read.parse import parse_expression
     e = resolve(parse_expression(text), Scope(model, source=text))
     assert o.unify(e.shape[0], like.shape[0]) and o.unify(e.shape[1], like.shape[1])

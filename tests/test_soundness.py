@@ -50,13 +50,13 @@ from mutate import (
 from symderiv.read.document import read_document, read_text
 from symderiv.verify.check import check_documents
 
+from devset import DEVSET, problems
+
 ROOT = Path(__file__).resolve().parents[1]
 DERIVATIONS = ROOT / "derivations"
-DEVSET = Path(__file__).resolve().parents[2] / "shared" / "devset"
 
 SHIPPED = sorted(p.parent.name for p in DERIVATIONS.glob("*/problem.md") if (p.parent / "answers.md").exists())
-DEV = sorted(p.parent.name for p in DEVSET.glob("*/problem.md") if (p.parent / "answers-1.md").exists()) \
-    if DEVSET.is_dir() else []
+DEV = [n for n in problems() if (DEVSET / n / "answers-1.md").exists()]
 
 # Crashes already reported (symderiv bug list in the hand-off): the message of the exception.
 # A crash with one of these messages is printed but does not fail the mutation tests; the bug

@@ -1,7 +1,7 @@
 """The parse tree of one statement: what was written, with spans, before any meaning is given.
 
 The reader only decides syntax. Whether `h(x)` is an application or a product, whether `I`
-is the identity or a declared matrix, and every shape, are decided later by `model.resolve`
+is the identity or a declared matrix, and every shape, are decided later by `meaning.resolve`
 with the symbol table. Names are canonical LaTeX strings: `x` for `\\mathbf{x}`, `W_1` for
 `W_{1}`, `z_y` for `\\bar{z}_y`'s base, `\\eta`, `\\mathcal{L}`.
 """

@@ -14,7 +14,7 @@ from ..derive.adjoints import Adjoints, derive
 from ..errors import ModelError, SymderivError, no_model
 from ..model import ops as o
 from ..model.graph import Model
-from ..model.resolve import Scope, resolve
+from ..meaning.resolve import Scope, resolve
 from ..read import tree as t
 from ..read.document import Document
 from .equivalence import Instances

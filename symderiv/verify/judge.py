@@ -10,7 +10,7 @@ from ..derive.adjoints import Adjoints
 from ..errors import ShapeError, SymderivError, UnsupportedError
 from ..model import ops as o
 from ..model.graph import Model
-from ..model.resolve import Scope, WrongAdjointError, resolve
+from ..meaning.resolve import Scope, WrongAdjointError, resolve
 from ..model.walk import nodes
 from ..names import bar_latex
 from ..read import tree as t

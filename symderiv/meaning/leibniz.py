@@ -9,9 +9,9 @@ from __future__ import annotations
 from ..errors import ShapeError, UnsupportedError
 from ..names import bar_latex
 from ..read import tree as t
-from . import ops as o
-from .graph import leaves
-from .ops import Expr
+from ..model import ops as o
+from ..model.graph import leaves
+from ..model.ops import Expr
 from .resolve import Scope, WrongAdjointError, resolve
 
 

@@ -17,9 +17,9 @@ from typing import Any
 from ..errors import ShapeError, SymderivError, UnknownSymbolError, UnsupportedError
 from ..read import tree as t
 from ..spans import Span
-from . import ops as o
-from .graph import Model
-from .ops import Expr
+from ..model import ops as o
+from ..model.graph import Model
+from ..model.ops import Expr
 
 #: names that may stand for the loss when the loss was given another one of them
 LOSS_SPELLINGS = ("\\mathcal{L}", "L", "\\ell", "l", "\\mathcal{l}", "J", "\\mathcal{J}", "E")

@@ -5,8 +5,8 @@ from fractions import Fraction
 
 from ..errors import ShapeError, UnsupportedError
 from ..read import tree as t
-from . import ops as o
-from .ops import Expr
+from ..model import ops as o
+from ..model.ops import Expr
 from .resolve import Scope, exponent, resolve
 
 #: (function, number of primes) -> how to build it from its argument
