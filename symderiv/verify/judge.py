@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -52,6 +52,22 @@ def _shape_fits(e: o.Expr, shape: o.Shape) -> bool:
 
 def _unresolved(e: o.Expr) -> bool:
     return any(isinstance(o.find(d), o.SizeVar) for x in nodes(e) for d in x.shape)
+
+
+def _explicit(node: t.Node, target: str, scope: Scope) -> bool:
+    """A final answer (SPEC 4): no partial-derivative symbol, no adjoint of the target itself."""
+    stack: list = [node]
+    while stack:  # iterative: a sheet's tree can be deep
+        value = stack.pop()
+        if isinstance(value, tuple):
+            stack.extend(value)
+        elif isinstance(value, t.Partial):
+            return False
+        elif isinstance(value, t.Bar) and (scope.canonical(value.name) or value.name) == target:
+            return False
+        elif isinstance(value, t.Node):
+            stack.extend(getattr(value, f.name) for f in fields(value))
+    return True
 
 
 @dataclass
@@ -106,6 +122,7 @@ class Judge:
         for part in st.parts[1:]:
             step, expr = self._step(st, part, tgt, local, self.model.shape(target))
             claim.steps.append(step)
+        claim.explicit = len(st.parts) > 1 and _explicit(st.parts[-1], target, Scope(self.model))
         final = claim.steps[-1] if claim.steps else None
         if final is not None and final.verdict == "correct":
             self._forget(target)
