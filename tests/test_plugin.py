@@ -45,10 +45,10 @@ def _import_everything_first() -> None:
     from symderiv.load import load_documents
     from symderiv.report.answers import attach_answers
     from symderiv.report.text import plain_claim
-    from symderiv.verify.check import check_documents
+    from symderiv.scoring import check_scored
 
     docs = load_documents([str(GATED), str(GATED.parent / "seed-answers.md")])
-    report = check_documents(docs)
+    report = check_scored(docs)
     attach_answers(report)
     assert all(plain_claim(c, True) for c in report.claims)
 
@@ -262,3 +262,9 @@ def test_sheet_of_expected_mistakes_is_xfail(sheet: pytest.Pytester) -> None:
     (sheet.path / "answers.md").write_text(text.replace("---\n", "---\nexpect: mistakes\n", 1), encoding="utf-8")
     result = sheet.runpytest("answers.md")
     result.assert_outcomes(passed=3, xfailed=2)
+
+
+def test_each_sheet_gets_its_score_under_the_problems_policy(sheet: pytest.Pytester) -> None:
+    """The same policy as check and grade: W (wrong sign) earns nothing, x earns its point."""
+    result = sheet.runpytest("answers.md")
+    result.stdout.fnmatch_lines(["*symderiv scores*", "answers.md: 1 / 2 (\\bar{x} 1/1, \\bar{W} 0/1)"])
