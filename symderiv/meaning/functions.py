@@ -6,26 +6,12 @@ from fractions import Fraction
 from ..errors import ShapeError, UnsupportedError
 from ..read import tree as t
 from ..model import ops as o
+from ..model.elementwise import as_written
 from ..model.ops import Expr
 from .resolve import Scope, exponent, resolve
 
-#: (function, number of primes) -> how to build it from its argument
-ELEMENTWISE: dict[tuple[str, int], object] = {
-    ("sigma", 0): lambda a: o.apply("sigma", a),
-    ("sigma", 1): lambda a: o.apply("dsigma", a),
-    ("tanh", 0): lambda a: o.apply("tanh", a),
-    ("tanh", 1): lambda a: o.apply("dtanh", a),
-    ("exp", 0): lambda a: o.apply("exp", a),
-    ("exp", 1): lambda a: o.apply("exp", a),
-    ("log", 0): lambda a: o.apply("log", a),
-    ("log", 1): lambda a: o.power(a, Fraction(-1)),
-    ("relu", 0): lambda a: o.apply("relu", a),
-    ("relu", 1): lambda a: o.apply("step", a),
-    ("softplus", 0): lambda a: o.apply("softplus", a),
-    ("softplus", 1): lambda a: o.apply("sigma", a),
-    ("cosh", 0): lambda a: o.apply("cosh", a),
-    ("sinh", 0): lambda a: o.apply("sinh", a),
-    ("sech", 0): lambda a: o.apply("sech", a),
+#: the reader's other functions with their primes, beside the elementwise records'
+_POWERS: dict[tuple[str, int], object] = {
     ("sqrt", 0): lambda a: o.power(a, Fraction(1, 2)),
     ("sqrt", 1): lambda a: o.scale(o.Const(Fraction(1, 2)), o.power(a, Fraction(-1, 2))),
 }
@@ -83,7 +69,7 @@ def call(n: t.Call, scope: Scope) -> Expr:
         name = ("\\" + n.func) if ("\\" + n.func) in scope.model.symbols else n.func
         return o.matmul(scope.model.symbols[name].var(), resolve(n.args[0], scope), n.span)
     a = resolve(n.args[0], scope)
-    build = ELEMENTWISE.get((n.func, n.deriv))
+    build = as_written(n.func, n.deriv) or _POWERS.get((n.func, n.deriv))
     if build is not None:
         out = build(a)  # type: ignore[operator]
     elif n.deriv == 0:
