@@ -223,3 +223,82 @@ def test_records_are_unique_and_complete() -> None:
         assert isinstance(f.prime, bool) or f.prime in BY_NAME
         assert f.domain in ("real", "positive")
         assert f.indicator in (None, ">", "\\geq")
+
+
+# ---- the layers: imports only go down, and no module imports itself back -----------------
+
+import ast  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+PACKAGE = Path(__file__).resolve().parent.parent / "symderiv"
+#: lowest first; a module may import its own layer and those below
+LAYERS = ["spans", "errors", "names", "model", "read", "derive", "meaning", "verify", "report"]
+
+
+def _module(path: Path) -> str:
+    return ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+
+
+def _imports(path: Path) -> list[tuple[str, bool, str]]:
+    """(imported module, at module level (not lazy, not for type checking), enclosing function)."""
+    tree = ast.parse(path.read_text())
+    here = _module(path).split(".")
+    pkg = here[:-1] if path.name != "__init__.py" else here
+    out: list[tuple[str, bool, str]] = []
+
+    def visit(node: ast.AST, top: bool, func: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                continue
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                visit(child, False, child.name)
+                continue
+            if isinstance(child, ast.ImportFrom) and child.level:
+                base = pkg[: len(pkg) - child.level + 1]
+                mod = ".".join(base + ([child.module] if child.module else []))
+                names = [mod] if child.module else [f"{mod}.{a.name}" for a in child.names]
+                out.extend((n, top, func) for n in names)
+            elif isinstance(child, ast.ImportFrom) and (child.module or "").startswith("symderiv"):
+                out.append((child.module, top, func))  # type: ignore[arg-type]
+            visit(child, top, func)
+    visit(tree, True, "")
+    return out
+
+
+def _layer(module: str) -> int:
+    parts = module.split(".")
+    name = parts[1] if len(parts) > 1 else ""
+    return LAYERS.index(name) if name in LAYERS else len(LAYERS)  # api, cli, load, ...: the top
+
+
+def test_no_upward_imports() -> None:
+    """Only the notebook hooks (`_repr_*_`) reach up, to render themselves."""
+    bad = []
+    for path in PACKAGE.rglob("*.py"):
+        mod = _module(path)
+        for target, _, func in _imports(path):
+            if _layer(target) > _layer(mod) and not func.startswith("_repr_"):
+                bad.append(f"{mod} imports {target}" + (f" (in {func})" if func else ""))
+    assert not bad, "\n".join(bad)
+
+
+def test_no_import_circles() -> None:
+    """Lazy imports count too (a lazy import is how a circle hides); only the hooks do not."""
+    graph: dict[str, set[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        graph[_module(path)] = {t for t, _, func in _imports(path) if not func.startswith("_repr_")}
+    modules = set(graph)
+    for m in graph:
+        graph[m] = {t if t in modules else t.rsplit(".", 1)[0] for t in graph[m]} & modules - {m}
+    state: dict[str, int] = {}
+
+    def visit(m: str, path: list[str]) -> None:
+        state[m] = 1
+        for n in sorted(graph[m]):
+            assert state.get(n) != 1, "import circle: " + " -> ".join(path + [m, n])
+            if n not in state:
+                visit(n, path + [m])
+        state[m] = 2
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [])
