@@ -139,7 +139,8 @@ class DerivationFile(pytest.File):
     def _claims(self) -> list:
         from .errors import ModelError
         from .load import load_documents
-        from .verify.check import Checker, check_documents
+        from .meaning.build import build_model
+        from .verify.check import check_documents
 
         docs = load_documents([self._display_path()])
         own = os.path.realpath(self.path)
@@ -154,9 +155,8 @@ class DerivationFile(pytest.File):
             report = check_documents(docs, seed=seed)
         except ModelError:
             if len(docs) == 1:
-                probe = Checker()
-                probe.build(docs[0])  # a bad definition raises again, with its own message
-                if not probe.model.nodes:
+                model, _ = build_model(docs[0])  # a bad definition raises again, with its own message
+                if not model.nodes:
                     return []  # declarations only: nothing to check against
             raise
         if self.config.getini("symderiv_show_answer"):

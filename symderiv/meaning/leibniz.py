@@ -6,13 +6,18 @@ factors are written. A chain of partials is pulled back one link at a time.
 """
 from __future__ import annotations
 
-from ..errors import ShapeError, UnsupportedError
+from typing import TYPE_CHECKING
+
+from ..derive.reverse import vjp
+from ..errors import ShapeError, UnsupportedError, WrongAdjointError
 from ..names import bar_latex
 from ..read import tree as t
 from ..model import ops as o
 from ..model.graph import leaves
 from ..model.ops import Expr
-from .resolve import Scope, WrongAdjointError, resolve
+
+if TYPE_CHECKING:  # resolution recurses through scope.resolve: no import of resolve.py
+    from .resolve import Scope
 
 
 def _node(scope: Scope, name: str, span) -> str:
@@ -32,7 +37,6 @@ def _definition(scope: Scope, p: t.Partial) -> tuple[str, str, Expr]:
 
 
 def _pull(scope: Scope, p: t.Partial, cot: Expr) -> Expr:
-    from ..derive.reverse import vjp
     num, den, definition = _definition(scope, p)
     if den not in leaves(definition):
         scope.notes.append(f"\\frac{{\\partial {p.num}}}{{\\partial {p.den}}} is zero: {p.den} does not "
@@ -87,7 +91,7 @@ def leibniz(n: t.Product, scope: Scope) -> Expr:
         # and the other factors multiply it where they are written
         return _loss_chain_in_product(n, chain, scope)
     if others:
-        cot = resolve(others[0] if len(others) == 1 else t.Product(n.span, tuple(others)), scope)
+        cot = scope.resolve(others[0] if len(others) == 1 else t.Product(n.span, tuple(others)))
     else:
         if not o.is_scalar_shape(scope.model.shape(head)):
             raise UnsupportedError("a Jacobian on its own has no matrix form: pair it with an adjoint, "
@@ -114,7 +118,7 @@ def _loss_chain_in_product(n: t.Product, chain: list[t.Partial], scope: Scope) -
                 continue
             e, placed = g, True
         else:
-            e = resolve(f, scope)
+            e = scope.resolve(f)
         acc = e if acc is None else o.matmul(acc, e, n.span)
     assert acc is not None
     return acc

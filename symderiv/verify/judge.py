@@ -10,7 +10,9 @@ from ..derive.adjoints import Adjoints
 from ..errors import ShapeError, SymderivError, UnsupportedError
 from ..model import ops as o
 from ..model.graph import Model
-from ..meaning.resolve import Scope, WrongAdjointError, resolve
+from ..errors import WrongAdjointError
+from ..meaning.build import declared_shape
+from ..meaning.resolve import Scope, resolve
 from ..model.walk import nodes
 from ..names import bar_latex
 from ..read import tree as t
@@ -21,30 +23,6 @@ from .numeric import Env
 from .repair import repairs
 from .thresholds import foreign_threshold
 from .verdicts import Claim, Step
-
-#: the largest written size: spot checks allocate arrays of the sizes a problem declares
-MAX_SIZE = 256
-
-
-def declared_shape(space: t.Node) -> tuple[o.Shape, str]:
-    """The shape and domain a set stands for: R^{c x a} -> (c, a)."""
-    if not isinstance(space, (t.RealSpace, t.BinarySet)):
-        raise UnsupportedError("a declaration needs a set such as \\mathbb{R}^{n}", space.span)
-    dims: list[o.Dim] = []
-    for d in space.dims:
-        if isinstance(d, t.Number) and d.text.isdigit() and int(d.text[:6]) <= MAX_SIZE and len(d.text) < 6:
-            dims.append(int(d.text))
-        elif isinstance(d, t.Name):
-            dims.append(d.name)
-        else:
-            raise UnsupportedError(f"a dimension must be a letter or a whole number up to {MAX_SIZE}", d.span)
-    if len(dims) > 2:
-        raise UnsupportedError("only vectors and matrices are supported", space.span)
-    shape = (dims + [1, 1])[:2] if dims else [1, 1]
-    if isinstance(space, t.BinarySet):
-        return (shape[0], shape[1]), "binary"
-    return (shape[0], shape[1]), "positive" if space.positive else "real"
-
 
 def _shape_fits(e: o.Expr, shape: o.Shape) -> bool:
     return o.unify(e.shape[0], shape[0]) and o.unify(e.shape[1], shape[1])
@@ -254,4 +232,4 @@ class Judge:
                 "expected": arr(want), "got": arr(got)}
 
 
-__all__ = ["Judge", "declared_shape"]
+__all__ = ["Judge"]
