@@ -19,11 +19,11 @@ from fractions import Fraction
 from typing import Any
 
 from ..errors import ShapeError, UnknownSymbolError, UnsupportedError, WrongAdjointError  # noqa: F401 (re-exported)
-from ..read import tree as t
-from ..spans import Span
 from ..model import ops as o
 from ..model.graph import Model
 from ..model.ops import Expr
+from ..read import tree as t
+from ..spans import Span
 from .functions import call, exponent
 from .leibniz import is_partial, leibniz, partial_alone
 
@@ -40,6 +40,8 @@ class Scope:
     source: str = ""  # the statement's text, for quoting operands
     origin: Span | None = None
     notes: list[str] = field(default_factory=list)  # worth saying even when the step is right
+    ctx: Any = None  # the sheet's layout while judging (verify.layouts.LayoutContext), or None
+    probed: o.Shape | None = None  # set when a part is a Jacobian matrix applied to a probe
 
     def canonical(self, name: str) -> str | None:
         if name in self.model.symbols:
@@ -50,13 +52,14 @@ class Scope:
 
     @classmethod
     def at(cls, model: Model, st: t.Statement, lines: dict[str, tuple[str, ...]],
-           local: dict[str, Expr] | None = None) -> Scope:
+           local: dict[str, Expr] | None = None, ctx: Any = None) -> Scope:
         """A scope for statement `st`, quoting from its file's line when the text is known."""
         src = lines.get(st.span.file, ())
         if 0 < st.span.line <= len(src):
             text = src[st.span.line - 1]
-            return cls(model, dict(local or {}), text, Span(st.span.file, st.span.line, 1, st.span.line, 1))
-        return cls(model, dict(local or {}), st.latex, st.span)
+            return cls(model, dict(local or {}), text, Span(st.span.file, st.span.line, 1, st.span.line, 1),
+                       ctx=ctx)
+        return cls(model, dict(local or {}), st.latex, st.span, ctx=ctx)
 
     def text(self, node: t.Node) -> str:
         """The written text of a node, when it lies on the statement's first line."""
@@ -227,6 +230,9 @@ def _power(n: t.Power, scope: Scope) -> Expr:
 
 
 def _transpose(n: t.Transpose, scope: Scope) -> Expr:
+    if isinstance(n.arg, t.Partial):
+        from .leibniz import partial_alone
+        return partial_alone(n, scope)
     return o.transpose(scope.resolve(n.arg))
 
 

@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 
 from ..derive.adjoints import Adjoints, derive
 from ..errors import SymderivError, no_model
-from ..model import ops as o
-from ..model.graph import Model
 from ..meaning.build import build_model
 from ..meaning.resolve import Scope, resolve
+from ..model import ops as o
+from ..model.graph import Model
 from ..read import tree as t
 from ..read.document import Document
 from .equivalence import Instances
 from .judge import Judge
+from .sheet_layout import judge_in_layouts
 from .verdicts import Claim, Report, Step
 
 #: best effort at the target of a line that does not parse: \bar{W}_2, \overline{z_y}
@@ -51,6 +52,14 @@ class Checker:
 
     # ---- the claims ----------------------------------------------------------------------
     def check(self, st: t.Statement) -> list[Claim]:
+        judge = self.judge
+        assert judge is not None
+        if st.error is not None or st.relation == "in" or len(st.parts) < 2:
+            return self._check(st)
+        return judge_in_layouts(judge.sheets, st.span.file, st.span.line, lambda: self._check(st),
+                                judge.save, judge.restore)
+
+    def _check(self, st: t.Statement) -> list[Claim]:
         assert self.judge is not None
         if st.error is not None:
             return [self._unparsable(st)]
@@ -73,6 +82,9 @@ class Checker:
 
     def _adjoint_target(self, lhs: t.Node) -> str | None:
         scope = Scope(self.model)
+        if isinstance(lhs, t.Transpose) and isinstance(lhs.arg, (t.Bar, t.Partial)):
+            inner = self._adjoint_target(lhs.arg)  # \bar{h}^\top: a row claim about h-bar
+            return inner if inner in self.model.symbols else None
         if isinstance(lhs, t.Bar):
             return scope.canonical(lhs.name) or lhs.name
         if isinstance(lhs, t.Partial) and scope.canonical(lhs.num) == self.model.loss:
@@ -108,6 +120,9 @@ def check_documents(docs: list[Document], seed: int = 0) -> Report:
     if not checker.model.nodes:
         raise no_model(docs[0].file)
     adjoints = checker.start()
+    layout = str(docs[0].front_matter.get("layout", "any")).strip().lower()
+    assert checker.judge is not None
+    checker.judge.sheets.problem = layout if layout in ("numerator", "denominator") else None
     claims: list[Claim] = []
     for d in docs[1:]:
         checker.lines[d.file] = getattr(d, "lines", ())
