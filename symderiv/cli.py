@@ -72,7 +72,8 @@ def _seed(text: str) -> int:
 
 
 def _fail(msg: str) -> int:
-    print(f"symderiv: {msg}", file=sys.stderr)
+    from .report.escape import terminal_safe
+    print(f"symderiv: {terminal_safe(msg)}", file=sys.stderr)
     return 2
 
 

@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 from ..verify.verdicts import Claim, Report, Step
+from .escape import json_safe
 
 
 def step_dict(s: Step) -> dict[str, Any]:
@@ -33,4 +34,4 @@ def report_dict(r: Report, all_claims: bool = False) -> dict[str, Any]:
 
 
 def render(r: Report, all_claims: bool = False) -> str:
-    return json.dumps(report_dict(r, all_claims), indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(report_dict(r, all_claims), indent=2, ensure_ascii=False)) + "\n"
