@@ -39,7 +39,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-DEFAULT_PATTERNS = ("*.md",)
+DEFAULT_PATTERNS = ("*.md", "*.tex", "*.ipynb")
 _MATH = re.compile(r"\$|\\\[|\\begin\s*\{")
 
 
@@ -181,14 +181,16 @@ def _is_problem(doc: Any) -> bool:
 
 
 def claim_item_name(c: Any) -> str:
-    """`\\bar{W}@12`, `W@8`, `z@14`, `identity@20`: the item's name for claim `c`."""
+    """`\\bar{W}@12`, `W@8`, `z@14`, `identity@20`: the item's name for claim `c`; in a
+    notebook `\\bar{W}@3:12` (cell 3, line 12)."""
     if c.kind == "adjoint":
         what = f"\\bar{{{c.target}}}" if c.target else "adjoint"
     elif c.kind in ("declaration", "definition"):
         what = c.target or c.kind
     else:
         what = "identity"
-    return f"{what}@{c.line}"
+    cell = getattr(c, "cell", None)
+    return f"{what}@{cell}:{c.line}" if cell else f"{what}@{c.line}"
 
 
 class ClaimItem(pytest.Item):

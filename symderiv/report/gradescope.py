@@ -28,7 +28,7 @@ def claim_score(c: Claim, policy: dict[str, float]) -> float:
 
 def claim_name(c: Claim) -> str:
     what = bar_latex(c.target) if c.kind == "adjoint" and c.target else (c.target or c.kind)
-    return f"{c.file.rsplit('/', 1)[-1]}:{c.line} {what}"
+    return f"{c.where.rsplit('/', 1)[-1]} {what}"
 
 
 def results(r: Report, policy: dict[str, float] | None = None) -> dict[str, Any]:

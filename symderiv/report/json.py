@@ -23,8 +23,12 @@ def step_dict(s: Step) -> dict[str, Any]:
 
 
 def claim_dict(c: Claim) -> dict[str, Any]:
-    return {"file": c.file, "line": c.line, "kind": c.kind, "target": c.target, "latex": c.latex,
-            "verdict": c.verdict, "side": c.side, "steps": [step_dict(s) for s in c.steps]}
+    d: dict[str, Any] = {"file": c.file, "line": c.line}
+    if c.cell is not None:
+        d["cell"] = c.cell
+    d.update({"kind": c.kind, "target": c.target, "latex": c.latex, "verdict": c.verdict, "side": c.side,
+              "steps": [step_dict(s) for s in c.steps]})
+    return d
 
 
 def report_dict(r: Report, all_claims: bool = False) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..derive.adjoints import Adjoints, derive
 from ..errors import SymderivError, no_model
-from ..meaning.build import build_model
+from ..meaning.build import build_model, declared_shape
 from ..meaning.resolve import Scope, resolve
 from ..model import ops as o
 from ..model.graph import Model
@@ -55,9 +55,27 @@ class Checker:
         judge = self.judge
         assert judge is not None
         if st.error is not None or st.relation == "in" or len(st.parts) < 2:
-            return self._check(st)
-        return judge_in_layouts(judge.sheets, st.span.file, st.span.line, lambda: self._check(st),
-                                judge.save, judge.restore)
+            claims = self._check(st)
+        else:
+            claims = judge_in_layouts(judge.sheets, st.span.file, st.span.line, lambda: self._check(st),
+                                      judge.save, judge.restore)
+        if st.annotation is not None and st.error is None and claims and claims[-1].steps:
+            claims[-1].steps.append(self._annotation(st))
+        return claims
+
+    def _annotation(self, st: t.Statement) -> Step:
+        """A trailing `\\in \\mathbb{R}^{q}`: the last part's shape must be the one written."""
+        assert st.annotation is not None
+        text = st.latex[st.latex.rfind("\\in"):] if "\\in" in st.latex else "\\in"
+        try:
+            want, _ = declared_shape(st.annotation)
+            got = resolve(st.parts[-1], Scope.at(self.model, st, self.lines, self.local)).shape
+        except SymderivError as err:
+            return Step(text, "invalid", err.reason, message=err.message, span=err.span or st.annotation.span)
+        if all(o.same(a, b) for a, b in zip(want, got)):
+            return Step(text, "correct", method="symbolic", message=f"the last part is {o.shape_str(got)}")
+        return Step(text, "incorrect", "shape", "symbolic", span=st.annotation.span,
+                    message=f"the last part is {o.shape_str(got)}, not {o.shape_str(want)}")
 
     def _check(self, st: t.Statement) -> list[Claim]:
         assert self.judge is not None
