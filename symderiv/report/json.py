@@ -33,8 +33,11 @@ def claim_dict(c: Claim) -> dict[str, Any]:
 
 def report_dict(r: Report, all_claims: bool = False) -> dict[str, Any]:
     claims = [c for c in r.claims if c.listed or all_claims]
-    return {"files": r.files, "loss": r.loss, "claims": [claim_dict(c) for c in claims],
-            "summary": r.summary(all_claims)}
+    out = {"files": r.files, "loss": r.loss, "claims": [claim_dict(c) for c in claims],
+           "summary": r.summary(all_claims)}
+    if r.score is not None:
+        out["score"] = r.score.as_dict()
+    return out
 
 
 def render(r: Report, all_claims: bool = False) -> str:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -33,6 +33,22 @@ def _shape_fits(e: o.Expr, shape: o.Shape) -> bool:
 
 def _unresolved(e: o.Expr) -> bool:
     return any(isinstance(o.find(d), o.SizeVar) for x in nodes(e) for d in x.shape)
+
+
+def _explicit(node: t.Node, target: str, scope: Scope) -> bool:
+    """A final answer (SPEC 4): no partial-derivative symbol, no adjoint of the target itself."""
+    stack: list = [node]
+    while stack:  # iterative: a sheet's tree can be deep
+        value = stack.pop()
+        if isinstance(value, tuple):
+            stack.extend(value)
+        elif isinstance(value, t.Partial):
+            return False
+        elif isinstance(value, t.Bar) and (scope.canonical(value.name) or value.name) == target:
+            return False
+        elif isinstance(value, t.Node):
+            stack.extend(getattr(value, f.name) for f in fields(value))
+    return True
 
 
 @dataclass
@@ -113,6 +129,7 @@ class Judge:
             step, expr = self._step(st, t.Transpose(part.span, part) if flip else part, tgt, local,
                                     self.model.shape(target), flip=flip)
             claim.steps.append(step)
+        claim.explicit = len(st.parts) > 1 and _explicit(st.parts[-1], target, Scope(self.model))
         final = claim.steps[-1] if claim.steps else None
         if final is not None and final.verdict == "correct":
             self._forget(target)
