@@ -6,7 +6,6 @@ or a problem that does not define a model.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 
@@ -96,7 +95,8 @@ _jobs = _whole(0, MAX_JOBS, " (0: all cores)")
 
 
 def _fail(msg: str) -> int:
-    print(f"symderiv: {msg}", file=sys.stderr)
+    from .report.escape import terminal_safe
+    print(f"symderiv: {terminal_safe(msg)}", file=sys.stderr)
     return 2
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from .errors import InputError, no_model
+from .errors import InputError
 from .read.document import Document, read_document
 
 
@@ -60,12 +60,5 @@ def load_documents(files: list[str], problem_given: bool = False) -> list:
 
 def load_model(files: list[str]):
     """The model of the problem among `files` (for `symderiv latex`)."""
-    from .verify.check import Checker
-
-    docs: list[Document] = load_documents(files)
-    checker = Checker()
-    checker.build(docs[0])
-    if not checker.model.nodes:
-        raise no_model(docs[0].file)
-    _ = checker.model.loss
-    return checker.model
+    from .meaning.build import model_of
+    return model_of(load_documents(files)[0])

@@ -41,7 +41,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-DEFAULT_PATTERNS = ("*.md",)
+DEFAULT_PATTERNS = ("*.md", "*.tex", "*.ipynb")
 _MATH = re.compile(r"\$|\\\[|\\begin\s*\{")
 
 
@@ -155,8 +155,8 @@ class DerivationFile(pytest.File):
     def _claims(self) -> list:
         from .errors import ModelError
         from .load import load_documents
+        from .meaning.build import build_model
         from .scoring import check_scored
-        from .verify.check import Checker
 
         docs = load_documents([self._display_path()])
         own = os.path.realpath(self.path)
@@ -171,9 +171,8 @@ class DerivationFile(pytest.File):
             report = check_scored(docs, seed=seed)
         except ModelError:
             if len(docs) == 1:
-                probe = Checker()
-                probe.build(docs[0])  # a bad definition raises again, with its own message
-                if not probe.model.nodes:
+                model, _ = build_model(docs[0])  # a bad definition raises again, with its own message
+                if not model.nodes:
                     return []  # declarations only: nothing to check against
             raise
         if self.config.getini("symderiv_show_answer"):
@@ -200,14 +199,16 @@ def _is_problem(doc: Any) -> bool:
 
 
 def claim_item_name(c: Any) -> str:
-    """`\\bar{W}@12`, `W@8`, `z@14`, `identity@20`: the item's name for claim `c`."""
+    """`\\bar{W}@12`, `W@8`, `z@14`, `identity@20`: the item's name for claim `c`; in a
+    notebook `\\bar{W}@3:12` (cell 3, line 12)."""
     if c.kind == "adjoint":
         what = f"\\bar{{{c.target}}}" if c.target else "adjoint"
     elif c.kind in ("declaration", "definition"):
         what = c.target or c.kind
     else:
         what = "identity"
-    return f"{what}@{c.line}"
+    cell = getattr(c, "cell", None)
+    return f"{what}@{cell}:{c.line}" if cell else f"{what}@{c.line}"
 
 
 class ClaimItem(pytest.Item):

@@ -175,7 +175,7 @@ def _source(c: Claim, s: Step) -> str:
         return ""
     t = c.latex
     return (f'<pre class="src">{escape(t[:lo])}<mark>{escape(t[lo:hi])}</mark>{escape(t[hi:])}</pre>'
-            f'<p class="where">line {sp.line}, column {sp.col}</p>')
+            f'<p class="where">{f"cell {sp.cell}, " if sp.cell else ""}line {sp.line}, column {sp.col}</p>')
 
 
 def step_notes(c: Claim, s: Step, show_answer: bool = False) -> str:
@@ -207,7 +207,7 @@ def claim_what(c: Claim) -> str:
 def claim_fragment(c: Claim, show_answer: bool = False, anchor: str = "") -> str:
     """One claim as an `<article>`: a header, then an align-like grid of its steps."""
     v = c.verdict
-    where = f"{escape(c.file.rsplit('/', 1)[-1])}:{c.line}"
+    where = escape(c.where.rsplit('/', 1)[-1])
     link = f'<a href="#{anchor}">{where}</a>' if anchor else where
     side = ' <span class="tag">side note</span>' if c.side else ""
     ident = f' id="{anchor}"' if anchor else ""
@@ -254,8 +254,8 @@ def render(report: Report, all_claims: bool = False, show_answer: bool = False) 
             current = c.file
             body.append(f'<h2 class="file"><code>{escape(c.file)}</code></h2>')
         anchor = _anchor(c, used)
-        toc.append(f'<a class="dot v-{c.verdict}" href="#{anchor}" title="{escape(c.file)}:{c.line} '
-                   f'{escape(c.verdict)}">{MARK[c.verdict]} {c.line}</a>')
+        toc.append(f'<a class="dot v-{c.verdict}" href="#{anchor}" title="{escape(c.where)} '
+                   f'{escape(c.verdict)}">{MARK[c.verdict]} {_short(c)}</a>')
         body.append(claim_fragment(c, show_answer, anchor))
     if not claims:
         body.append('<p class="empty">No claims: the sheet states nothing to check.</p>')
@@ -270,9 +270,13 @@ def render(report: Report, all_claims: bool = False, show_answer: bool = False) 
             f'</footer></body></html>\n')
 
 
+def _short(c: Claim) -> str:
+    return f"{c.cell}:{c.line}" if c.cell else str(c.line)
+
+
 def _anchor(c: Claim, used: set[str]) -> str:
     stem = re.sub(r"[^A-Za-z0-9_-]+", "-", c.file.rsplit("/", 1)[-1]).strip("-") or "f"
-    base = f"{stem}-L{c.line}"
+    base = f"{stem}-C{c.cell}-L{c.line}" if c.cell else f"{stem}-L{c.line}"
     anchor, n = base, 1
     while anchor in used:
         n += 1

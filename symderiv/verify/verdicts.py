@@ -38,6 +38,16 @@ class Claim:
     explicit: bool = False  # an adjoint whose final part has no partial derivative and not its own adjoint
 
     @property
+    def cell(self) -> int | None:
+        """In a notebook, the claim's cell (1-based among all cells); its `line` is in that cell."""
+        return self.span.cell if self.span is not None else None
+
+    @property
+    def where(self) -> str:
+        """`file:line`, or `file:cell N:line` in a notebook."""
+        return f"{self.file}:cell {self.cell}:{self.line}" if self.cell else f"{self.file}:{self.line}"
+
+    @property
     def verdict(self) -> str:
         if not self.steps:
             return "correct"
