@@ -163,11 +163,7 @@ def bundle_command(problem: str, out: str) -> int:
 
     try:
         check_destination(out, [problem])
-        data = build_bundle(problem)
-        tmp = f"{out}.partial"
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, out)
+        write_atomic(out, build_bundle(problem), [problem])
     except (SymderivError, BundleError, OutputError) as err:
         print(f"symderiv autograder: {err}", file=sys.stderr)
         return 2
