@@ -87,12 +87,9 @@ def _check(args: argparse.Namespace) -> int:
     except SymderivError as err:
         return _fail(str(err))
     inputs = list(args.files) + [d.file for d in docs]
-    if args.show_answer or args.format == "html":
-        from .report.answers import attach_answers
-        attach_answers(report)
     if args.format == "json":
         from .report.json import render
-        _write(render(report, args.all), args.output, inputs)
+        _write(render(report, args.all, args.show_answer), args.output, inputs)
     elif args.format == "gradescope":
         from .report.gradescope import render as gs
         _write(gs(report), args.output, inputs)

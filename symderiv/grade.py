@@ -121,7 +121,7 @@ def grade_sheet(problem: Problem, path: str) -> dict:
         from .errors import InputError
         raise InputError(f"{path}: no math found (no display or inline math): nothing to grade")
     full = check_documents([problem.doc, sheet], seed=problem.seed)
-    report = Report(full.files, full.loss, [c for c in full.claims if c.file == sheet.file], full.derived)
+    report = Report(full.files, full.loss, [c for c in full.claims if c.file == sheet.file])
     listed = [c for c in report.claims if c.listed]
     for c in report.claims:
         c.latex = _clip(c.latex)

@@ -159,9 +159,6 @@ class DerivationFile(pytest.File):
                 if not model.nodes:
                     return []  # declarations only: nothing to check against
             raise
-        if self.config.getini("symderiv_show_answer"):
-            from .report.answers import attach_answers
-            attach_answers(report)
         return [c for c in report.claims if c.listed and os.path.realpath(c.file) == own]
 
 

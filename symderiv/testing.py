@@ -62,7 +62,7 @@ def check_adjoint(problem: Any, target: str, latex: str, *, seed: int = 0) -> tu
     claims = [c for st in doc.statements for c in checker.check(st)]
     if len(claims) != 1:
         raise ValueError(f"expected one statement, read {len(claims)} from {latex!r}")
-    report = Report(["<assert_adjoint>"], checker.model.loss, claims, checker.judge.adjoints)
+    report = Report(["<assert_adjoint>"], checker.model.loss, claims)
     return claims[0], report
 
 
@@ -74,8 +74,5 @@ def assert_adjoint(problem: Any, target: str, latex: str, *, seed: int = 0, show
     claim, report = check_adjoint(problem, target, latex, seed=seed)
     if claim.verdict != "correct":
         from .report.text import plain_claim
-        if show_answer:
-            from .report.answers import attach_answers
-            attach_answers(report)
         raise AssertionError(plain_claim(claim, show_answer))
     return claim

@@ -302,3 +302,25 @@ def test_no_import_circles() -> None:
     for m in sorted(graph):
         if m not in state:
             visit(m, [])
+
+
+# ---- source text: a step is quoted as written, brackets included -------------------------
+
+@pytest.mark.parametrize("written", [
+    r"(h - t) \odot (1 - h \odot h)",
+    r"\left(h - t\right) \odot \left(1 - h^2\right)",
+    r"[h - t] \odot (1 - h \odot h)",
+    r"(1 - h \odot h) \odot (h - t)",
+])
+def test_step_text_keeps_its_brackets(written: str) -> None:
+    from test_check import one
+    problem = r"""
+$$x \in \mathbb{R}^{n}$$
+$$t \in \mathbb{R}^{n}$$
+$$a = x$$
+$$h = \tanh(a)$$
+$$\mathcal{L} = \frac{1}{2}\|h - t\|^2$$
+"""
+    claim = one(rf"$$\bar{{a}} = \bar{{h}} \odot (1 - h \odot h) = {written}$$", problem)
+    assert [s.latex for s in claim.steps] == [r"\bar{h} \odot (1 - h \odot h)", written]
+    assert [s.verdict for s in claim.steps] == ["correct", "correct"]

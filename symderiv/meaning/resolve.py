@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import ShapeError, UnknownSymbolError, UnsupportedError, WrongAdjointError  # noqa: F401 (re-exported)
 from ..read import tree as t
-from ..spans import Span
+from ..spans import Span, excerpt
 from ..model import ops as o
 from ..model.graph import Model
 from ..model.ops import Expr
@@ -33,13 +33,18 @@ LOSS_SPELLINGS = ("\\mathcal{L}", "L", "\\ell", "l", "\\mathcal{l}", "J", "\\mat
 
 @dataclass
 class Scope:
-    """What names mean while resolving one statement."""
+    """What names mean while resolving one statement; `source` is the text its spans are in
+    (lines, the first of them line `first_line` of the file), to quote operands as written."""
 
     model: Model
     local: dict[str, Expr] = field(default_factory=dict)  # the student's own abbreviations
-    source: str = ""  # the statement's text, for quoting operands
-    origin: Span | None = None
+    source: tuple[str, ...] | str = ()
+    first_line: int = 1
     notes: list[str] = field(default_factory=list)  # worth saying even when the step is right
+
+    def __post_init__(self) -> None:
+        if isinstance(self.source, str):
+            self.source = tuple(self.source.split("\n"))
 
     def canonical(self, name: str) -> str | None:
         if name in self.model.symbols:
@@ -49,30 +54,13 @@ class Scope:
         return None
 
     @classmethod
-    def at(cls, model: Model, st: t.Statement, lines: dict[str, tuple[str, ...]],
-           local: dict[str, Expr] | None = None) -> Scope:
-        """A scope for statement `st`, quoting from its file's line when the text is known."""
-        src = lines.get(st.span.file, ())
-        if 0 < st.span.line <= len(src):
-            text = src[st.span.line - 1]
-            return cls(model, dict(local or {}), text, Span(st.span.file, st.span.line, 1, st.span.line, 1))
-        return cls(model, dict(local or {}), st.latex, st.span)
+    def at(cls, model: Model, st: t.Statement, local: dict[str, Expr] | None = None) -> Scope:
+        """A scope for statement `st`, quoting from its source."""
+        return cls(model, dict(local or {}), st.source, st.span.line)
 
     def text(self, node: t.Node) -> str:
-        """The written text of a node, when it lies on the statement's first line."""
-        sp, org = node.span, self.origin
-        if org is None or sp.line != org.line or sp.end_line != org.line:
-            return ""
-        start, end = sp.col - org.col, sp.end_col - org.col
-        text = self.source[start:end]
-        # a group's span is its inside: take the closing brackets it opened, too
-        while end < len(self.source) and sum(text.count(c) for c in "([{") > sum(text.count(c) for c in ")]}"):
-            nxt = self.source[end]
-            if nxt not in ")]} \\right":
-                break
-            end += 1
-            text = self.source[start:end]
-        return text.strip()
+        """The written text of a node (brackets included), when it lies on one line."""
+        return excerpt(self.source, node.span, self.first_line)  # type: ignore[arg-type]
 
     def resolve(self, node: t.Node) -> Expr:
         """What `node` means here (an expression of the model's symbols), or an error with a span."""

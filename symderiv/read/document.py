@@ -6,10 +6,11 @@ replaced by one error statement). Per-statement limits are in `parse.py`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import InputError, ParseError
+from ..spans import Span, excerpt
 from .markdown import extract, parse_front_matter
 from .split import statements
 from .tree import Statement
@@ -24,6 +25,10 @@ class Document:
     front_matter: dict = field(default_factory=dict)
     statements: tuple[Statement, ...] = ()
     lines: tuple[str, ...] = field(default=(), repr=False)  # the text, to quote what was written
+
+    def excerpt(self, span: Span) -> str:
+        """The written text of a one-line span of this document ("" otherwise)."""
+        return excerpt(self.lines, span)
 
 
 def read_text(text: str, file: str = "<string>") -> Document:
@@ -42,7 +47,9 @@ def read_text(text: str, file: str = "<string>") -> Document:
             error = ParseError(f"more than {MAX_STATEMENTS:,} statements; the rest is not read", last.span)
             out[MAX_STATEMENTS:] = [Statement(last.span, last.latex, "=", error=error)]
             break
-    return Document(file, parse_front_matter(front) if front else {}, tuple(out), tuple(text.split("\n")))
+    lines = tuple(text.split("\n"))
+    out = [replace(st, source=lines[st.span.line - 1:st.span.end_line]) for st in out]
+    return Document(file, parse_front_matter(front) if front else {}, tuple(out), lines)
 
 
 def read_document(path: str | Path) -> Document:

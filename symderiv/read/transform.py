@@ -169,6 +169,10 @@ class Builder(Transformer_NonRecursive):
                 acc.append(c)
         return acc[0] if len(acc) == 1 else Product(self._span(m), tuple(acc))
 
+    def group(self, m: Any, ch: list) -> Node:
+        """`(a + b)`: the inside, with a span that includes the brackets."""
+        return replace(ch[0], span=self._span(m))
+
     def postfix(self, m: Any, ch: list) -> Node:
         acc, i = ch[0], 1
         while i < len(ch):

@@ -34,19 +34,17 @@ class Checker:
     claims: list[Claim] = field(default_factory=list)
     judge: Judge | None = None
     local: dict[str, o.Expr] = field(default_factory=dict)
-    lines: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file -> its text, for quoting
 
     # ---- the problem ---------------------------------------------------------------------
     def build(self, doc: Document) -> list[t.Statement]:
         """Declarations and new definitions build the model; the rest is returned as claims."""
-        self.lines[doc.file] = getattr(doc, "lines", ())
         _, rest = build_model(doc, self.model)
         return rest
 
     def start(self) -> Adjoints:
         _ = self.model.loss  # raises ModelError when there is none
         adjoints = derive(self.model)
-        self.judge = Judge(self.model, adjoints, Instances(adjoints, self.seed), lines=self.lines)
+        self.judge = Judge(self.model, adjoints, Instances(adjoints, self.seed))
         return adjoints
 
     # ---- the claims ----------------------------------------------------------------------
@@ -82,7 +80,7 @@ class Checker:
     def _abbreviation(self, st: t.Statement, name: str) -> Claim:
         claim = Claim(st.span.file, st.span.line, "definition", name, st.latex, [], st.span, st.side, listed=False)
         try:
-            self.local[name] = resolve(st.parts[1], Scope.at(self.model, st, self.lines, self.local))
+            self.local[name] = resolve(st.parts[1], Scope.at(self.model, st, self.local))
         except SymderivError as err:
             claim.listed = True
             claim.steps.append(Step(st.latex, "invalid", err.reason, message=err.message, span=err.span))
@@ -107,10 +105,8 @@ def check_documents(docs: list[Document], seed: int = 0) -> Report:
     pending = checker.build(docs[0])
     if not checker.model.nodes:
         raise no_model(docs[0].file)
-    adjoints = checker.start()
+    checker.start()
     claims: list[Claim] = []
-    for d in docs[1:]:
-        checker.lines[d.file] = getattr(d, "lines", ())
     for st in pending + [s for d in docs[1:] for s in d.statements]:
         try:
             claims.extend(checker.check(st))
@@ -126,7 +122,7 @@ def check_documents(docs: list[Document], seed: int = 0) -> Report:
     unlisted = [Claim(sym.span.file, sym.span.line, "definition" if sym.is_node else "declaration", name,
                       name, [], sym.span, listed=False)
                 for name, sym in checker.model.symbols.items() if sym.span is not None]
-    return Report([d.file for d in docs], checker.model.loss, unlisted + claims, adjoints)
+    return Report([d.file for d in docs], checker.model.loss, unlisted + claims)
 
 
 __all__ = ["Checker", "check_documents"]

@@ -22,7 +22,7 @@ from .equivalence import Instances, agree, first_disagreement, structurally_equa
 from .numeric import Env
 from .repair import repairs
 from .thresholds import foreign_threshold
-from .verdicts import Claim, Step
+from .verdicts import Answer, Claim, Step
 
 def _shape_fits(e: o.Expr, shape: o.Shape) -> bool:
     return o.unify(e.shape[0], shape[0]) and o.unify(e.shape[1], shape[1])
@@ -41,8 +41,7 @@ class Judge:
     sources: dict[str, str] = field(default_factory=dict)  # node -> "line N" of the override
     version: int = 0
     _consumers: dict[str, list[str]] | None = None
-    roots: dict[str, bool] = field(default_factory=dict)
-    lines: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file -> its text  # node -> its override is an original mistake
+    roots: dict[str, bool] = field(default_factory=dict)  # node -> its override is an original mistake
 
     # ---- claims --------------------------------------------------------------------------
     def declaration(self, st: t.Statement, name: t.Name) -> Claim:
@@ -84,6 +83,8 @@ class Judge:
         for part in st.parts[1:]:
             step, expr = self._step(st, part, tgt, local, self.model.shape(target))
             claim.steps.append(step)
+        if claim.verdict != "correct":
+            claim.answer = Answer(target, self.adjoints.local[target], self.adjoints.expanded(target))
         final = claim.steps[-1] if claim.steps else None
         if final is not None and final.verdict == "correct":
             self._forget(target)
@@ -95,7 +96,7 @@ class Judge:
     def identity(self, st: t.Statement, local: dict[str, o.Expr], kind: str = "identity",
                  target: str | None = None) -> Claim:
         claim = Claim(st.span.file, st.span.line, kind, target, st.latex, [], st.span, st.side)
-        scope = Scope.at(self.model, st, self.lines, local)
+        scope = Scope.at(self.model, st, local)
         try:
             lhs = resolve(st.parts[0], scope)
             if _unresolved(lhs):
@@ -160,7 +161,7 @@ class Judge:
     # ---- one step ------------------------------------------------------------------------
     def _step(self, st: t.Statement, part: t.Node, tgt: Target, local: dict[str, o.Expr],
               shape: o.Shape, truth_sym: Callable | None = None) -> tuple[Step, o.Expr | None]:
-        scope = Scope.at(self.model, st, self.lines, local)
+        scope = Scope.at(self.model, st, local)
         text = scope.text(part) or unparse(part)
         if truth_sym is None and tgt.name is not None:
             truth_sym = (lambda envs, n=tgt.name: [e.bars[n] for e in envs])
@@ -209,7 +210,7 @@ class Judge:
         fallback: str | None = None
         for cand in repairs(part):
             try:
-                e = resolve(cand, Scope(self.model, dict(scope.local), "", None))
+                e = resolve(cand, Scope(self.model, dict(scope.local)))
                 if not _shape_fits(e, shape) or _unresolved(e):
                     continue
             except SymderivError:
