@@ -24,11 +24,13 @@ from ..spans import Span, excerpt
 from ..model import ops as o
 from ..model.graph import Model
 from ..model.ops import Expr
+from ..names import GREEK_LETTERS
 from .functions import call, exponent
 from .leibniz import is_partial, leibniz, partial_alone
 
 #: names that may stand for the loss when the loss was given another one of them
 LOSS_SPELLINGS = ("\\mathcal{L}", "L", "\\ell", "l", "\\mathcal{l}", "J", "\\mathcal{J}", "E")
+_GREEK = re.compile(r"^\\(" + "|".join(GREEK_LETTERS) + r")(?![A-Za-z])")  # `\mu_1` -> `mu_1`
 
 
 @dataclass
@@ -47,8 +49,13 @@ class Scope:
             self.source = tuple(self.source.split("\n"))
 
     def canonical(self, name: str) -> str | None:
+        """The model's name for a written one: itself, `mu` for `\\mu` (a model built from
+        SymPy's `MatrixSymbol("mu")`), or the loss for any of its usual names."""
         if name in self.model.symbols:
             return name
+        plain = _GREEK.sub(r"\1", name)
+        if plain != name and plain in self.model.symbols:
+            return plain
         if name in LOSS_SPELLINGS and self.model.nodes:
             return self.model.nodes[-1]  # one loss: any of its usual names means it
         return None
