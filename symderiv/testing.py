@@ -63,7 +63,7 @@ def check_adjoint(problem: Any, target: str, latex: str, *, seed: int = 0) -> tu
     claims = [c for st in doc.statements for c in checker.check(st)]
     if len(claims) != 1:
         raise ValueError(f"expected one statement, read {len(claims)} from {latex!r}")
-    report = Report(["<assert_adjoint>"], checker.model.loss, claims)
+    report = Report(["<assert_adjoint>"], checker.model.loss, claims, checker.model)
     return claims[0], report
 
 

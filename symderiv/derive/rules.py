@@ -8,7 +8,6 @@ docstring is the identity, the very thing students' answers are compared with.
 from __future__ import annotations
 
 from collections.abc import Callable
-from fractions import Fraction
 
 from ..errors import UnsupportedError
 from ..model import ops as o

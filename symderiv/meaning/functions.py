@@ -5,10 +5,10 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from ..errors import ShapeError, UnsupportedError
-from ..read import tree as t
 from ..model import ops as o
 from ..model.elementwise import as_written
 from ..model.ops import Expr
+from ..read import tree as t
 
 if TYPE_CHECKING:  # resolution recurses through scope.resolve: no import of resolve.py
     from .resolve import Scope

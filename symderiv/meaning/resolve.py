@@ -19,12 +19,12 @@ from fractions import Fraction
 from typing import Any
 
 from ..errors import ShapeError, UnknownSymbolError, UnsupportedError, WrongAdjointError  # noqa: F401 (re-exported)
-from ..read import tree as t
-from ..spans import Span, excerpt
 from ..model import ops as o
 from ..model.graph import Model
 from ..model.ops import Expr
 from ..names import GREEK_LETTERS
+from ..read import tree as t
+from ..spans import Span, excerpt
 from .functions import call, exponent
 from .leibniz import is_partial, leibniz, partial_alone
 
@@ -43,6 +43,8 @@ class Scope:
     source: tuple[str, ...] | str = ()
     first_line: int = 1
     notes: list[str] = field(default_factory=list)  # worth saying even when the step is right
+    ctx: Any = None  # the sheet's layout while judging (verify.layouts.LayoutContext), or None
+    probed: o.Shape | None = None  # set when a part is a Jacobian matrix applied to a probe
 
     def __post_init__(self) -> None:
         if isinstance(self.source, str):
@@ -60,10 +62,18 @@ class Scope:
             return self.model.nodes[-1]  # one loss: any of its usual names means it
         return None
 
+    def node(self, name: str, span: Span) -> str:
+        """The canonical name of a model symbol, or an unknown-symbol error at `span`."""
+        c = self.canonical(name)
+        if c is None:
+            raise self.unknown(name, span)
+        return c
+
     @classmethod
-    def at(cls, model: Model, st: t.Statement, local: dict[str, Expr] | None = None) -> Scope:
+    def at(cls, model: Model, st: t.Statement, local: dict[str, Expr] | None = None,
+           ctx: Any = None) -> Scope:
         """A scope for statement `st`, quoting from its source."""
-        return cls(model, dict(local or {}), st.source, st.span.line)
+        return cls(model, dict(local or {}), st.source, st.span.line, ctx=ctx)
 
     def text(self, node: t.Node) -> str:
         """The written text of a node (brackets included), when it lies on one line."""
@@ -222,6 +232,9 @@ def _power(n: t.Power, scope: Scope) -> Expr:
 
 
 def _transpose(n: t.Transpose, scope: Scope) -> Expr:
+    if isinstance(n.arg, t.Partial):
+        from .leibniz import partial_alone
+        return partial_alone(n, scope)
     return o.transpose(scope.resolve(n.arg))
 
 

@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 
 from ..derive.adjoints import Adjoints, derive
 from ..errors import SymderivError, no_model
+from ..meaning.build import build_model, declared_shape
+from ..meaning.resolve import Scope, resolve
 from ..model import ops as o
 from ..model.graph import Model
-from ..meaning.build import build_model
-from ..meaning.resolve import Scope, resolve
 from ..read import tree as t
 from ..read.document import Document
 from .equivalence import Instances
 from .judge import Judge
+from .sheet_layout import judge_in_layouts
 from .verdicts import Claim, Report, Step
 
 #: best effort at the target of a line that does not parse: \bar{W}_2, \overline{z_y}
@@ -49,6 +50,32 @@ class Checker:
 
     # ---- the claims ----------------------------------------------------------------------
     def check(self, st: t.Statement) -> list[Claim]:
+        judge = self.judge
+        assert judge is not None
+        if st.error is not None or st.relation == "in" or len(st.parts) < 2:
+            claims = self._check(st)
+        else:
+            claims = judge_in_layouts(judge.sheets, st.span.file, st.span.line, lambda: self._check(st),
+                                      judge.save, judge.restore)
+        if st.annotation is not None and st.error is None and claims and claims[-1].steps:
+            claims[-1].steps.append(self._annotation(st))
+        return claims
+
+    def _annotation(self, st: t.Statement) -> Step:
+        """A trailing `\\in \\mathbb{R}^{q}`: the last part's shape must be the one written."""
+        assert st.annotation is not None
+        text = st.latex[st.latex.rfind("\\in"):] if "\\in" in st.latex else "\\in"
+        try:
+            want, _ = declared_shape(st.annotation)
+            got = resolve(st.parts[-1], Scope.at(self.model, st, self.local)).shape
+        except SymderivError as err:
+            return Step(text, "invalid", err.reason, message=err.message, span=err.span or st.annotation.span)
+        if all(o.same(a, b) for a, b in zip(want, got)):
+            return Step(text, "correct", method="symbolic", message=f"the last part is {o.shape_str(got)}")
+        return Step(text, "incorrect", "shape", "symbolic", span=st.annotation.span,
+                    message=f"the last part is {o.shape_str(got)}, not {o.shape_str(want)}")
+
+    def _check(self, st: t.Statement) -> list[Claim]:
         assert self.judge is not None
         if st.error is not None:
             return [self._unparsable(st)]
@@ -71,6 +98,9 @@ class Checker:
 
     def _adjoint_target(self, lhs: t.Node) -> str | None:
         scope = Scope(self.model)
+        if isinstance(lhs, t.Transpose) and isinstance(lhs.arg, (t.Bar, t.Partial)):
+            inner = self._adjoint_target(lhs.arg)  # \bar{h}^\top: a row claim about h-bar
+            return inner if inner in self.model.symbols else None
         if isinstance(lhs, t.Bar):
             return scope.canonical(lhs.name) or lhs.name
         if isinstance(lhs, t.Partial) and scope.canonical(lhs.num) == self.model.loss:
@@ -106,6 +136,9 @@ def check_documents(docs: list[Document], seed: int = 0) -> Report:
     if not checker.model.nodes:
         raise no_model(docs[0].file)
     checker.start()
+    layout = str(docs[0].front_matter.get("layout", "any")).strip().lower()
+    assert checker.judge is not None
+    checker.judge.sheets.problem = layout if layout in ("numerator", "denominator") else None
     claims: list[Claim] = []
     for st in pending + [s for d in docs[1:] for s in d.statements]:
         try:
@@ -122,7 +155,7 @@ def check_documents(docs: list[Document], seed: int = 0) -> Report:
     unlisted = [Claim(sym.span.file, sym.span.line, "definition" if sym.is_node else "declaration", name,
                       name, [], sym.span, listed=False)
                 for name, sym in checker.model.symbols.items() if sym.span is not None]
-    return Report([d.file for d in docs], checker.model.loss, unlisted + claims)
+    return Report([d.file for d in docs], checker.model.loss, unlisted + claims, checker.model)
 
 
 __all__ = ["Checker", "check_documents"]
