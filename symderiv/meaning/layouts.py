@@ -187,11 +187,24 @@ def chain(scope, nodes: list[t.Node], allow_probe: bool, span) -> tuple[Expr, o.
 
 def factor(scope, f: t.Node, layout: str) -> Item:
     from .resolve import resolve
+    if isinstance(f, t.Transpose) and isinstance(f.arg, (t.Partial, t.Derivative)):
+        return transposed(factor(scope, f.arg, layout), f.span)
     if isinstance(f, t.Partial):
         return item(scope, f, layout)
-    if isinstance(f, t.Transpose) and isinstance(f.arg, t.Partial):
-        return transposed(item(scope, f.arg, layout), f.span)
+    if isinstance(f, t.Derivative):
+        if f.order != 1:
+            raise UnsupportedError("a Hessian has no matrix form inside a product: write it as a "
+                                   "claim of its own, \\nabla^2_{x} f = H", f.span)
+        from .leibniz import _node
+        wrt = _node(scope, f.wrt, f.span)
+        e = resolve(f.arg, scope)
+        return operator(scope, wrt, e, f.span, _operator_latex(scope, f))
     return resolve(f, scope)
+
+
+def _operator_latex(scope, f: t.Derivative) -> str:
+    text = scope.text(f)
+    return f"`{text}`" if text else f"the derivative by {f.wrt}"
 
 
 def _pull(x: Tensor, cot: Expr, span) -> Expr:

@@ -59,8 +59,10 @@ def _chain(partials: list[t.Partial], scope: Scope, start: str | None) -> list[t
 
 
 def is_partial(f: t.Node) -> bool:
-    """`\\frac{\\partial a}{\\partial b}`, or its transpose (the Jᵀv way of writing a VJP)."""
-    return isinstance(f, t.Partial) or isinstance(f, t.Transpose) and isinstance(f.arg, t.Partial)
+    """`\\frac{\\partial a}{\\partial b}`, or its transpose (the Jᵀv way of writing a VJP), or a
+    derivative operator on an expression."""
+    inner = f.arg if isinstance(f, t.Transpose) else f
+    return isinstance(inner, (t.Partial, t.Derivative))
 
 
 def is_formal(n: t.Product) -> bool:
@@ -91,8 +93,7 @@ def _adjacent_adjoints(n: t.Product, scope: Scope) -> None:
         for j in (i - 1, i + 1):
             if 0 <= j < len(fs) and is_partial(fs[j]):
                 p = fs[j].arg if isinstance(fs[j], t.Transpose) else fs[j]
-                assert isinstance(p, t.Partial)
-                if p.form == "nabla":
+                if not isinstance(p, t.Partial) or p.form == "nabla":
                     continue
                 if _node(scope, bar.name, bar.span) != _node(scope, p.num, p.span):
                     raise WrongAdjointError(
@@ -139,8 +140,9 @@ def partial_alone(p: t.Node, scope: Scope, allow_probe: bool = False) -> Expr:
     shorthand f'(a) of an elementwise node (its diagonal Jacobian, written as a vector)."""
     from .layouts import chain
     inner = p.arg if isinstance(p, t.Transpose) else p
-    assert isinstance(inner, t.Partial)
-    if not allow_probe and not isinstance(p, t.Transpose):
+    if isinstance(inner, t.Derivative) and inner.order == 2:
+        return hessian(inner, scope, allow_probe, transposed=isinstance(p, t.Transpose))
+    if not allow_probe and isinstance(inner, t.Partial) and not isinstance(p, t.Transpose):
         num, den, definition = _definition(scope, inner)
         shape = scope.model.shape(num)
         if (not o.is_scalar_shape(shape) and isinstance(definition, o.Apply)
@@ -163,3 +165,21 @@ def resolve_part(node: t.Node, scope: Scope) -> tuple[Expr, o.Shape | None]:
     else:
         e = resolve(node, scope)
     return e, scope.probed
+
+
+def hessian(n: t.Derivative, scope: Scope, allow_probe: bool, transposed: bool = False) -> Expr:
+    """`\\nabla^2_w f` of a scalar f by a vector w, applied to the probe: H p, exactly, by reverse
+    mode over the derived gradient (H is symmetric, so its transpose is itself)."""
+    from .jacobian import hessian_vector, shape_kind
+    from .layouts import probe
+    wrt = _node(scope, n.wrt, n.span)
+    f = resolve(n.arg, scope)
+    shape = scope.model.shape(wrt)
+    if not f.is_scalar or shape_kind(shape) != "vector":
+        raise UnsupportedError("a Hessian is supported for a scalar by a vector only; write the "
+                               "entries in index notation, \\frac{\\partial^2 f}{\\partial x_i \\partial x_j}", n.span)
+    if not allow_probe:
+        raise UnsupportedError("a Hessian has no matrix form inside an expression: write it as a claim "
+                               "of its own, \\nabla^2_{x} f = H", n.span)
+    scope.probed = (shape[0], shape[0])
+    return hessian_vector(scope.model, f, wrt, probe(shape[0]))

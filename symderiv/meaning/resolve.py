@@ -235,10 +235,11 @@ def _power(n: t.Power, scope: Scope) -> Expr:
     if o.same(rows, cols) and not isinstance(o.find(rows), o.SizeVar):
         if k == -1:
             return o.Inverse(base)
-        if k.denominator == 1 and k > 0:
-            out = base
-            for _ in range(int(k) - 1):
-                out = o.matmul(out, base)
+        if k.denominator == 1 and k != 0:
+            one = base if k > 0 else o.Inverse(base)  # X^{-2} = (X^{-1})^2
+            out = one
+            for _ in range(abs(int(k)) - 1):
+                out = o.matmul(out, one)
             return out
         raise UnsupportedError(f"matrix power {k} is not supported", n.span)
     if o.find(rows) != 1 and o.find(cols) != 1:
@@ -249,7 +250,7 @@ def _power(n: t.Power, scope: Scope) -> Expr:
 
 
 def _transpose(n: t.Transpose, scope: Scope) -> Expr:
-    if isinstance(n.arg, t.Partial):
+    if isinstance(n.arg, (t.Partial, t.Derivative)):
         from .leibniz import partial_alone
         return partial_alone(n, scope)
     return o.transpose(resolve(n.arg, scope))
@@ -276,6 +277,20 @@ def _indicator(n: t.Indicator, scope: Scope) -> Expr:
     return o.apply(fn, diff if n.op in (">", ">=") else o.neg(diff))
 
 
+def _abs(n: t.Abs, scope: Scope) -> Expr:
+    a = resolve(n.arg, scope)
+    rows, cols = a.shape
+    if o.same(rows, cols) and not a.is_scalar and not isinstance(o.find(rows), o.SizeVar):
+        return o.Det(a)
+    raise UnsupportedError(f"`|{scope.text(n.arg) or 'x'}|` is {o.shape_str(a.shape)}: absolute values are not "
+                           f"supported yet; |A| of a square matrix is its determinant", n.span)
+
+
+def _derivative(n: t.Derivative, scope: Scope) -> Expr:
+    from .leibniz import partial_alone
+    return partial_alone(n, scope)
+
+
 def _partial(n: t.Partial, scope: Scope) -> Expr:
     from .leibniz import partial_alone
     return partial_alone(n, scope)
@@ -285,6 +300,7 @@ RESOLVE: dict[type, Callable[[Any, Scope], Expr]] = {
     t.Name: _name, t.Bar: _bar, t.Number: _number, t.Add: _add, t.Product: _product,
     t.Hadamard: _hadamard, t.Frac: _frac, t.Power: _power, t.Transpose: _transpose,
     t.Norm: _norm, t.Ones: _ones, t.Indicator: _indicator, t.Partial: _partial,
+    t.Abs: _abs, t.Derivative: _derivative,
 }
 
 
