@@ -164,7 +164,8 @@ def test_exit_codes(files, capsys):
 def test_json_schema(files, capsys):
     main(["check", str(files / "bad.md"), "--format", "json"])
     rep = json.loads(capsys.readouterr().out)
-    assert set(rep) == {"files", "loss", "claims", "summary"}
+    assert set(rep) == {"files", "loss", "claims", "summary", "score"}
+    assert set(rep["score"]) >= {"score", "max_score", "targets"}
     assert rep["loss"] == "\\mathcal{L}"
     c = rep["claims"][0]
     assert {"file", "line", "kind", "target", "latex", "verdict", "steps"} <= set(c)
@@ -183,7 +184,7 @@ def test_gradescope_results(files, capsys):
     main(["check", str(files / "bad.md"), "--format", "gradescope"])
     res = json.loads(capsys.readouterr().out)
     t = res["tests"][0]
-    assert {"name", "score", "max_score", "status", "output"} <= set(t)
+    assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(t)
     assert t["status"] == "failed" and t["score"] == 0
 
 

@@ -64,8 +64,7 @@ Item = Expr | Jac | Tensor
 
 
 def _fn(scope, p: t.Partial) -> tuple[str, str, Function]:
-    from .leibniz import _node
-    num, den = _node(scope, p.num, p.span), _node(scope, p.den, p.span)
+    num, den = scope.node(p.num, p.span), scope.node(p.den, p.span)
     fn = function_of(scope.model, num, den, p.form == "d", p.span)
     if num != den and p.form != "d" and not fn.occurs() and num != scope.model.loss:
         scope.notes.append(f"{partial_latex(p)} is zero: {p.den} does not occur in {p.num}'s equation")
@@ -186,7 +185,6 @@ def chain(scope, nodes: list[t.Node], allow_probe: bool, span) -> tuple[Expr, o.
 
 
 def factor(scope, f: t.Node, layout: str) -> Item:
-    from .resolve import resolve
     if isinstance(f, t.Transpose) and isinstance(f.arg, (t.Partial, t.Derivative)):
         return transposed(factor(scope, f.arg, layout), f.span)
     if isinstance(f, t.Partial):
@@ -195,11 +193,10 @@ def factor(scope, f: t.Node, layout: str) -> Item:
         if f.order != 1:
             raise UnsupportedError("a Hessian has no matrix form inside a product: write it as a "
                                    "claim of its own, \\nabla^2_{x} f = H", f.span)
-        from .leibniz import _node
-        wrt = _node(scope, f.wrt, f.span)
-        e = resolve(f.arg, scope)
+        wrt = scope.node(f.wrt, f.span)
+        e = scope.resolve(f.arg)
         return operator(scope, wrt, e, f.span, _operator_latex(scope, f))
-    return resolve(f, scope)
+    return scope.resolve(f)
 
 
 def _operator_latex(scope, f: t.Derivative) -> str:

@@ -6,20 +6,22 @@ factors are written. A chain of partials is pulled back one link at a time.
 """
 from __future__ import annotations
 
-from ..errors import ShapeError, UnsupportedError
-from ..names import bar_latex
-from ..read import tree as t
+from typing import TYPE_CHECKING
+
+from ..derive.reverse import vjp
+from ..errors import ShapeError, UnsupportedError, WrongAdjointError
 from ..model import ops as o
 from ..model.graph import leaves
 from ..model.ops import Expr
-from .resolve import Scope, WrongAdjointError, resolve
+from ..names import bar_latex
+from ..read import tree as t
+
+if TYPE_CHECKING:  # resolution recurses through scope.resolve: no import of resolve.py
+    from .resolve import Scope
 
 
 def _node(scope: Scope, name: str, span) -> str:
-    c = scope.canonical(name)
-    if c is None:
-        raise scope.unknown(name, span)
-    return c
+    return scope.node(name, span)
 
 
 def _definition(scope: Scope, p: t.Partial) -> tuple[str, str, Expr]:
@@ -32,7 +34,6 @@ def _definition(scope: Scope, p: t.Partial) -> tuple[str, str, Expr]:
 
 
 def _pull(scope: Scope, p: t.Partial, cot: Expr) -> Expr:
-    from ..derive.reverse import vjp
     num, den, definition = _definition(scope, p)
     if den not in leaves(definition):
         scope.notes.append(f"\\frac{{\\partial {p.num}}}{{\\partial {p.den}}} is zero: {p.den} does not "
@@ -115,11 +116,7 @@ def formal(n: t.Product, scope: Scope) -> Expr:
             f"{bar_latex(start)} is paired with \\frac{{\\partial {p.num}}}{{\\partial {p.den}}}: "
             f"the chain rule pairs {bar_latex(_node(scope, p.num, p.span))} with it", n.span)
     chain = _chain(partials, scope, start)
-    head = _node(scope, chain[0].num, chain[0].span)
-    loss_bar = any(isinstance(f, t.Bar) and _node(scope, f.name, f.span) == head for f in others)
-    if head == scope.model.loss and not loss_bar:
-        return _loss_chain_in_product(n, chain, scope)
-    cot = resolve(others[0] if len(others) == 1 else t.Product(n.span, tuple(others)), scope)
+    cot = scope.resolve(others[0] if len(others) == 1 else t.Product(n.span, tuple(others)))
     return _pull_chain(scope, chain, cot, n)
 
 
@@ -163,7 +160,7 @@ def resolve_part(node: t.Node, scope: Scope) -> tuple[Expr, o.Shape | None]:
     elif is_partial(node):
         e = partial_alone(node, scope, True)
     else:
-        e = resolve(node, scope)
+        e = scope.resolve(node)
     return e, scope.probed
 
 
@@ -173,7 +170,7 @@ def hessian(n: t.Derivative, scope: Scope, allow_probe: bool, transposed: bool =
     from .jacobian import hessian_vector, shape_kind
     from .layouts import probe
     wrt = _node(scope, n.wrt, n.span)
-    f = resolve(n.arg, scope)
+    f = scope.resolve(n.arg)
     shape = scope.model.shape(wrt)
     if not f.is_scalar or shape_kind(shape) != "vector":
         raise UnsupportedError("a Hessian is supported for a scalar by a vector only; write the "

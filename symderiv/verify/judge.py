@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from ..derive.adjoints import Adjoints
-from ..errors import ShapeError, SymderivError, UnsupportedError
-from ..model import ops as o
-from ..model.graph import Model
+from ..errors import ShapeError, SymderivError, WrongAdjointError
+from ..meaning.build import declared_shape
 from ..meaning.jacobian import shape_kind
 from ..meaning.leibniz import resolve_part
-from ..meaning.resolve import Scope, WrongAdjointError, resolve
+from ..meaning.resolve import Scope, resolve
+from ..model import ops as o
+from ..model.graph import Model
 from ..model.walk import nodes
 from ..names import bar_latex
 from ..read import tree as t
@@ -25,29 +26,6 @@ from .sheet_layout import SheetLayouts
 from .thresholds import foreign_threshold
 from .verdicts import Claim, Step
 
-#: the largest written size: spot checks allocate arrays of the sizes a problem declares
-MAX_SIZE = 256
-
-
-def declared_shape(space: t.Node) -> tuple[o.Shape, str]:
-    """The shape and domain a set stands for: R^{c x a} -> (c, a)."""
-    if not isinstance(space, (t.RealSpace, t.BinarySet)):
-        raise UnsupportedError("a declaration needs a set such as \\mathbb{R}^{n}", space.span)
-    dims: list[o.Dim] = []
-    for d in space.dims:
-        if isinstance(d, t.Number) and d.text.isdigit() and int(d.text[:6]) <= MAX_SIZE and len(d.text) < 6:
-            dims.append(int(d.text))
-        elif isinstance(d, t.Name):
-            dims.append(d.name)
-        else:
-            raise UnsupportedError(f"a dimension must be a letter or a whole number up to {MAX_SIZE}", d.span)
-    if len(dims) > 2:
-        raise UnsupportedError("only vectors and matrices are supported", space.span)
-    shape = (dims + [1, 1])[:2] if dims else [1, 1]
-    if isinstance(space, t.BinarySet):
-        return (shape[0], shape[1]), "binary"
-    return (shape[0], shape[1]), "positive" if space.positive else "real"
-
 
 def _shape_fits(e: o.Expr, shape: o.Shape) -> bool:
     return o.unify(e.shape[0], shape[0]) and o.unify(e.shape[1], shape[1])
@@ -55,6 +33,22 @@ def _shape_fits(e: o.Expr, shape: o.Shape) -> bool:
 
 def _unresolved(e: o.Expr) -> bool:
     return any(isinstance(o.find(d), o.SizeVar) for x in nodes(e) for d in x.shape)
+
+
+def _explicit(node: t.Node, target: str, scope: Scope) -> bool:
+    """A final answer (SPEC 4): no partial-derivative symbol, no adjoint of the target itself."""
+    stack: list = [node]
+    while stack:  # iterative: a sheet's tree can be deep
+        value = stack.pop()
+        if isinstance(value, tuple):
+            stack.extend(value)
+        elif isinstance(value, t.Partial):
+            return False
+        elif isinstance(value, t.Bar) and (scope.canonical(value.name) or value.name) == target:
+            return False
+        elif isinstance(value, t.Node):
+            stack.extend(getattr(value, f.name) for f in fields(value))
+    return True
 
 
 @dataclass
@@ -135,6 +129,7 @@ class Judge:
             step, expr = self._step(st, t.Transpose(part.span, part) if flip else part, tgt, local,
                                     self.model.shape(target), flip=flip)
             claim.steps.append(step)
+        claim.explicit = len(st.parts) > 1 and _explicit(st.parts[-1], target, Scope(self.model))
         final = claim.steps[-1] if claim.steps else None
         if final is not None and final.verdict == "correct":
             self._forget(target)
@@ -313,4 +308,4 @@ class Judge:
                 "expected": arr(want), "got": arr(got)}
 
 
-__all__ = ["Judge", "declared_shape"]
+__all__ = ["Judge"]
