@@ -246,3 +246,10 @@ def test_jacobian_vector_product_matches_finite_differences(seed, n, m):
         eps = 1e-6
         fd = (f(env.values[den] + eps * env.values["v"]) - f(env.values[den] - eps * env.values["v"])) / (2 * eps)
         assert np.allclose(jv, fd, rtol=1e-5, atol=1e-6)
+
+
+def test_nabla_of_an_expression_is_a_column_in_any_layout():
+    for layout in ("numerator", "denominator"):
+        assert verdict(r"\nabla_{y} (y^\top K y) = (K + K^\top) y", COOKBOOK, layout).verdict == "correct"
+    c = verdict(r"\frac{\partial}{\partial y}(y^\top K y) = (K + K^\top) y", COOKBOOK, "numerator")
+    assert c.verdict == "incorrect" and c.steps[0].reason == "layout"
