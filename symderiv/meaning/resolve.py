@@ -218,10 +218,11 @@ def _power(n: t.Power, scope: Scope) -> Expr:
     if o.same(rows, cols) and not isinstance(o.find(rows), o.SizeVar):
         if k == -1:
             return o.Inverse(base)
-        if k.denominator == 1 and k > 0:
-            out = base
-            for _ in range(int(k) - 1):
-                out = o.matmul(out, base)
+        if k.denominator == 1 and k != 0:
+            one = base if k > 0 else o.Inverse(base)  # X^{-2} = (X^{-1})^2
+            out = one
+            for _ in range(abs(int(k)) - 1):
+                out = o.matmul(out, one)
             return out
         raise UnsupportedError(f"matrix power {k} is not supported", n.span)
     if o.find(rows) != 1 and o.find(cols) != 1:
@@ -232,8 +233,7 @@ def _power(n: t.Power, scope: Scope) -> Expr:
 
 
 def _transpose(n: t.Transpose, scope: Scope) -> Expr:
-    if isinstance(n.arg, t.Partial):
-        from .leibniz import partial_alone
+    if isinstance(n.arg, (t.Partial, t.Derivative)):
         return partial_alone(n, scope)
     return o.transpose(scope.resolve(n.arg))
 
@@ -259,8 +259,18 @@ def _indicator(n: t.Indicator, scope: Scope) -> Expr:
     return o.apply(fn, diff if n.op in (">", ">=") else o.neg(diff))
 
 
+def _abs(n: t.Abs, scope: Scope) -> Expr:
+    a = scope.resolve(n.arg)
+    rows, cols = a.shape
+    if o.same(rows, cols) and not a.is_scalar and not isinstance(o.find(rows), o.SizeVar):
+        return o.Det(a)
+    raise UnsupportedError(f"`|{scope.text(n.arg) or 'x'}|` is {o.shape_str(a.shape)}: absolute values are not "
+                           f"supported yet; |A| of a square matrix is its determinant", n.span)
+
+
 RESOLVE: dict[type, Callable[[Any, Scope], Expr]] = {
     t.Name: _name, t.Bar: _bar, t.Number: _number, t.Add: _add, t.Product: _product,
     t.Hadamard: _hadamard, t.Frac: _frac, t.Power: _power, t.Transpose: _transpose,
     t.Norm: _norm, t.Ones: _ones, t.Indicator: _indicator, t.Partial: partial_alone, t.Call: call,
+    t.Abs: _abs, t.Derivative: partial_alone,
 }

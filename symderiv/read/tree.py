@@ -109,6 +109,25 @@ class Partial(Node):
 
 
 @dataclass(frozen=True)
+class Derivative(Node):
+    """`\\frac{\\partial}{\\partial X}(E)`, `\\nabla_X E`, `\\frac{d}{dX}E` (order 1) or the Hessian
+    `\\nabla^2_x f`, `\\frac{\\partial^2 f}{\\partial x \\partial x^\\top}` (order 2) of an expression.
+    form: `partial`, `d` or `nabla`."""
+
+    wrt: str
+    arg: Node
+    form: str = "partial"
+    order: int = 1
+
+
+@dataclass(frozen=True)
+class Abs(Node):
+    """`|A|`: the determinant of a square matrix."""
+
+    arg: Node
+
+
+@dataclass(frozen=True)
 class Norm(Node):
     """`\\|x\\|` (kind `2`) or `\\|X\\|_F` (kind `F`); squaring is a Power around it."""
 

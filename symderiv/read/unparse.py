@@ -59,7 +59,19 @@ def unparse(n: t.Node) -> str:
             f += f"^{{{unparse(n.power)}}}"
         return f + "(" + ", ".join(unparse(a) for a in n.args) + ")"
     if isinstance(n, t.Partial):
-        return f"\\frac{{\\partial {n.num}}}{{\\partial {n.den}}}"
+        if n.form == "nabla":
+            return f"\\nabla_{{{n.den}}} {n.num}"
+        d = "d" if n.form == "d" else "\\partial "
+        return f"\\frac{{{d}{n.num}}}{{{d}{n.den}}}"
+    if isinstance(n, t.Derivative):
+        if n.form == "nabla":
+            return f"\\nabla{'^2' if n.order == 2 else ''}_{{{n.wrt}}} ({unparse(n.arg)})"
+        d = "d" if n.form == "d" else "\\partial"
+        if n.order == 2:
+            return f"\\frac{{{d}^2}}{{{d} {n.wrt} {d} {n.wrt}^\\top}} ({unparse(n.arg)})"
+        return f"\\frac{{{d}}}{{{d} {n.wrt}}} ({unparse(n.arg)})"
+    if isinstance(n, t.Abs):
+        return f"|{unparse(n.arg)}|"
     if isinstance(n, t.Norm):
         sub = "_F" if n.kind == "F" else ""
         return f"\\|{unparse(n.arg)}\\|{sub}"

@@ -143,12 +143,50 @@ def _transpose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym) -
     model = inst.adjoints.model
     square = any(o.same(s_[0], s_[1]) and o.find(s_[0]) != 1
                  for s_ in (model.shape(n) for n in model.inputs))
+    if square:
+        msg = _toggled(expr, tgt, inst)
+        if msg:
+            return msg
     if truth_sym is not None and square:  # only a model with a square input can tell
         sym_envs = inst.symmetric
         if agree(inst.values(expr, sym_envs), truth_sym(sym_envs)):
-            return ("right only for symmetric matrices: a transpose is missing or misplaced "
-                    "(the square matrices here are not symmetric)")
+            return "premise:" + _premise(expr, inst, truth_sym)
     return None
+
+
+def _toggled(expr: Expr, tgt: Target, inst: Instances) -> str | None:
+    """Adding or removing the transpose on one occurrence of a square input makes it right."""
+    model = inst.adjoints.model
+    found = [x for x in nodes(expr) if isinstance(x, o.Var) and x.name in model.symbols
+             and o.same(x.shape[0], x.shape[1]) and o.find(x.shape[0]) != 1]
+    parents = {id(a): x for x in nodes(expr) if isinstance(x, o.Transpose) for a in x.args}
+    for v in found[:8]:
+        t = parents.get(id(v))
+        old = t if t is not None else v
+        new = v if t is not None else o.transpose(v)
+        fixed = rebuild(expr, lambda x, old=old, new=new: new if x is old else None)
+        if fixed is not expr and agree(inst.values(fixed), tgt.truth):
+            how = f"{v.name}, not {v.name}^\\top" if t is not None else f"{v.name}^\\top, not {v.name}"
+            return f"a transpose is misplaced: one factor should be {how}"
+    return None
+
+
+def _premise(expr: Expr, inst: Instances, truth_sym) -> str:
+    """The step is right when the square inputs are symmetric: name the fewest that must be."""
+    model = inst.adjoints.model
+    squares = [n for n in model.inputs
+               if o.same(model.shape(n)[0], model.shape(n)[1]) and o.find(model.shape(n)[0]) != 1]
+    used = {x.name for x in nodes(expr) if isinstance(x, o.Var)}
+    order = sorted(squares, key=lambda n: n not in used)
+    need = squares
+    for n in order:
+        envs = inst.symmetric_in(frozenset((n,)))
+        if agree(inst.values(expr, envs), truth_sym(envs)):
+            need = [n]
+            break
+    said = " and ".join(f"{n}^\\top = {n}" for n in need)
+    return (f"right only if {said}, which the problem does not state: a transpose is missing or "
+            f"misplaced (in general {'they are' if len(need) > 1 else 'it is'} not symmetric)")
 
 
 def diagnose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym=None) -> tuple[str | None, str]:
@@ -177,6 +215,24 @@ def diagnose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym=None
         if msg:
             return "wrong-adjoint", msg
     msg = _transpose(expr, s, tgt, inst, truth_sym)
+    if msg and msg.startswith("premise:"):
+        return "premise", msg.removeprefix("premise:")
+    if msg:
+        return "transpose", msg
+    msg = _transposed_term(expr, tgt, inst)
     if msg:
         return "transpose", msg
     return None, ""
+
+
+def _transposed_term(expr: Expr, tgt: Target, inst: Instances) -> str | None:
+    """One summand of the step is the transpose of what belongs there."""
+    if not isinstance(expr, o.Add):
+        return None
+    for i, term in enumerate(expr.terms):
+        if not o.same(term.shape[0], term.shape[1]) or o.find(term.shape[0]) == 1:
+            continue
+        fixed = o.add(*[o.transpose(x) if j == i else x for j, x in enumerate(expr.terms)])
+        if agree(inst.values(fixed), tgt.truth):
+            return "one term is transposed: with its transpose the step would be right"
+    return None

@@ -31,6 +31,7 @@ class Instances:
     def __repr__(self) -> str:
         return f"Instances({len(self.envs)} instances, seed {self.seed}, of {self.adjoints.model!r})"
     _sym: list[Env] | None = None
+    _sym_in: dict[frozenset[str], list[Env]] = field(default_factory=dict)
     _world: dict[tuple, tuple[list[dict[str, np.ndarray]], list[Env]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -64,6 +65,16 @@ class Instances:
                 self._fill_bars(env)
             self._probes(self._sym, self.seed + 1)
         return self._sym
+
+    def symmetric_in(self, names: frozenset[str]) -> list[Env]:
+        """Instances in which only the inputs `names` are symmetric (which premise a step needs)."""
+        if names not in self._sym_in:
+            envs = Sampler(self.adjoints.model, self.seed + 1, symmetric=names).envs
+            for env in envs:
+                self._fill_bars(env)
+            self._probes(envs, self.seed + 1)
+            self._sym_in[names] = envs
+        return self._sym_in[names]
 
     def values(self, e: Expr, envs: list[Env] | None = None) -> Values:
         return [evaluate(e, env) for env in (self.envs if envs is None else envs)]

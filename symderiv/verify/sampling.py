@@ -123,7 +123,7 @@ class Sampler:
              ("distinct", 0.1), ("distinct", 0.01))
     PER_SIZE = 2
 
-    def __init__(self, model: Model, seed: int = 0, symmetric: bool = False) -> None:
+    def __init__(self, model: Model, seed: int = 0, symmetric: bool | frozenset[str] = False) -> None:
         self.model = model
         self.rng = np.random.default_rng(seed)
         self.symmetric = symmetric
@@ -168,5 +168,7 @@ class Sampler:
     def _symmetrize(self, env: Env) -> None:
         for name in self.model.inputs:
             v = env.values[name]
+            if self.symmetric is not True and name not in self.symmetric:  # type: ignore[operator]
+                continue  # only the named inputs (to find which premise a step needs)
             if v.shape[0] == v.shape[1] and v.shape[0] > 1:
                 env.values[name] = (v + v.T) / 2
