@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from symderiv.budget import ENV_MIB, ENV_SECONDS, Budget
+from symderiv.verify.budget import ENV_MIB, ENV_SECONDS, Budget
 from symderiv.load import load_documents
 from symderiv.read.document import read_text
 from symderiv.read.markdown import MAX_TABLE_CELLS, table_cells
@@ -66,7 +66,7 @@ def test_bad_budget_flags_are_usage_errors(flag: list[str]) -> None:
 
 def test_the_memory_budget_stops_an_allocation_and_is_restored() -> None:
     code = ("import resource\n"
-            "from symderiv.budget import memory_limit\n"
+            "from symderiv.verify.budget import memory_limit\n"
             "before = resource.getrlimit(resource.RLIMIT_AS)\n"
             "try:\n"
             "    with memory_limit(64):\n"

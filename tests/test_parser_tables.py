@@ -30,8 +30,8 @@ def test_generated_tables_parse_like_lark_itself() -> None:
     from lark.lexer import Lexer
 
     from symderiv.read import lex
-    from symderiv.read.document import read_document
     from symderiv.read._lalr import Lark_StandAlone
+    from symderiv.read.document import read_document
 
     class Fed(Lexer):
         def __init__(self, conf: object) -> None:

@@ -198,7 +198,6 @@ def _meta(col: int, end: int):  # type: ignore[no-untyped-def]
 def test_builder_on_hand_built_trees() -> None:
     """The Transformer alone: `a b / c \\odot d \\odot e` from a tree, spans from the metas."""
     from symderiv.read._lalr import Token, Tree
-
     from symderiv.read.transform import Builder
 
     def name(ch: str, col: int) -> Tree:

@@ -31,7 +31,8 @@ def step_lines(s: Step, show_answer: bool = False) -> list[str]:
     why = f"{s.reason}: " if s.reason else ""
     lines = [head, f"    {s.verdict}{' (' + s.method + ')' if s.method else ''}: {why}{s.message}".rstrip()]
     if s.span is not None and s.verdict == "invalid":
-        lines.append(f"    at line {s.span.line}, column {s.span.col}")
+        cell = f"cell {s.span.cell}, " if s.span.cell else ""
+        lines.append(f"    at {cell}line {s.span.line}, column {s.span.col}")
     if s.hint:
         lines.append(f"    {s.hint}")
     if s.counterexample:
@@ -45,7 +46,7 @@ def claim_header(c: Claim) -> str:
     what = {"adjoint": bar_latex(c.target or ""), "declaration": f"{c.target} ∈ ...",
             "definition": f"{c.target} = ...", "identity": "identity"}.get(c.kind, c.kind)
     side = " (side note)" if c.side else ""
-    return terminal_safe(f"{c.file}:{c.line} {MARK[c.verdict]} {what}{side}")
+    return terminal_safe(f"{c.where} {MARK[c.verdict]} {what}{side}")
 
 
 def plain_claim(c: Claim, show_answer: bool = False) -> str:

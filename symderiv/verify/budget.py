@@ -73,6 +73,35 @@ class Clock:
                 f"spent; raise it with `--budget SECONDS` or {ENV_SECONDS}")
 
 
+def address_space() -> int | None:
+    """This process's virtual memory size in bytes (Linux), or None where it is not known."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def limit_memory(memory_mib: int) -> bool:
+    """Allow this process `memory_mib` MiB more address space than it has now (soft RLIMIT_AS)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return False
+    now = address_space()
+    if now is None:
+        return False
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    want = now + memory_mib * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        want = min(want, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+    except (ValueError, OSError):
+        return False
+    return True
+
+
 @contextmanager
 def memory_limit(mib: int | None) -> Iterator[None]:
     """Allow `mib` MiB more address space than now, inside the block (no-op for None)."""
@@ -84,7 +113,6 @@ def memory_limit(mib: int | None) -> Iterator[None]:
     except ImportError:  # pragma: no cover - not POSIX
         yield
         return
-    from .limits import limit_memory
     old = resource.getrlimit(resource.RLIMIT_AS)
     limited = limit_memory(mib)
     try:
