@@ -218,11 +218,12 @@ def score_of(report: Report) -> Score:
     return report.score
 
 
-def check_scored(docs: list, seed: int = 0) -> Report:
-    """Check `docs` (the problem first) and attach the Score under the problem's policy."""
+def check_scored(docs: list, seed: int = 0, budget: Any = None) -> Report:
+    """Check `docs` (the problem first) and attach the Score under the problem's policy;
+    `budget` is the work budget per document (`symderiv.verify.budget.Budget`)."""
     from .verify.check import check_documents
 
-    report = check_documents(docs, seed=seed)
+    report = check_documents(docs, seed=seed, budget=budget)
     policy = read_policy(docs[0].front_matter, report.model, docs[0].file)
     report.score = score_report(report, policy)
     return report

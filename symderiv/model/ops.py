@@ -403,12 +403,20 @@ def transpose(a: Expr) -> Expr:
     return Transpose(a)
 
 
+MAX_CONST_BITS = 4096  # exact constants up to ~10^1233; nested powers of 10^64 would grow without end
+
+
+def _small_power(v: Fraction, k: Fraction) -> bool:
+    """Whether v^k is cheap to compute exactly; `((10^{64})^{64})^{64}...` is left a power."""
+    return max(v.numerator.bit_length(), v.denominator.bit_length()) * abs(k) <= MAX_CONST_BITS
+
+
 def power(a: Expr, k: Fraction) -> Expr:
     if k == 1:
         return a
     if k == 0:
         return Ones(a.shape) if not a.is_scalar else const(1)
-    if isinstance(a, Const) and (k.denominator == 1) and (a.value != 0 or k > 0):
+    if isinstance(a, Const) and (k.denominator == 1) and (a.value != 0 or k > 0) and _small_power(a.value, k):
         return Const(a.value ** int(k))
     if isinstance(a, Pow) and k.denominator == 1 and abs(a.k * k) <= 64:
         return power(a.a, a.k * k)  # (a^p)^q = a^{pq} for whole q only: sqrt(h^2) is |h|, not h
