@@ -17,6 +17,7 @@ from ..model.graph import Model
 from ..meaning.resolve import Scope, resolve
 from ..read import tree as t
 from ..read.document import Document
+from ..read.unicode import normalise
 from .equivalence import Instances
 from .judge import Judge, declared_shape
 from .verdicts import Claim, Report, Step
@@ -154,7 +155,7 @@ class Checker:
 
     def _unparsable(self, st: t.Statement) -> Claim:
         err = st.error
-        text = st.latex.lstrip()
+        text = normalise(st.latex)[0].lstrip()  # `\bar{λ}` names the target `\lambda`
         kind = "adjoint" if text.startswith(("\\bar", "\\overline", "\\frac{\\partial", "\\nabla")) else "identity"
         m = _TARGET.match(text)
         target = (m.group(1) + (f"_{m.group(2)}" if m.group(2) else "")) if m and kind == "adjoint" else None
