@@ -11,15 +11,17 @@ import re
 from dataclasses import dataclass, field
 
 from ..derive.adjoints import Adjoints, derive
-from ..errors import ModelError, SymderivError, no_model
+from ..errors import SymderivError, no_model
+from ..meaning.build import build_model, declared_shape
+from ..meaning.resolve import Scope, resolve
 from ..model import ops as o
 from ..model.graph import Model
-from ..meaning.resolve import Scope, resolve
 from ..read import tree as t
 from ..read.document import Document
 from ..read.unicode import normalise
 from .equivalence import Instances
-from .judge import Judge, declared_shape
+from .judge import Judge
+from .sheet_layout import judge_in_layouts
 from .verdicts import Claim, Report, Step
 
 #: best effort at the target of a line that does not parse: \bar{W}_2, \overline{z_y}
@@ -39,54 +41,9 @@ class Checker:
     # ---- the problem ---------------------------------------------------------------------
     def build(self, doc: Document) -> list[t.Statement]:
         """Declarations and new definitions build the model; the rest is returned as claims."""
-        rest: list[t.Statement] = []
         self.lines[doc.file] = getattr(doc, "lines", ())
-        for st in doc.statements:
-            if st.error is not None and not rest and not st.inline:
-                err = st.error
-                raise ModelError(f"the problem does not parse: {getattr(err, 'message', err)}",
-                                 getattr(err, "span", None) or st.span)
-            if st.error is None and st.relation == "in":
-                for name in st.names:
-                    if name.name in self.model.symbols:
-                        rest.append(st)
-                        break
-                    shape, domain = declared_shape(st.parts[0])
-                    self.model.declare(name.name, shape, domain, st.span)
-                continue
-            if not rest and self._constraint(st):
-                continue
-            if (st.error is None and st.relation == "=" and len(st.parts) == 2
-                    and isinstance(st.parts[0], t.Name) and st.parts[0].name not in self.model.symbols
-                    and not rest):
-                try:
-                    expr = resolve(st.parts[1], Scope.at(self.model, st, self.lines))
-                    self.model.define(st.parts[0].name, expr, st.span)
-                except SymderivError as err:
-                    raise ModelError(f"the problem's definition of {st.parts[0].name} is not usable: "
-                                     f"{err.message}", err.span or st.span) from None
-                continue
-            if not st.inline:
-                rest.append(st)
+        _, rest = build_model(doc, self.model)
         return rest
-
-    def _constraint(self, st: t.Statement) -> bool:
-        """`\\mathbf{1}^\\top y = 1` in a problem: y is one-hot (declared in {0,1}) or a
-        probability vector (declared real); the spot checks then draw such values."""
-        if st.error is not None or st.relation != "=" or len(st.parts) != 2:
-            return False
-        lhs, rhs = st.parts
-        if not (isinstance(rhs, t.Number) and rhs.text == "1" and isinstance(lhs, t.Product)
-                and len(lhs.factors) == 2):
-            return False
-        a, b = lhs.factors
-        ones_t = isinstance(a, t.Transpose) and isinstance(a.arg, t.Ones)
-        name = b if ones_t else (a.arg if isinstance(a, t.Transpose) and isinstance(b, t.Ones) else None)
-        sym = self.model.symbols.get(name.name) if isinstance(name, t.Name) else None
-        if sym is None or sym.is_node or o.find(sym.shape[1]) != 1 or sym.domain not in ("binary", "real"):
-            return False
-        sym.domain = "onehot" if sym.domain == "binary" else "simplex"
-        return True
 
     def start(self) -> Adjoints:
         _ = self.model.loss  # raises ModelError when there is none
@@ -96,7 +53,13 @@ class Checker:
 
     # ---- the claims ----------------------------------------------------------------------
     def check(self, st: t.Statement) -> list[Claim]:
-        claims = self._check(st)
+        judge = self.judge
+        assert judge is not None
+        if st.error is not None or st.relation == "in" or len(st.parts) < 2:
+            claims = self._check(st)
+        else:
+            claims = judge_in_layouts(judge.sheets, st.span.file, st.span.line, lambda: self._check(st),
+                                      judge.save, judge.restore)
         if st.annotation is not None and st.error is None and claims and claims[-1].steps:
             claims[-1].steps.append(self._annotation(st))
         return claims
@@ -138,6 +101,9 @@ class Checker:
 
     def _adjoint_target(self, lhs: t.Node) -> str | None:
         scope = Scope(self.model)
+        if isinstance(lhs, t.Transpose) and isinstance(lhs.arg, (t.Bar, t.Partial)):
+            inner = self._adjoint_target(lhs.arg)  # \bar{h}^\top: a row claim about h-bar
+            return inner if inner in self.model.symbols else None
         if isinstance(lhs, t.Bar):
             return scope.canonical(lhs.name) or lhs.name
         if isinstance(lhs, t.Partial) and scope.canonical(lhs.num) == self.model.loss:
@@ -173,6 +139,9 @@ def check_documents(docs: list[Document], seed: int = 0) -> Report:
     if not checker.model.nodes:
         raise no_model(docs[0].file)
     adjoints = checker.start()
+    layout = str(docs[0].front_matter.get("layout", "any")).strip().lower()
+    assert checker.judge is not None
+    checker.judge.sheets.problem = layout if layout in ("numerator", "denominator") else None
     claims: list[Claim] = []
     for d in docs[1:]:
         checker.lines[d.file] = getattr(d, "lines", ())

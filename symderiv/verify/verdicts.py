@@ -35,6 +35,7 @@ class Claim:
     span: Span | None = None
     side: bool = False
     listed: bool = True  # new definitions are listed only with --all
+    explicit: bool = False  # an adjoint whose final part has no partial derivative and not its own adjoint
 
     @property
     def cell(self) -> int | None:
@@ -64,6 +65,7 @@ class Report:
     loss: str | None
     claims: list[Claim]
     derived: Any = None  # the Adjoints, for answers and renderers (not serialised)
+    score: Any = None  # the scoring.Score under the problem's policy, when scored
 
     def summary(self, all_claims: bool = False) -> dict[str, int]:
         out = {"correct": 0, "incorrect": 0, "invalid": 0}
