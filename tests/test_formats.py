@@ -249,6 +249,7 @@ def test_notebook_positions_in_every_report_format() -> None:
     from symderiv.pytest_plugin import claim_item_name
     from symderiv.report.gradescope import results
     from symderiv.report.html import render as html
+    from symderiv.scoring import Policy, score_report
 
     doc = read_text(NB, "hw.ipynb")
     assert [(s.span.cell, s.span.line) for s in doc.statements] == [(1, 3), (3, 2), (3, 3)]
@@ -260,8 +261,9 @@ def test_notebook_positions_in_every_report_format() -> None:
     assert claim_header(mine[1]).startswith("hw.ipynb:cell 3:2 ")
     assert "at cell 3, line 2" in plain_claim(mine[1])
     assert [claim_item_name(c) for c in mine] == ["\\bar{h}@1:3", "\\bar{h}@3:2", "\\bar{W_1}@3:3"]
-    names = [t["name"] for t in results(rep)["tests"]]
-    assert any(n.startswith("hw.ipynb:cell 3:2 ") for n in names)
+    out = results(rep, score_report(rep, Policy((("h", 1.0), ("W_1", 1.0)))))
+    assert "hw.ipynb:cell 3:2 " in out["output"]
+    assert any("final answer on cell 3, line 2" in t["output"] for t in out["tests"])
     page = html(rep)
     assert "hw.ipynb:cell 3:2" in page and "hw-ipynb-C3-L2" in page
 
