@@ -64,8 +64,7 @@ Item = Expr | Jac | Tensor
 
 
 def _fn(scope, p: t.Partial) -> tuple[str, str, Function]:
-    from .leibniz import _node
-    num, den = _node(scope, p.num, p.span), _node(scope, p.den, p.span)
+    num, den = scope.node(p.num, p.span), scope.node(p.den, p.span)
     fn = function_of(scope.model, num, den, p.form == "d", p.span)
     if num != den and p.form != "d" and not fn.occurs() and num != scope.model.loss:
         scope.notes.append(f"{partial_latex(p)} is zero: {p.den} does not occur in {p.num}'s equation")

@@ -21,10 +21,7 @@ if TYPE_CHECKING:  # resolution recurses through scope.resolve: no import of res
 
 
 def _node(scope: Scope, name: str, span) -> str:
-    c = scope.canonical(name)
-    if c is None:
-        raise scope.unknown(name, span)
-    return c
+    return scope.node(name, span)
 
 
 def _definition(scope: Scope, p: t.Partial) -> tuple[str, str, Expr]:

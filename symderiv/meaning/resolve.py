@@ -50,6 +50,13 @@ class Scope:
             return self.model.nodes[-1]  # one loss: any of its usual names means it
         return None
 
+    def node(self, name: str, span: Span) -> str:
+        """The canonical name of a model symbol, or an unknown-symbol error at `span`."""
+        c = self.canonical(name)
+        if c is None:
+            raise self.unknown(name, span)
+        return c
+
     @classmethod
     def at(cls, model: Model, st: t.Statement, lines: dict[str, tuple[str, ...]],
            local: dict[str, Expr] | None = None, ctx: Any = None) -> Scope:
