@@ -331,3 +331,35 @@ def test_format_sheets_read_at_their_labelled_positions(sheet: str) -> None:
         assert (main.annotation is not None) == bool(r.get("annotation")), r
         if r.get("steps") is not None:
             assert len(main.parts) - 1 + (main.annotation is not None) == len(r["steps"]), r
+
+
+# ---- hostile input: a clear error or a document, never a traceback -------------------------------
+
+FRAGMENTS = ["\\newcommand{\\a}[1]{#1#1}", "\\def\\b{\\a{\\b}}", "\\a{x}", "\\b", "$$", "$", "\\[", "\\]",
+             "\\begin{align*}", "\\end{align*}", "\\begin{document}", "\\end{document}", "%", "\\%", "\n",
+             "{", "}", "=", "\\bar{x}", "σ", "₁", "ᵀ", "\\boxed{", "\\implies", "\\in \\mathbb{R}^{n}", "#1",
+             "\\def", "\\newcommand", "[2]", "\\\\", "&"]
+
+
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=40), st.sampled_from(["a.tex", "a.md"]))
+@settings(max_examples=300, deadline=None)
+def test_random_documents_read_or_fail_clearly(parts: list[str], name: str) -> None:
+    try:
+        doc = read_text("".join(parts), name)
+    except InputError as e:
+        assert name in str(e)
+        return
+    for s in doc.statements:
+        assert s.span.line >= 1 and s.span.col >= 1
+
+
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(
+                        st.sampled_from(["cells", "cell_type", "source", "nbformat", "markdown"]), kids, max_size=4),
+                    max_leaves=20))
+@settings(max_examples=300, deadline=None)
+def test_random_json_notebooks_read_or_fail_clearly(value: object) -> None:
+    try:
+        read_text(json.dumps(value), "hw.ipynb")
+    except InputError as e:
+        assert "hw.ipynb" in str(e)
