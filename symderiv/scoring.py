@@ -74,7 +74,8 @@ class Item:
         """One sentence for a TA or a student: what was scored, and why it earned what it did."""
         if self.claim is None:
             return f"{self.label}: not answered (no line gives {self.label})."
-        where = f"line {self.claim.line}"
+        cell = getattr(self.claim, "cell", None)
+        where = f"cell {cell}, line {self.claim.line}" if cell else f"line {self.claim.line}"
         final = self.claim.steps[-1] if self.claim.steps else None
         text = final.latex if final is not None else self.claim.latex
         head = f"{self.label}, final answer on {where}: {text}"
@@ -106,7 +107,9 @@ class Score:
         if steps:
             out["steps"] = steps
         out["items"] = [{"name": i.name, "score": i.score, "max_score": i.max_score, "status": i.status,
-                         "line": i.claim.line if i.claim else None, "step": i.step} for i in self.items]
+                         "line": i.claim.line if i.claim else None, "step": i.step}
+                        | ({"cell": i.claim.cell} if i.claim is not None and i.claim.cell else {})
+                        for i in self.items]
         return out
 
 

@@ -262,3 +262,16 @@ def test_sheet_of_expected_mistakes_is_xfail(sheet: pytest.Pytester) -> None:
     (sheet.path / "answers.md").write_text(text.replace("---\n", "---\nexpect: mistakes\n", 1), encoding="utf-8")
     result = sheet.runpytest("answers.md")
     result.assert_outcomes(passed=3, xfailed=2)
+
+
+def test_notebook_items_are_named_by_cell_and_line(sheet: pytest.Pytester) -> None:
+    import json
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["---\n", "problem: problem.md\n", "---\n"]},
+             {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": ["1 + 1"]},
+             {"cell_type": "markdown", "metadata": {}, "source": ["# Answers\n", "$$\\bar{z} = z$$\n",
+                                                                   "$$\\bar{W} = -z x^\\top$$"]}]
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}
+    (sheet.path / "answers.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    items, _ = sheet.inline_genitems("answers.ipynb")
+    assert [i.name for i in items] == ["\\bar{z}@3:2", "\\bar{W}@3:3"]
+    sheet.runpytest("answers.ipynb").assert_outcomes(passed=1, failed=1)

@@ -20,6 +20,7 @@ from ..model.graph import Model
 from ..read import tree as t
 from ..read.document import Document
 from ..spans import Span
+from ..read.unicode import normalise
 from .equivalence import Instances
 from .judge import Judge
 from .sheet_layout import judge_in_layouts
@@ -125,7 +126,7 @@ class Checker:
 
     def unchecked(self, st: t.Statement, reason: str, message: str, span: Span | None) -> Claim:
         """An `invalid` claim for a statement that was not judged, its target read from the text."""
-        text = st.latex.lstrip()
+        text = normalise(st.latex)[0].lstrip()  # `\bar{λ}` names the target `\lambda`
         kind = "adjoint" if text.startswith(("\\bar", "\\overline", "\\frac{\\partial", "\\nabla")) else "identity"
         m = _TARGET.match(text)
         target = (m.group(1) + (f"_{m.group(2)}" if m.group(2) else "")) if m and kind == "adjoint" else None
