@@ -14,6 +14,7 @@ from ..derive.adjoints import Adjoints, derive
 from ..errors import ModelError, SymderivError, no_model
 from ..model import ops as o
 from ..model.graph import Model
+from ..meaning.premises import implied_sizes, read_premise
 from ..meaning.resolve import Scope, resolve
 from ..read import tree as t
 from ..read.document import Document
@@ -40,6 +41,7 @@ class Checker:
         """Declarations and new definitions build the model; the rest is returned as claims."""
         rest: list[t.Statement] = []
         self.lines[doc.file] = getattr(doc, "lines", ())
+        self.model.batch = batch_axis(doc)
         for st in doc.statements:
             if st.error is not None and not rest and not st.inline:
                 err = st.error
@@ -70,21 +72,12 @@ class Checker:
         return rest
 
     def _constraint(self, st: t.Statement) -> bool:
-        """`\\mathbf{1}^\\top y = 1` in a problem: y is one-hot (declared in {0,1}) or a
-        probability vector (declared real); the spot checks then draw such values."""
-        if st.error is not None or st.relation != "=" or len(st.parts) != 2:
+        """A premise of the problem (meaning/premises.py): recorded for the sampler."""
+        premise = read_premise(st, self.model)
+        if premise is None:
             return False
-        lhs, rhs = st.parts
-        if not (isinstance(rhs, t.Number) and rhs.text == "1" and isinstance(lhs, t.Product)
-                and len(lhs.factors) == 2):
-            return False
-        a, b = lhs.factors
-        ones_t = isinstance(a, t.Transpose) and isinstance(a.arg, t.Ones)
-        name = b if ones_t else (a.arg if isinstance(a, t.Transpose) and isinstance(b, t.Ones) else None)
-        sym = self.model.symbols.get(name.name) if isinstance(name, t.Name) else None
-        if sym is None or sym.is_node or o.find(sym.shape[1]) != 1 or sym.domain not in ("binary", "real"):
-            return False
-        sym.domain = "onehot" if sym.domain == "binary" else "simplex"
+        self.model.premises.append(premise)
+        self.model.premises.extend(implied_sizes(premise, self.model))
         return True
 
     def start(self) -> Adjoints:
@@ -100,6 +93,11 @@ class Checker:
             return [self._unparsable(st)]
         if st.relation == "in":
             return [self.judge.declaration(st, n) for n in st.names]
+        if st.relation != "=":
+            return [Claim(st.span.file, st.span.line, "identity", None, st.latex,
+                          [Step(st.latex, "invalid", "unsupported", span=st.span,
+                                message="an inequality is a premise: only a problem states premises, "
+                                        "beside its declarations")], st.span, st.side)]
         if len(st.parts) < 2:
             return [Claim(st.span.file, st.span.line, "identity", None, st.latex,
                           [Step(st.latex, "invalid", "parse", message="not a claim: there is no `=`",
@@ -142,6 +140,15 @@ class Checker:
         msg = getattr(err, "message", str(err))
         step = Step(st.latex, "invalid", reason, message=msg, span=getattr(err, "span", None) or st.span)
         return Claim(st.span.file, st.span.line, kind, target, st.latex, [step], st.span, st.side)
+
+
+def batch_axis(doc: Document) -> str:
+    """The problem's front matter `batch` (SPEC 1): `rows` (the default) or `columns`."""
+    fm = doc.front_matter if isinstance(doc.front_matter, dict) else {}
+    batch = str(fm.get("batch", "rows")).strip().lower()
+    if batch not in ("rows", "columns"):
+        raise ModelError(f"{doc.file}: front matter `batch: {batch}` must be `rows` or `columns`")
+    return batch
 
 
 def check_documents(docs: list[Document], seed: int = 0) -> Report:
