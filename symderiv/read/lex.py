@@ -22,6 +22,7 @@ from . import tokens as v
 from .brackets import check_brackets, pair
 from .names import CMD, LETTERS, NUM, SIZE_NAMES, WS, TextReader, is_letter
 from .tokens import LexError, Tok
+from .unicode import normalise
 
 __all__ = ["LexError", "Tok", "tokenize"]
 
@@ -303,6 +304,18 @@ class _Lexer(TextReader):
 
 
 def tokenize(s: str, max_depth: int = 64) -> list[Tok]:
-    """The statement's tokens, brackets paired; raises LexError."""
-    check_brackets(s, max_depth)
-    return pair(_Lexer(s).run())
+    """The statement's tokens, brackets paired; raises LexError. Unicode math is rewritten to
+    its commands first (`read/unicode.py`); offsets are mapped back to the text as written."""
+    text, starts, ends = normalise(s)
+    last = len(text)
+    try:
+        check_brackets(text, max_depth)
+        toks = pair(_Lexer(text).run())
+    except LexError as e:
+        if text is s:
+            raise
+        a, b = min(e.start, last), min(max(e.end, e.start), last)
+        raise LexError(e.message, starts[a], max(ends[b], starts[a] + 1), e.hint) from None
+    if text is s:
+        return toks
+    return [t._replace(start=starts[t.start], end=ends[t.end]) for t in toks]

@@ -11,15 +11,16 @@ import re
 from dataclasses import dataclass, field
 
 from ..derive.adjoints import Adjoints, derive
-from ..errors import ModelError, SymderivError, no_model
+from ..errors import SymderivError, no_model
+from ..meaning.build import build_model, declared_shape
+from ..meaning.resolve import Scope, resolve
 from ..model import ops as o
 from ..model.graph import Model
-from ..meaning.premises import implied_sizes, read_premise
-from ..meaning.resolve import Scope, resolve
 from ..read import tree as t
 from ..read.document import Document
 from .equivalence import Instances
-from .judge import Judge, declared_shape
+from .judge import Judge
+from .sheet_layout import judge_in_layouts
 from .verdicts import Claim, Report, Step
 
 #: best effort at the target of a line that does not parse: \bar{W}_2, \overline{z_y}
@@ -39,46 +40,9 @@ class Checker:
     # ---- the problem ---------------------------------------------------------------------
     def build(self, doc: Document) -> list[t.Statement]:
         """Declarations and new definitions build the model; the rest is returned as claims."""
-        rest: list[t.Statement] = []
         self.lines[doc.file] = getattr(doc, "lines", ())
-        self.model.batch = batch_axis(doc)
-        for st in doc.statements:
-            if st.error is not None and not rest and not st.inline:
-                err = st.error
-                raise ModelError(f"the problem does not parse: {getattr(err, 'message', err)}",
-                                 getattr(err, "span", None) or st.span)
-            if st.error is None and st.relation == "in":
-                for name in st.names:
-                    if name.name in self.model.symbols:
-                        rest.append(st)
-                        break
-                    shape, domain = declared_shape(st.parts[0])
-                    self.model.declare(name.name, shape, domain, st.span)
-                continue
-            if not rest and self._constraint(st):
-                continue
-            if (st.error is None and st.relation == "=" and len(st.parts) == 2
-                    and isinstance(st.parts[0], t.Name) and st.parts[0].name not in self.model.symbols
-                    and not rest):
-                try:
-                    expr = resolve(st.parts[1], Scope.at(self.model, st, self.lines))
-                    self.model.define(st.parts[0].name, expr, st.span)
-                except SymderivError as err:
-                    raise ModelError(f"the problem's definition of {st.parts[0].name} is not usable: "
-                                     f"{err.message}", err.span or st.span) from None
-                continue
-            if not st.inline:
-                rest.append(st)
+        _, rest = build_model(doc, self.model)
         return rest
-
-    def _constraint(self, st: t.Statement) -> bool:
-        """A premise of the problem (meaning/premises.py): recorded for the sampler."""
-        premise = read_premise(st, self.model)
-        if premise is None:
-            return False
-        self.model.premises.append(premise)
-        self.model.premises.extend(implied_sizes(premise, self.model))
-        return True
 
     def start(self) -> Adjoints:
         _ = self.model.loss  # raises ModelError when there is none
@@ -88,6 +52,32 @@ class Checker:
 
     # ---- the claims ----------------------------------------------------------------------
     def check(self, st: t.Statement) -> list[Claim]:
+        judge = self.judge
+        assert judge is not None
+        if st.error is not None or st.relation == "in" or len(st.parts) < 2:
+            claims = self._check(st)
+        else:
+            claims = judge_in_layouts(judge.sheets, st.span.file, st.span.line, lambda: self._check(st),
+                                      judge.save, judge.restore)
+        if st.annotation is not None and st.error is None and claims and claims[-1].steps:
+            claims[-1].steps.append(self._annotation(st))
+        return claims
+
+    def _annotation(self, st: t.Statement) -> Step:
+        """A trailing `\\in \\mathbb{R}^{q}`: the last part's shape must be the one written."""
+        assert st.annotation is not None
+        text = st.latex[st.latex.rfind("\\in"):] if "\\in" in st.latex else "\\in"
+        try:
+            want, _ = declared_shape(st.annotation)
+            got = resolve(st.parts[-1], Scope.at(self.model, st, self.lines, self.local)).shape
+        except SymderivError as err:
+            return Step(text, "invalid", err.reason, message=err.message, span=err.span or st.annotation.span)
+        if all(o.same(a, b) for a, b in zip(want, got)):
+            return Step(text, "correct", method="symbolic", message=f"the last part is {o.shape_str(got)}")
+        return Step(text, "incorrect", "shape", "symbolic", span=st.annotation.span,
+                    message=f"the last part is {o.shape_str(got)}, not {o.shape_str(want)}")
+
+    def _check(self, st: t.Statement) -> list[Claim]:
         assert self.judge is not None
         if st.error is not None:
             return [self._unparsable(st)]
@@ -115,6 +105,9 @@ class Checker:
 
     def _adjoint_target(self, lhs: t.Node) -> str | None:
         scope = Scope(self.model)
+        if isinstance(lhs, t.Transpose) and isinstance(lhs.arg, (t.Bar, t.Partial)):
+            inner = self._adjoint_target(lhs.arg)  # \bar{h}^\top: a row claim about h-bar
+            return inner if inner in self.model.symbols else None
         if isinstance(lhs, t.Bar):
             return scope.canonical(lhs.name) or lhs.name
         if isinstance(lhs, t.Partial) and scope.canonical(lhs.num) == self.model.loss:
@@ -142,15 +135,6 @@ class Checker:
         return Claim(st.span.file, st.span.line, kind, target, st.latex, [step], st.span, st.side)
 
 
-def batch_axis(doc: Document) -> str:
-    """The problem's front matter `batch` (SPEC 1): `rows` (the default) or `columns`."""
-    fm = doc.front_matter if isinstance(doc.front_matter, dict) else {}
-    batch = str(fm.get("batch", "rows")).strip().lower()
-    if batch not in ("rows", "columns"):
-        raise ModelError(f"{doc.file}: front matter `batch: {batch}` must be `rows` or `columns`")
-    return batch
-
-
 def check_documents(docs: list[Document], seed: int = 0) -> Report:
     """Judge every statement of `docs`; docs[0] is the problem. Raises ModelError when the
     problem does not define a model with a scalar loss."""
@@ -159,6 +143,9 @@ def check_documents(docs: list[Document], seed: int = 0) -> Report:
     if not checker.model.nodes:
         raise no_model(docs[0].file)
     adjoints = checker.start()
+    layout = str(docs[0].front_matter.get("layout", "any")).strip().lower()
+    assert checker.judge is not None
+    checker.judge.sheets.problem = layout if layout in ("numerator", "denominator") else None
     claims: list[Claim] = []
     for d in docs[1:]:
         checker.lines[d.file] = getattr(d, "lines", ())

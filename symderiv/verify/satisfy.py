@@ -149,12 +149,11 @@ def no_sizes(model: Model, premises: list, tried: list[dict[str, int]]) -> Model
         lines = ", ".join(p.where for p in premises if p.kind == "size")
         return ModelError(f"the size premises ({lines}) cannot all hold together",
                           next((p.span for p in premises if p.kind == "size"), None))
-    from ..report.latex import to_latex
     m = singular(model, met[0])
-    shown = to_latex(m) if m is not None else "a matrix"
     node = next((n for n, e in inverted(model) if e is m), None)
     span = model.symbols[node].span if node else None
-    return ModelError(f"{shown} (in the definition of {node}) is singular at every size the premises allow: "
+    shown = m.name if isinstance(m, o.Var) else "the matrix it inverts"
+    return ModelError(f"{shown} (inverted in the definition of {node}) is singular at every size the premises allow: "
                       "it is never invertible (state a premise such as `m \\geq n` if a size must be "
                       "large enough)", span)
 
