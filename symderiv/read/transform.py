@@ -74,6 +74,9 @@ class Builder(Transformer_NonRecursive):
         names = tuple(Name(self._tok(t), str(t)) for t in ch[:-1])
         return ("in", (ch[-1],), names)
 
+    def premise(self, m: Any, ch: list) -> Any:
+        return (str(ch[1]), (ch[0], ch[2]), ())
+
     def reals(self, m: Any, ch: list) -> RealSpace:
         head = ch[0]
         if head.type == "NAME" and str(head) != "R":

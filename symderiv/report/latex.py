@@ -206,6 +206,10 @@ class Printer:
 
     def _sum_plan(self, x: o.Sum) -> tuple[list[Expr], Callable[[Get], Piece]]:
         a = x.a
+        size = o.size_of_value(x)
+        if size is not None:  # N = 𝟏ᵀ𝟏: the size as a value, as it was written
+            text = o.dim_str(size)
+            return [], lambda g: (text, ATOM)
         if a.is_scalar:
             return [a], lambda g: g(a)
         squared = isinstance(a, o.Pow) and a.k == 2

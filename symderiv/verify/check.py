@@ -84,6 +84,11 @@ class Checker:
             return [self._unparsable(st)]
         if st.relation == "in":
             return [self.judge.declaration(st, n) for n in st.names]
+        if st.relation != "=":
+            return [Claim(st.span.file, st.span.line, "identity", None, st.latex,
+                          [Step(st.latex, "invalid", "unsupported", span=st.span,
+                                message="an inequality is a premise: only a problem states premises, "
+                                        "beside its declarations")], st.span, st.side)]
         if len(st.parts) < 2:
             return [Claim(st.span.file, st.span.line, "identity", None, st.latex,
                           [Step(st.latex, "invalid", "parse", message="not a claim: there is no `=`",
