@@ -48,7 +48,7 @@ def prepare(path: str, seed: int, gradescope: bool) -> Problem:
 
         doc = read_document(path)
         report = check_documents([doc], seed=seed)  # raises ModelError without a model; warms every import
-        policy = read_policy(doc.front_matter, report.derived.model, path)
+        policy = read_policy(doc.front_matter, report.model, path)
         with open(path, "rb") as f:
             sha = hashlib.sha256(f.read()).hexdigest()
         _PREPARED[key] = Problem(path, doc, seed, policy, gradescope, sha)
@@ -84,7 +84,7 @@ def check_submission(problem: Problem, paths: list[str], label: str) -> Any:
     full = check_documents([problem.doc, *sheets], seed=problem.seed)
     score = score_report(full, problem.policy)
     mine = {s.file for s in sheets}
-    return Report(full.files, full.loss, [c for c in full.claims if c.file in mine], full.derived, score)
+    return Report(full.files, full.loss, [c for c in full.claims if c.file in mine], full.model, score)
 
 
 def grade_files(problem: Problem, paths: list[str], label: str, gradescope: bool | None = None) -> dict:
