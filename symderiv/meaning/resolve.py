@@ -121,7 +121,7 @@ def _name(n: t.Name, scope: Scope) -> Expr:
     if n.name in ("I", "\\mathbb{I}", "\\mathbf{I}"):
         return o.Eye(o.SizeVar())
     if n.name in scope.model.dims:
-        raise UnsupportedError(f"{n.name} is a dimension, not a value", n.span)
+        return o.size_value(n.name)  # \frac{1}{N}: a dimension letter as a value is its size
     raise scope.unknown(n.name, n.span)
 
 
@@ -140,12 +140,15 @@ def _number(n: t.Number, scope: Scope) -> Expr:
 
 def _add(n: t.Add, scope: Scope) -> Expr:
     terms = [(sign, node, scope.resolve(node)) for sign, node in n.terms]
-    big = next((e for _, _, e in terms if not e.is_scalar), None)
+    big = next((e for _, _, e in terms if not e.is_scalar and not _is_vector(e)), None) \
+        or next((e for _, _, e in terms if not e.is_scalar), None)
     out: Expr | None = None
     prev: tuple[t.Node, Expr] | None = None
     for sign, node, e in terms:
         if big is not None and e.is_scalar and (isinstance(e, o.Const) or _is_vector(big)):
             e = o.scale(e, o.Ones(big.shape))  # 1 - u, p̄ - pᵀp̄: a 1x1 term acts as a scalar
+        elif big is not None and _is_vector(e) and not _is_vector(big):
+            e = o.broadcast_row(e, big) or e  # XW + b: b (as long as a row) added to every row
         e = e if sign > 0 else o.neg(e)
         if out is None:
             out = e
@@ -192,6 +195,8 @@ def _frac(n: t.Frac, scope: Scope) -> Expr:
         return o.scale(o.power(den, Fraction(-1)), num)
     if num.is_scalar:
         return o.scale(num, o.power(den, Fraction(-1)))
+    if _is_vector(den) and not _is_vector(num):
+        den = o.broadcast_row(den, num) or den  # a matrix divided by a row: each row divided by it
     return _binary(scope, "elementwise division", lambda a, b, s: o.hadamard(a, o.power(b, Fraction(-1)), s),
                    n.num, num, n.den, den, n.span)
 
@@ -218,10 +223,11 @@ def _power(n: t.Power, scope: Scope) -> Expr:
     if o.same(rows, cols) and not isinstance(o.find(rows), o.SizeVar):
         if k == -1:
             return o.Inverse(base)
-        if k.denominator == 1 and k > 0:
-            out = base
-            for _ in range(int(k) - 1):
-                out = o.matmul(out, base)
+        if k.denominator == 1 and k != 0:
+            one = base if k > 0 else o.Inverse(base)  # X^{-2} = (X^{-1})^2
+            out = one
+            for _ in range(abs(int(k)) - 1):
+                out = o.matmul(out, one)
             return out
         raise UnsupportedError(f"matrix power {k} is not supported", n.span)
     if o.find(rows) != 1 and o.find(cols) != 1:
@@ -232,8 +238,7 @@ def _power(n: t.Power, scope: Scope) -> Expr:
 
 
 def _transpose(n: t.Transpose, scope: Scope) -> Expr:
-    if isinstance(n.arg, t.Partial):
-        from .leibniz import partial_alone
+    if isinstance(n.arg, (t.Partial, t.Derivative)):
         return partial_alone(n, scope)
     return o.transpose(scope.resolve(n.arg))
 
@@ -249,6 +254,9 @@ def _ones(n: t.Ones, scope: Scope) -> Expr:
 
 
 def _indicator(n: t.Indicator, scope: Scope) -> Expr:
+    if n.op not in (">", ">=", "<", "<="):
+        raise UnsupportedError(f"`\\{n.op}` compares matrices; an indicator compares entries with > >= < <=",
+                               n.span)
     left, right = scope.resolve(n.left), scope.resolve(n.right)
     if isinstance(right, o.Const) and not left.is_scalar:
         right = o.scale(right, o.Ones(left.shape))
@@ -259,8 +267,18 @@ def _indicator(n: t.Indicator, scope: Scope) -> Expr:
     return o.apply(fn, diff if n.op in (">", ">=") else o.neg(diff))
 
 
+def _abs(n: t.Abs, scope: Scope) -> Expr:
+    a = scope.resolve(n.arg)
+    rows, cols = a.shape
+    if o.same(rows, cols) and not a.is_scalar and not isinstance(o.find(rows), o.SizeVar):
+        return o.Det(a)
+    raise UnsupportedError(f"`|{scope.text(n.arg) or 'x'}|` is {o.shape_str(a.shape)}: absolute values are not "
+                           f"supported yet; |A| of a square matrix is its determinant", n.span)
+
+
 RESOLVE: dict[type, Callable[[Any, Scope], Expr]] = {
     t.Name: _name, t.Bar: _bar, t.Number: _number, t.Add: _add, t.Product: _product,
     t.Hadamard: _hadamard, t.Frac: _frac, t.Power: _power, t.Transpose: _transpose,
     t.Norm: _norm, t.Ones: _ones, t.Indicator: _indicator, t.Partial: partial_alone, t.Call: call,
+    t.Abs: _abs, t.Derivative: partial_alone,
 }

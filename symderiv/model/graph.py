@@ -44,6 +44,8 @@ class Model:
     symbols: dict[str, Symbol] = field(default_factory=dict)
     nodes: list[str] = field(default_factory=list)
     dims: list[str] = field(default_factory=list)
+    premises: list = field(default_factory=list)  # meaning.premises.Premise, in the problem's order
+    batch: str = "rows"  # front matter `batch`: the axis softmax of a matrix normalises (rows or columns)
 
     # ---- building ------------------------------------------------------------------------
     def declare(self, name: str, shape: Shape, domain: str = "real", span: Span | None = None) -> o.Var:

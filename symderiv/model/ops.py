@@ -285,12 +285,17 @@ class DiagPart(Unary):
 
 @dataclass(frozen=True, eq=False)
 class Softmax(Unary):
-    """softmax of a column vector."""
+    """softmax of a column vector; of a matrix, of each column (`rows`: of each row, the
+    problem's `batch: rows`)."""
+
+    rows: bool = False
 
 
 @dataclass(frozen=True, eq=False)
 class LogSoftmax(Unary):
-    """log-softmax of a column vector."""
+    """log-softmax of a column vector; of a matrix, as Softmax."""
+
+    rows: bool = False
 
 
 # ---- smart constructors: check shapes, fold the obvious, keep 1x1 as scalars -------------
@@ -403,12 +408,20 @@ def transpose(a: Expr) -> Expr:
     return Transpose(a)
 
 
+MAX_CONST_BITS = 4096  # exact constants up to ~10^1233; nested powers of 10^64 would grow without end
+
+
+def _small_power(v: Fraction, k: Fraction) -> bool:
+    """Whether v^k is cheap to compute exactly; `((10^{64})^{64})^{64}...` is left a power."""
+    return max(v.numerator.bit_length(), v.denominator.bit_length()) * abs(k) <= MAX_CONST_BITS
+
+
 def power(a: Expr, k: Fraction) -> Expr:
     if k == 1:
         return a
     if k == 0:
         return Ones(a.shape) if not a.is_scalar else const(1)
-    if isinstance(a, Const) and (k.denominator == 1) and (a.value != 0 or k > 0):
+    if isinstance(a, Const) and (k.denominator == 1) and (a.value != 0 or k > 0) and _small_power(a.value, k):
         return Const(a.value ** int(k))
     if isinstance(a, Pow) and k.denominator == 1 and abs(a.k * k) <= 64:
         return power(a.a, a.k * k)  # (a^p)^q = a^{pq} for whole q only: sqrt(h^2) is |h|, not h
@@ -417,3 +430,31 @@ def power(a: Expr, k: Fraction) -> Expr:
 
 def apply(fn: str, a: Expr) -> Expr:
     return Apply(fn, a)
+
+
+def size_value(d: Dim) -> Expr:
+    """A dimension used as a value (`\\frac{1}{N}`): N = 𝟏ᵀ𝟏 with 𝟏 of size N, so that every
+    table (evaluate, derive, print) already knows it."""
+    return Sum(Ones((d, 1)))
+
+
+def size_of_value(e: Expr) -> Dim | None:
+    """The dimension a `size_value` stands for, or None."""
+    if isinstance(e, Sum) and isinstance(e.a, Ones) and find(e.a.shape[1]) == 1 \
+            and isinstance(find(e.a.shape[0]), str):
+        return find(e.a.shape[0])
+    return None
+
+
+def broadcast_row(v: Expr, m: Expr) -> Expr | None:
+    """`M + b` with b a vector as long as a row of M (SPEC 3.1): b added to every row, the
+    matrix 𝟏bᵀ; None when that is not the case."""
+    rows, cols = (find(d) for d in m.shape)
+    if rows == 1 or cols == 1 or isinstance(rows, SizeVar):
+        return None
+    vr, vc = (find(d) for d in v.shape)
+    if vc == 1 and vr != 1 and same(vr, cols):
+        return MatMul(Ones((rows, 1)), transpose(v))
+    if vr == 1 and vc != 1 and same(vc, cols):
+        return MatMul(Ones((rows, 1)), v)
+    return None

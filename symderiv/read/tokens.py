@@ -49,7 +49,7 @@ SPACING = {"quad", "qquad", "displaystyle", "textstyle", "nonumber", "notag", "l
            "enspace", "thinspace", "medspace", "thickspace", "negthinspace"}
 SKIP_ARG = {"label", "tag", "hspace", "vspace", "phantom"}
 CMP_CMDS = {"geq": ">=", "ge": ">=", "geqslant": ">=", "leq": "<=", "le": "<=", "leqslant": "<=",
-            "gt": ">", "lt": "<"}
+            "gt": ">", "lt": "<", "succ": "succ", "succeq": "succeq"}
 SIMPLE_CMDS = {"odot": "_ODOT", "circ": "_ODOT", "oslash": "OSLASH", "cdot": "_CDOT", "times": "_CDOT", "ast": "_CDOT",
                "in": "_IN", "partial": "_PARTIAL", "frac": "_FRAC", "tfrac": "_FRAC",
                "dfrac": "_FRAC", "cfrac": "_FRAC", "coloneqq": "_EQ", "prime": "PRIME"}

@@ -151,7 +151,13 @@ class Judge:
             claim.steps.append(self._error_step(st, st.parts[0], err, None, None, scope))
             return claim
         truth = self.inst.values(lhs)
-        tgt = Target(None, scope.text(st.parts[0]) or "the left side", truth)
+        # the left side's own summands (a Hessian's λI): what a missing term can be
+        terms = None
+        if isinstance(lhs, o.Add) and len(lhs.terms) <= 6:  # one summand, or two (w ⊙ w gives two halves)
+            vals = [self.inst.values(x) for x in lhs.terms]
+            terms = [("", v) for v in vals] + [("", [a + b for a, b in zip(vals[i], vals[j])])
+                                                 for i in range(len(vals)) for j in range(i + 1, len(vals))]
+        tgt = Target(None, scope.text(st.parts[0]) or "the left side", truth, terms=terms)
         truth_sym = (lambda envs, e=lhs: self.inst.values(e, envs))
         for part in st.parts[1:]:
             step, _ = self._step(st, part, tgt, local, lhs.shape, truth_sym, matrix=matrix)
