@@ -74,6 +74,9 @@ class Builder(Transformer_NonRecursive):
         names = tuple(Name(self._tok(t), str(t)) for t in ch[:-1])
         return ("in", (ch[-1],), names)
 
+    def premise(self, m: Any, ch: list) -> Any:
+        return (str(ch[1]), (ch[0], ch[2]), ())
+
     def reals(self, m: Any, ch: list) -> RealSpace:
         head = ch[0]
         if head.type == "NAME" and str(head) != "R":
@@ -145,6 +148,10 @@ class Builder(Transformer_NonRecursive):
             else:
                 acc.append(c)
         return acc[0] if len(acc) == 1 else Product(self._span(m), tuple(acc))
+
+    def group(self, m: Any, ch: list) -> Node:
+        """`(a + b)`: the inside, with a span that includes the brackets."""
+        return replace(ch[0], span=self._span(m))
 
     def postfix(self, m: Any, ch: list) -> Node:
         acc, i = ch[0], 1

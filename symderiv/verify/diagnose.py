@@ -2,7 +2,8 @@
 
 Each diagnosis is itself checked numerically on every instance: a reason is given only when
 a precise repair (negate, rescale, transpose, add or drop one term, use another adjoint, or
-carry the student's own earlier value forward) makes the step agree with the truth.
+carry the student's own earlier value forward, or assume a premise the problem does not state)
+makes the step agree with the truth.
 """
 from __future__ import annotations
 
@@ -136,21 +137,13 @@ def _missing(diff: Values, tgt: Target) -> str | None:
     return None
 
 
-def _transpose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym) -> str | None:
+def _transpose(expr: Expr, s: Values, tgt: Target, inst: Instances) -> str | None:
     square = all(x.shape[0] == x.shape[1] for x in s) and any(x.shape[0] > 1 for x in s)
     if square and agree(s, [t.T for t in tgt.truth]):
         return f"this is the transpose of {tgt.latex}"
     model = inst.adjoints.model
-    square = any(o.same(s_[0], s_[1]) and o.find(s_[0]) != 1
-                 for s_ in (model.shape(n) for n in model.inputs))
-    if square:
-        msg = _toggled(expr, tgt, inst)
-        if msg:
-            return msg
-    if truth_sym is not None and square:  # only a model with a square input can tell
-        sym_envs = inst.symmetric
-        if agree(inst.values(expr, sym_envs), truth_sym(sym_envs)):
-            return "premise:" + _premise(expr, inst, truth_sym)
+    if any(o.same(s_[0], s_[1]) and o.find(s_[0]) != 1 for s_ in (model.shape(n) for n in model.inputs)):
+        return _toggled(expr, tgt, inst)
     return None
 
 
@@ -171,27 +164,54 @@ def _toggled(expr: Expr, tgt: Target, inst: Instances) -> str | None:
     return None
 
 
-def _premise(expr: Expr, inst: Instances, truth_sym) -> str:
-    """The step is right when the square inputs are symmetric: name the fewest that must be."""
-    model = inst.adjoints.model
-    squares = [n for n in model.inputs
-               if o.same(model.shape(n)[0], model.shape(n)[1]) and o.find(model.shape(n)[0]) != 1]
-    used = {x.name for x in nodes(expr) if isinstance(x, o.Var)}
-    order = sorted(squares, key=lambda n: n not in used)
-    need = squares
-    for n in order:
-        envs = inst.symmetric_in(frozenset((n,)))
-        if agree(inst.values(expr, envs), truth_sym(envs)):
-            need = [n]
-            break
-    said = " and ".join(f"{n}^\\top = {n}" for n in need)
-    return (f"right only if {said}, which the problem does not state: a transpose is missing or "
-            f"misplaced (in general {'they are' if len(need) > 1 else 'it is'} not symmetric)")
+#: at most this many unstated premises are tried for one step (each is one more sampling)
+MAX_CANDIDATES = 6
+
+
+def _candidates(model) -> list[tuple]:
+    """Premises the problem could have stated but did not: a square input symmetric (all of
+    them together too), a vector's entries or a matrix's rows summing to 1."""
+    from ..meaning.premises import Premise
+    stated = {(p.kind, p.name) for p in model.premises}
+    out: list[tuple] = []
+    square = []
+    for name in model.inputs:
+        sym = model.symbols[name]
+        rows, cols = sym.shape
+        if sym.domain in ("onehot", "simplex"):
+            continue
+        if o.same(rows, cols) and o.find(rows) != 1:
+            if not stated & {("symmetric", name), ("posdef", name)}:
+                square.append(Premise("symmetric", name))
+        elif o.find(cols) == 1 and o.find(rows) != 1 and sym.domain in ("real", "binary"):
+            out.append((Premise("sum1", name),))
+        elif o.find(cols) != 1 and o.find(rows) != 1 and sym.domain in ("real", "binary") \
+                and ("rows1", name) not in stated:
+            out.append((Premise("rows1", name),))
+    both = [(p,) for p in square] + ([tuple(square)] if len(square) > 1 else [])
+    return (both + out)[:MAX_CANDIDATES]
+
+
+def _premise(expr: Expr, tgt: Target, inst: Instances, truth_at) -> str | None:
+    """Right on instances where an unstated premise holds: `right if C^\\top = C, which the
+    problem does not state`."""
+    if truth_at is None:
+        return None
+    for premises in _candidates(inst.adjoints.model):
+        envs = inst.under(premises)
+        if envs and agree(inst.values(expr, envs), truth_at(envs)):
+            said = " and ".join(f"`{p.latex}`" for p in premises)
+            verb = "does" if len(premises) == 1 else "do"
+            return f"right if {said}, which the problem {verb} not state"
+    return None
 
 
 def diagnose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym=None) -> tuple[str | None, str]:
     """(reason, message) for a step whose values `s` disagree with the target's."""
     t = tgt.truth
+    msg = _premise(expr, tgt, inst, truth_sym) if not (agree(s, [-x for x in t])) else None
+    if msg:
+        return "premise", msg
     if tgt.world is not None and agree(s, tgt.world) and (
             tgt.world_envs is None or agree(inst.values(expr, tgt.world_envs), tgt.world)):
         # the step is right when read in the student's world too: not just a lucky multiple
@@ -214,12 +234,7 @@ def diagnose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym=None
         msg = _wrong_adjoint(expr, s, tgt, inst)
         if msg:
             return "wrong-adjoint", msg
-    msg = _transpose(expr, s, tgt, inst, truth_sym)
-    if msg and msg.startswith("premise:"):
-        return "premise", msg.removeprefix("premise:")
-    if msg:
-        return "transpose", msg
-    msg = _transposed_term(expr, tgt, inst)
+    msg = _transpose(expr, s, tgt, inst) or _transposed_term(expr, tgt, inst)
     if msg:
         return "transpose", msg
     return None, ""
