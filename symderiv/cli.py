@@ -1,4 +1,4 @@
-"""symderiv check | latex | grade. Heavy imports happen inside the commands (cold start matters).
+"""symderiv check | latex | grade | autograder. Heavy imports happen inside the commands (cold start matters).
 
 Exit codes: 0 all claims correct, 1 some claim not correct, 2 usage error, unreadable file,
 or a problem that does not define a model.
@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--timeout", type=_timeout, default=60.0, help="seconds per sheet (default 60, at most 86400)")
     g.add_argument("--memory", type=_memory, default=1024, help="MiB per sheet (default 1024)")
     g.add_argument("--seed", type=_seed, default=0)
+    a = sub.add_parser("autograder", help="make an autograder bundle for a course platform")
+    asub = a.add_subparsers(dest="platform", required=True)
+    ag = asub.add_parser("gradescope", help="a Gradescope autograder zip (setup.sh, run_autograder)")
+    ag.add_argument("problem", metavar="PROBLEM")
+    ag.add_argument("-o", "--output", required=True, metavar="ZIP")
     return p
 
 
@@ -125,12 +130,9 @@ def _check(args: argparse.Namespace) -> int:
     except SymderivError as err:
         return _fail(str(err))
     inputs = list(args.files) + [d.file for d in docs]
-    if args.show_answer or args.format == "html":
-        from .report.answers import attach_answers
-        attach_answers(report)
     if args.format == "json":
         from .report.json import render
-        _write(render(report, args.all), args.output, inputs)
+        _write(render(report, args.all, args.show_answer), args.output, inputs)
     elif args.format == "gradescope":
         from .report.gradescope import render as gs
         _write(gs(report, report.score), args.output, inputs)
@@ -166,10 +168,15 @@ def _grade(args: argparse.Namespace) -> int:
     return grade_command(args)
 
 
+def _autograder(args: argparse.Namespace) -> int:
+    from .autograder.gradescope import bundle_command
+    return bundle_command(args.problem, args.output)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"check": _check, "latex": _latex, "grade": _grade}[args.command](args)
+        return {"check": _check, "latex": _latex, "grade": _grade, "autograder": _autograder}[args.command](args)
     except OutputError as err:
         return _fail(str(err))
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ from ..model.graph import Model
 from ..read import tree as t
 from ..read.document import Document
 from ..spans import Span
+from ..read.unicode import normalise
 from .equivalence import Instances
 from .judge import Judge
 from .sheet_layout import judge_in_layouts
@@ -37,19 +38,17 @@ class Checker:
     claims: list[Claim] = field(default_factory=list)
     judge: Judge | None = None
     local: dict[str, o.Expr] = field(default_factory=dict)
-    lines: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file -> its text, for quoting
 
     # ---- the problem ---------------------------------------------------------------------
     def build(self, doc: Document) -> list[t.Statement]:
         """Declarations and new definitions build the model; the rest is returned as claims."""
-        self.lines[doc.file] = getattr(doc, "lines", ())
         _, rest = build_model(doc, self.model)
         return rest
 
     def start(self) -> Adjoints:
         _ = self.model.loss  # raises ModelError when there is none
         adjoints = derive(self.model)
-        self.judge = Judge(self.model, adjoints, Instances(adjoints, self.seed), lines=self.lines)
+        self.judge = Judge(self.model, adjoints, Instances(adjoints, self.seed))
         return adjoints
 
     # ---- the claims ----------------------------------------------------------------------
@@ -71,7 +70,7 @@ class Checker:
         text = st.latex[st.latex.rfind("\\in"):] if "\\in" in st.latex else "\\in"
         try:
             want, _ = declared_shape(st.annotation)
-            got = resolve(st.parts[-1], Scope.at(self.model, st, self.lines, self.local)).shape
+            got = resolve(st.parts[-1], Scope.at(self.model, st, self.local)).shape
         except SymderivError as err:
             return Step(text, "invalid", err.reason, message=err.message, span=err.span or st.annotation.span)
         if all(o.same(a, b) for a, b in zip(want, got)):
@@ -85,6 +84,11 @@ class Checker:
             return [self._unparsable(st)]
         if st.relation == "in":
             return [self.judge.declaration(st, n) for n in st.names]
+        if st.relation != "=":
+            return [Claim(st.span.file, st.span.line, "identity", None, st.latex,
+                          [Step(st.latex, "invalid", "unsupported", span=st.span,
+                                message="an inequality is a premise: only a problem states premises, "
+                                        "beside its declarations")], st.span, st.side)]
         if len(st.parts) < 2:
             return [Claim(st.span.file, st.span.line, "identity", None, st.latex,
                           [Step(st.latex, "invalid", "parse", message="not a claim: there is no `=`",
@@ -114,7 +118,7 @@ class Checker:
     def _abbreviation(self, st: t.Statement, name: str) -> Claim:
         claim = Claim(st.span.file, st.span.line, "definition", name, st.latex, [], st.span, st.side, listed=False)
         try:
-            self.local[name] = resolve(st.parts[1], Scope.at(self.model, st, self.lines, self.local))
+            self.local[name] = resolve(st.parts[1], Scope.at(self.model, st, self.local))
         except SymderivError as err:
             claim.listed = True
             claim.steps.append(Step(st.latex, "invalid", err.reason, message=err.message, span=err.span))
@@ -127,7 +131,7 @@ class Checker:
 
     def unchecked(self, st: t.Statement, reason: str, message: str, span: Span | None) -> Claim:
         """An `invalid` claim for a statement that was not judged, its target read from the text."""
-        text = st.latex.lstrip()
+        text = normalise(st.latex)[0].lstrip()  # `\bar{λ}` names the target `\lambda`
         kind = "adjoint" if text.startswith(("\\bar", "\\overline", "\\frac{\\partial", "\\nabla")) else "identity"
         m = _TARGET.match(text)
         target = (m.group(1) + (f"_{m.group(2)}" if m.group(2) else "")) if m and kind == "adjoint" else None
@@ -144,13 +148,11 @@ def check_documents(docs: list[Document], seed: int = 0, budget: Budget | None =
     pending = checker.build(docs[0])
     if not checker.model.nodes:
         raise no_model(docs[0].file)
-    adjoints = checker.start()
+    checker.start()
     layout = str(docs[0].front_matter.get("layout", "any")).strip().lower()
     assert checker.judge is not None
     checker.judge.sheets.problem = layout if layout in ("numerator", "denominator") else None
     claims: list[Claim] = []
-    for d in docs[1:]:
-        checker.lines[d.file] = getattr(d, "lines", ())
     clock = budget.clock()
     for group in [pending] + [list(d.statements) for d in docs[1:]]:
         with memory_limit(budget.mib):
@@ -159,7 +161,7 @@ def check_documents(docs: list[Document], seed: int = 0, budget: Budget | None =
     unlisted = [Claim(sym.span.file, sym.span.line, "definition" if sym.is_node else "declaration", name,
                       name, [], sym.span, listed=False)
                 for name, sym in checker.model.symbols.items() if sym.span is not None]
-    return Report([d.file for d in docs], checker.model.loss, unlisted + claims, adjoints)
+    return Report([d.file for d in docs], checker.model.loss, unlisted + claims, checker.model)
 
 
 def _check_one(checker: Checker, st: t.Statement, clock: Clock, budget: Budget) -> list[Claim]:
