@@ -399,7 +399,7 @@ def layout_run(name: str) -> list[tuple[str, str, bool | None, str | None]]:
     return out
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", [n for n in SHIPPED if "\\partial" in (DERIVATIONS / n / "answers.md").read_text()])
 def test_transposed_leibniz_chains_are_not_accepted_where_wrong(name):
     run = layout_run(name)
     wrong = [r for r in run if r[2] is False]
