@@ -217,16 +217,17 @@ def score_report(report: Report, policy: Policy) -> Score:
 def score_of(report: Report) -> Score:
     """The report's Score: the one attached by `check_scored`, else under the default policy."""
     if report.score is None:
-        report.score = score_report(report, read_policy({}, report.derived.model))
+        report.score = score_report(report, read_policy({}, report.model))
     return report.score
 
 
-def check_scored(docs: list, seed: int = 0) -> Report:
-    """Check `docs` (the problem first) and attach the Score under the problem's policy."""
+def check_scored(docs: list, seed: int = 0, budget: Any = None) -> Report:
+    """Check `docs` (the problem first) and attach the Score under the problem's policy;
+    `budget` is the work budget per document (`symderiv.verify.budget.Budget`)."""
     from .verify.check import check_documents
 
-    report = check_documents(docs, seed=seed)
-    policy = read_policy(docs[0].front_matter, report.derived.model, docs[0].file)
+    report = check_documents(docs, seed=seed, budget=budget)
+    policy = read_policy(docs[0].front_matter, report.model, docs[0].file)
     report.score = score_report(report, policy)
     return report
 

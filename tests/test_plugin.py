@@ -43,14 +43,14 @@ def _import_everything_first() -> None:
     during the run; symderiv imports lazily, so import (and use) all of it before, or later
     tests would meet second copies of its classes."""
     from symderiv.load import load_documents
-    from symderiv.report.answers import attach_answers
+    from symderiv.report.answers import expected
     from symderiv.report.text import plain_claim
-    from symderiv.verify.check import check_documents
+    from symderiv.scoring import check_scored
 
     docs = load_documents([str(GATED), str(GATED.parent / "seed-answers.md")])
-    report = check_documents(docs)
-    attach_answers(report)
+    report = check_scored(docs)
     assert all(plain_claim(c, True) for c in report.claims)
+    assert any(expected(c, s) for c in report.claims for s in c.steps)
 
 
 @pytest.fixture
@@ -275,3 +275,9 @@ def test_notebook_items_are_named_by_cell_and_line(sheet: pytest.Pytester) -> No
     items, _ = sheet.inline_genitems("answers.ipynb")
     assert [i.name for i in items] == ["\\bar{z}@3:2", "\\bar{W}@3:3"]
     sheet.runpytest("answers.ipynb").assert_outcomes(passed=1, failed=1)
+
+
+def test_each_sheet_gets_its_score_under_the_problems_policy(sheet: pytest.Pytester) -> None:
+    """The same policy as check and grade: W (wrong sign) earns nothing, x earns its point."""
+    result = sheet.runpytest("answers.md")
+    result.stdout.fnmatch_lines(["*symderiv scores*", "answers.md: 1 / 2 (\\bar{x} 1/1, \\bar{W} 0/1)"])
