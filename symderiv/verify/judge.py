@@ -128,7 +128,9 @@ class Judge:
             step, expr = self._step(st, t.Transpose(part.span, part) if flip else part, tgt, local,
                                     self.model.shape(target), flip=flip)
             claim.steps.append(step)
-        claim.explicit = len(st.parts) > 1 and _explicit(st.parts[-1], target, Scope(self.model))
+        claim.explicit = (len(st.parts) > 1 and _explicit(st.parts[-1], target, Scope(self.model))
+                          and not (expr is not None and any(isinstance(x, o.Bar) and x.name == target
+                                                            for x in nodes(expr))))  # G = \bar{W}; \bar{W} = G
         if claim.verdict != "correct":
             claim.answer = Answer(target, self.adjoints.local[target], self.adjoints.expanded(target))
         final = claim.steps[-1] if claim.steps else None
