@@ -215,7 +215,12 @@ def _norm_kind(n: t.Norm) -> None:
 def _power(n: t.Power, scope: Scope) -> Expr:
     if isinstance(n.base, t.Name) and n.base.name == "e" and "e" not in scope.local \
             and scope.canonical("e") is None:
-        return o.apply("exp", scope.resolve(n.exponent))  # e^{h}: Euler's number, when e is no symbol
+        arg = scope.resolve(n.exponent)  # e^{h}: Euler's number, when e is no symbol
+        rows, cols = (o.find(d) for d in arg.shape)
+        if rows != 1 and cols != 1 and o.same(rows, cols):
+            raise UnsupportedError("e^{X} of a square matrix is ambiguous (the matrix exponential, or "
+                                   "elementwise?): write \\exp(X) for the elementwise exponential", n.span)
+        return o.apply("exp", arg)
     k = exponent(n.exponent)
     if isinstance(n.base, t.Norm) and k == 2:
         _norm_kind(n.base)

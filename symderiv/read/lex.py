@@ -78,8 +78,8 @@ class _Lexer(TextReader):
                 i = self.emit("_EQ", ":=", i, i + 2)
             elif c == "|" and self.at(i + 1) == "|":
                 i = self.norm_bar("NORMBAR", i, i + 2)
-            elif c == "|":
-                raise LexError("absolute value bars `|x|` are not supported", i, hint="write a norm `\\|x\\|`")
+            elif c == "|":  # an absolute value (or det) bar: its direction is decided in brackets.py
+                i = self.emit("ABSBAR", "|", i, i + 1)
             elif c in v.UNICODE:
                 i = self.emit(v.UNICODE[c], c, i, i + 1)
             elif c in "\u2265\u2264":
@@ -157,9 +157,11 @@ class _Lexer(TextReader):
             if sized == "left":
                 return self.emit("_NORM_OPEN", "", start, end, sized)
             return self.norm_bar("NORM_CLOSE", start, end, sized)
-        if c == "|" or word in v.ABS:
-            raise LexError("absolute value bars `|x|` are not supported", start, k + 1,
-                           hint="write a norm `\\|x\\|`")
+        if c == "|" or word in ("vert", "lvert", "rvert"):
+            end = k + 1 if c == "|" else mc.end()  # type: ignore[union-attr]
+            return self.emit("_ABS_OPEN" if sized == "left" else "_ABS_CLOSE", "|", start, end, sized)
+        if word in v.ABS:
+            raise LexError(f"`\\{word}` is not supported as a delimiter", start, k + 1)
         if c == ".":
             raise LexError(f"`\\{cmd}.` (an invisible delimiter) is not supported", start, k + 1)
         shown = "\\left(" if cmd == "left" else "\\right)"
@@ -187,8 +189,8 @@ class _Lexer(TextReader):
             return self.brace(k) + 1 if self.at(k) == "{" else j
         if cmd in ("left", "right"):
             return self.delimiter(cmd, i, j)
-        if cmd == "sigma" and self.call_follows(j):
-            return self.emit("FUNC", "sigma", i, j)
+        if cmd in ("sigma", "Phi") and self.call_follows(j):  # \Phi(z): the normal CDF (unless declared)
+            return self.emit("FUNC", cmd, i, j)
         if cmd in ("bar", "overline"):
             inner = self.name(self.ws(j))
             if inner is None:
@@ -226,8 +228,11 @@ class _Lexer(TextReader):
             return self.norm_bar("NORM_CLOSE" if cmd == "rVert" else "NORMBAR", i, j)
         if cmd in ("top", "intercal"):
             raise LexError(f"`\\{cmd}` must follow `^`, as in `x^\\top`", i, j)
+        if cmd in ("vert", "lvert", "rvert"):
+            kind = {"vert": "ABSBAR", "lvert": "_ABS_OPEN", "rvert": "_ABS_CLOSE"}[cmd]
+            return self.emit(kind, "|", i, j)
         if cmd in v.ABS:
-            raise LexError("absolute value bars `|x|` are not supported", i, j, hint="write a norm `\\|x\\|`")
+            raise LexError(f"`\\{cmd}` is not supported", i, j)
         if cmd in v.RELATIONS:
             raise LexError(f"relation `\\{cmd}` is not supported (only `=` and `\\in`)", i, j)
         if cmd in ("begin", "end"):

@@ -183,6 +183,10 @@ class Builder(Transformer_NonRecursive):
     def nabla(self, m: Any, ch: list) -> Partial:
         return Partial(self._span(m), str(ch[1]), str(ch[0]), form="nabla")
 
+    def abs(self, m: Any, ch: list) -> Call:
+        """`|x|`: elementwise absolute value, or the determinant of a square matrix (resolved later)."""
+        return Call(self._span(m), "abs", (ch[0],))
+
     def norm(self, m: Any, ch: list) -> Norm:
         return Norm(self._span(m), ch[0], str(ch[1]) or "2")
 
