@@ -576,6 +576,11 @@ class Oracle:
             if n.op in ("<", "<="):
                 d = -d
             return (d > 0).astype(float)
+        if isinstance(n, t.Abs):  # |A| of a square matrix: its determinant
+            a = ev(n.arg)
+            if isinstance(a, float) or a.shape[0] != a.shape[1] or a.shape == (1, 1):
+                raise Undecidable("absolute value")
+            return np.array([[float(np.linalg.det(a))]])
         if isinstance(n, t.Partial):
             raise Undecidable("a Jacobian standing alone")
         raise Undecidable(type(n).__name__)

@@ -83,7 +83,7 @@ def build_model(doc: Document, model: Model | None = None) -> tuple[Model, list[
                 and isinstance(st.parts[0], t.Name) and st.parts[0].name not in model.symbols
                 and not rest):
             try:
-                expr = Scope.at(model, st, {doc.file: doc.lines}).resolve(st.parts[1])
+                expr = Scope.at(model, st).resolve(st.parts[1])
                 model.define(st.parts[0].name, expr, st.span)
             except SymderivError as err:
                 raise ModelError(f"the problem's definition of {st.parts[0].name} is not usable: "

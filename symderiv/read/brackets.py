@@ -8,10 +8,10 @@ from __future__ import annotations
 from .tokens import LexError, Tok
 
 OPENERS = {"_LPAR": "_RPAR", "_LBRACK": "_RBRACK", "_LBRACE": "_RBRACE", "_LSET": "_RSET",
-           "_NORM_OPEN": "NORM_CLOSE", "_ABS_OPEN": "_ABS_CLOSE"}
-CLOSERS = {"_RPAR": ")", "_RBRACK": "]", "_RBRACE": "}", "_RSET": "\\}", "NORM_CLOSE": "\\|", "_ABS_CLOSE": "|"}
+           "_NORM_OPEN": "NORM_CLOSE"}
+CLOSERS = {"_RPAR": ")", "_RBRACK": "]", "_RBRACE": "}", "_RSET": "\\}", "NORM_CLOSE": "\\|"}
 OPERAND_END = {"NAME", "BAR", "NUMBER", "ONES", "_RPAR", "_RBRACK", "_RBRACE", "_RSET",
-               "NORM_CLOSE", "_ABS_CLOSE", "TRANSPOSE", "PRIME"}
+               "NORM_CLOSE", "TRANSPOSE", "PRIME"}
 
 
 def check_brackets(s: str, max_depth: int) -> None:
@@ -53,9 +53,6 @@ def pair(tokens: list[Tok]) -> list[Tok]:
                 raise LexError("a subscript belongs after the closing `\\|`", t.start, t.end)
             else:
                 t = Tok("_NORM_OPEN", "", t.start, t.end)
-        elif t.type == "ABSBAR":  # |x|: closes the innermost open bar after an operand, else opens
-            closes = stack and stack[-1].type == "_ABS_OPEN" and out and out[-1].type in OPERAND_END
-            t = Tok("_ABS_CLOSE" if closes else "_ABS_OPEN", "|", t.start, t.end)
         elif t.type == "SUB" and (_fold_norm_kind(out, t) or _fold_late_subscript(out, t)):
             continue
         if t.type in OPENERS or t.type == "_IND_OPEN":
@@ -68,8 +65,7 @@ def pair(tokens: list[Tok]) -> list[Tok]:
     if stack:
         o = stack[-1]
         what = {"_LPAR": "parenthesis `(`", "_LBRACK": "bracket `[`", "_LBRACE": "brace `{`",
-                "_LSET": "`\\{`", "_NORM_OPEN": "norm `\\|`", "_IND_OPEN": "indicator bracket",
-                "_ABS_OPEN": "absolute value bar `|`"}[o.type]
+                "_LSET": "`\\{`", "_NORM_OPEN": "norm `\\|`", "_IND_OPEN": "indicator bracket"}[o.type]
         if o.sized:
             raise LexError(f"unclosed `\\left`: its {what} is never closed by `\\right`", o.start, o.end)
         raise LexError(f"unclosed {what}", o.start, o.end)

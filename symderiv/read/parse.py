@@ -29,8 +29,8 @@ MAX_TREE_DEPTH = 200
 _machinery: Any = None
 _BINARY = {"PLUS": "+", "MINUS": "-", "_ODOT": "\\odot", "_CDOT": "\\cdot", "SLASH": "/", "CARET": "^",
            "_EQ": "=", "_COMMA": ",", "_IN": "\\in", "_FRAC": "\\frac", "_PARTIAL": "\\partial"}
-_OPEN = {"_LPAR", "_LBRACK", "_LBRACE", "_LSET", "_NORM_OPEN", "_IND_OPEN", "_ABS_OPEN"}
-_CLOSE = {"_RPAR", "_RBRACK", "_RBRACE", "_RSET", "NORM_CLOSE", "_ABS_CLOSE"}
+_OPEN = {"_LPAR", "_LBRACK", "_LBRACE", "_LSET", "_NORM_OPEN", "_IND_OPEN"}
+_CLOSE = {"_RPAR", "_RBRACK", "_RBRACE", "_RSET", "NORM_CLOSE"}
 
 
 def _parser() -> Any:

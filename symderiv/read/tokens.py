@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..model.elementwise import spellings
+from ..names import GREEK_LETTERS
 
 
 class LexError(Exception):
@@ -26,11 +27,7 @@ class Tok(NamedTuple):
     sized: str = ""  # "left" / "right" for \left( and \right)
 
 
-_GREEK_LETTERS = [
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
-    "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "Gamma",
-    "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega", "ell"]
-GREEK = {g: g for g in _GREEK_LETTERS}
+GREEK = {g: g for g in GREEK_LETTERS}
 GREEK.update(varepsilon="epsilon", vartheta="theta", varphi="phi", varrho="rho", varpi="pi",
              varsigma="sigma")
 # function spellings: the elementwise functions' come from their records (model/elementwise.py)

@@ -25,6 +25,8 @@ from .tree import (
     Number,
     Ones,
     Partial,
+    Derivative,
+    Abs,
     Power,
     Product,
     RealSpace,
@@ -147,6 +149,10 @@ class Builder(Transformer_NonRecursive):
                 acc.append(c)
         return acc[0] if len(acc) == 1 else Product(self._span(m), tuple(acc))
 
+    def group(self, m: Any, ch: list) -> Node:
+        """`(a + b)`: the inside, with a span that includes the brackets."""
+        return replace(ch[0], span=self._span(m))
+
     def postfix(self, m: Any, ch: list) -> Node:
         acc, i = ch[0], 1
         while i < len(ch):
@@ -180,12 +186,32 @@ class Builder(Transformer_NonRecursive):
         num, den = [str(t) for t in ch if t.type == "NAME"]
         return Partial(self._span(m), num, den)
 
-    def nabla(self, m: Any, ch: list) -> Partial:
-        return Partial(self._span(m), str(ch[1]), str(ch[0]), form="nabla")
+    def nabla(self, m: Any, ch: list) -> Node:
+        """`\\nabla_x L` of a name is the gradient (a Partial); of anything else, an operator."""
+        wrt, arg, marks = str(ch[0]), ch[1], 0
+        while isinstance(arg, Transpose) and marks < 8:
+            arg, marks = arg.arg, marks + 1
+        if isinstance(arg, Name):
+            out: Node = Partial(self._span(m), arg.name, wrt, form="nabla")
+            for _ in range(marks):
+                out = Transpose(self._span(m), out)
+            return out
+        return Derivative(self._span(m), wrt, ch[1], "nabla")
 
-    def abs(self, m: Any, ch: list) -> Call:
-        """`|x|`: elementwise absolute value, or the determinant of a square matrix (resolved later)."""
-        return Call(self._span(m), "abs", (ch[0],))
+    def derivative(self, m: Any, ch: list) -> Derivative:
+        form, wrt, *end = str(ch[0]).split("|")
+        span = self._span(m)
+        if end:  # the numerator was an expression: the derivative ends after its denominator
+            tok = self._tok(ch[0])
+            span = Span(span.file, span.line, span.col, tok.line, tok.col + int(end[0]) - ch[0].start_pos)
+        return Derivative(span, wrt, ch[1], form, 2 if ch[0].type == "HESS" else 1)
+
+    def total(self, m: Any, ch: list) -> Partial:
+        num, den = str(ch[0]).split("|", 1)
+        return Partial(self._span(m), num, den, form="d")
+
+    def absval(self, m: Any, ch: list) -> Abs:
+        return Abs(self._span(m), ch[0])
 
     def norm(self, m: Any, ch: list) -> Norm:
         return Norm(self._span(m), ch[0], str(ch[1]) or "2")

@@ -137,10 +137,30 @@ def _missing(diff: Values, tgt: Target) -> str | None:
     return None
 
 
-def _transpose(s: Values, tgt: Target) -> str | None:
+def _transpose(expr: Expr, s: Values, tgt: Target, inst: Instances) -> str | None:
     square = all(x.shape[0] == x.shape[1] for x in s) and any(x.shape[0] > 1 for x in s)
     if square and agree(s, [t.T for t in tgt.truth]):
         return f"this is the transpose of {tgt.latex}"
+    model = inst.adjoints.model
+    if any(o.same(s_[0], s_[1]) and o.find(s_[0]) != 1 for s_ in (model.shape(n) for n in model.inputs)):
+        return _toggled(expr, tgt, inst)
+    return None
+
+
+def _toggled(expr: Expr, tgt: Target, inst: Instances) -> str | None:
+    """Adding or removing the transpose on one occurrence of a square input makes it right."""
+    model = inst.adjoints.model
+    found = [x for x in nodes(expr) if isinstance(x, o.Var) and x.name in model.symbols
+             and o.same(x.shape[0], x.shape[1]) and o.find(x.shape[0]) != 1]
+    parents = {id(a): x for x in nodes(expr) if isinstance(x, o.Transpose) for a in x.args}
+    for v in found[:8]:
+        t = parents.get(id(v))
+        old = t if t is not None else v
+        new = v if t is not None else o.transpose(v)
+        fixed = rebuild(expr, lambda x, old=old, new=new: new if x is old else None)
+        if fixed is not expr and agree(inst.values(fixed), tgt.truth):
+            how = f"{v.name}, not {v.name}^\\top" if t is not None else f"{v.name}^\\top, not {v.name}"
+            return f"a transpose is misplaced: one factor should be {how}"
     return None
 
 
@@ -189,9 +209,9 @@ def _premise(expr: Expr, tgt: Target, inst: Instances, truth_at) -> str | None:
 def diagnose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym=None) -> tuple[str | None, str]:
     """(reason, message) for a step whose values `s` disagree with the target's."""
     t = tgt.truth
-    msg = _transpose(s, tgt)
-    if msg:
-        return "transpose", msg
+    square = all(x.shape[0] == x.shape[1] for x in s) and any(x.shape[0] > 1 for x in s)
+    if square and agree(s, [x.T for x in t]):  # the exact transpose: more specific than a premise
+        return "transpose", f"this is the transpose of {tgt.latex}"
     msg = _premise(expr, tgt, inst, truth_sym) if not (agree(s, [-x for x in t])) else None
     if msg:
         return "premise", msg
@@ -217,4 +237,20 @@ def diagnose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym=None
         msg = _wrong_adjoint(expr, s, tgt, inst)
         if msg:
             return "wrong-adjoint", msg
+    msg = _transpose(expr, s, tgt, inst) or _transposed_term(expr, tgt, inst)
+    if msg:
+        return "transpose", msg
     return None, ""
+
+
+def _transposed_term(expr: Expr, tgt: Target, inst: Instances) -> str | None:
+    """One summand of the step is the transpose of what belongs there."""
+    if not isinstance(expr, o.Add):
+        return None
+    for i, term in enumerate(expr.terms):
+        if not o.same(term.shape[0], term.shape[1]) or o.find(term.shape[0]) == 1:
+            continue
+        fixed = o.add(*[o.transpose(x) if j == i else x for j, x in enumerate(expr.terms)])
+        if agree(inst.values(fixed), tgt.truth):
+            return "one term is transposed: with its transpose the step would be right"
+    return None

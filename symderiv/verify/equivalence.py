@@ -28,6 +28,9 @@ class Instances:
     adjoints: Adjoints
     seed: int = 0
     envs: list[Env] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return f"Instances({len(self.envs)} instances, seed {self.seed}, of {self.adjoints.model!r})"
     _under: dict[tuple, list[Env]] = field(default_factory=dict)
     _world: dict[tuple, tuple[list[dict[str, np.ndarray]], list[Env]]] = field(default_factory=dict)
 

@@ -85,7 +85,10 @@ def _leaf(e: Expr, env: Env) -> Array:
     if isinstance(e, o.Bar):
         return env.bars[e.name]
     if isinstance(e, o.Const):
-        return np.array([[float(e.value)]])
+        try:
+            return np.array([[float(e.value)]])
+        except OverflowError:  # beyond 1.8e308: the value is infinite for the spot checks
+            return np.array([[np.inf if e.value > 0 else -np.inf]])
     if isinstance(e, o.Ones):
         return np.ones(env.shape(e.shape))
     if isinstance(e, o.Zero):
