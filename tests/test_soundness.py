@@ -213,6 +213,8 @@ def test_derived_adjoints_agree_with_the_oracle(name, dev, expanded):
     seen = set()
     for stmt in doc.statements:
         assert stmt.error is None, stmt.latex
+        if expanded and type(stmt.parts[0]).__name__ == "Name":
+            continue  # a forward value named once (`--expanded`); its value: test_latex_roundtrip
         target = orc.canonical(stmt.parts[0].name)
         seen.add(target)
         for part in stmt.parts[1:]:
