@@ -230,7 +230,10 @@ class Judge:
                 got, want, who = expr.shape, shape, tgt.latex
                 if flip:
                     got, want, who = (got[1], got[0]), (want[1], want[0]), scope.text(st.parts[0]) or who
-                raise ShapeError(f"this is {o.shape_str(got)}, but {who} is {o.shape_str(want)}", part.span)
+                row = (o.find(got[0]) == 1 and o.same(got[1], want[0]) and o.find(want[1]) == 1
+                       and o.find(want[0]) != 1 and tgt.name is not None and not flip)
+                what = f" (a row: it is {tgt.latex}^\\top)" if row else ""
+                raise ShapeError(f"this is {o.shape_str(got)}{what}, but {who} is {o.shape_str(want)}", part.span)
             if _unresolved(expr):
                 raise ShapeError("the size of a ones vector or identity cannot be inferred", part.span)
         except WrongAdjointError as err:
