@@ -71,8 +71,9 @@ def main() -> None:
     for name, t in [("python -c pass", bare), ("python -c 'import numpy'  (reference)", numpy),
                     ("symderiv check seed sheet, cold", cold), ("check_files(seed sheet), warm", w)]:
         print(f"{name:44} {t * 1000:8.1f} {t / numpy:15.2f}")
-    print(f"\ncold check: {cold / numpy:.2f}x import numpy (goal <= 1.5x: {'met' if cold <= 1.5 * numpy else 'NOT met'})")
-    print(f"warm check: {w * 1000:.0f} ms per seed sheet (goal <= 40 ms: {'met' if w <= 0.040 else 'NOT met'})")
+    met = {True: "met", False: "NOT met"}
+    print(f"\ncold check: {cold / numpy:.2f}x import numpy (goal <= 1.5x: {met[cold <= 1.5 * numpy]})")
+    print(f"warm check: {w * 1000:.0f} ms per seed sheet (goal <= 40 ms: {met[w <= 0.040]})")
 
 
 if __name__ == "__main__":

@@ -83,7 +83,8 @@ def test_the_memory_budget_stops_an_allocation_and_is_restored() -> None:
 
 @pytest.mark.parametrize("flag, env, want", [([], None, 1024), (["--memory", "77"], "5", 77),
                                             ([], "300", 300), (["--memory", "0"], None, None)])
-def test_check_command_applies_the_memory_budget(flag, env, want, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_check_command_applies_the_memory_budget(  # type: ignore[no-untyped-def]
+        flag, env, want, monkeypatch, capsys) -> None:
     from symderiv import cli
     from symderiv.verify import check
 

@@ -36,13 +36,13 @@ def test_nested_powers_of_constants_do_not_hang(tmp_path: Path) -> None:
     sheet = tmp_path / "s.md"
     sheet.write_text("$$\\bar{l} = ((((10^{64})^{64})^{64})^{64})^{64}$$\n"
                      "$$\\bar{W} = ((((2^{64})^{64})^{-64})^{64})^{64} \\bar{z} x^\\top$$\n", encoding="utf-8")
-    r = subprocess.run([sys.executable, "-m", "symderiv.cli", "check", str(SEED / "problem.md"), str(sheet)],
-                       capture_output=True, text=True, timeout=120, cwd=ROOT)
+    cmd = [sys.executable, "-m", "symderiv.cli", "check", str(SEED / "problem.md"), str(sheet)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "2 claims: 0 correct, 2 incorrect" in r.stdout
 
 
-def test_check_output_never_follows_a_planted_link(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_check_output_never_follows_a_planted_link(tmp_path: Path) -> None:
     victim = tmp_path / "victim.txt"
     victim.write_text("precious\n")
     out = tmp_path / "report.txt"

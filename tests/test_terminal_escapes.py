@@ -60,7 +60,8 @@ def test_plain_report_escapes_the_sheet(tmp_path: Path) -> None:
     assert "\\x1b]0;PWNED" in text  # shown, so the TA sees what was written
 
 
-def test_rich_report_on_a_colour_terminal_escapes_the_sheet(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_rich_report_on_a_colour_terminal_escapes_the_sheet(  # type: ignore[no-untyped-def]
+        tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("FORCE_COLOR", "1")
     monkeypatch.delenv("NO_COLOR", raising=False)
     out = io.StringIO()

@@ -132,7 +132,8 @@ class Checker:
     def unchecked(self, st: t.Statement, reason: str, message: str, span: Span | None) -> Claim:
         """An `invalid` claim for a statement that was not judged, its target read from the text."""
         text = normalise(st.latex)[0].lstrip()  # `\bar{λ}` names the target `\lambda`
-        kind = "adjoint" if text.startswith(("\\bar", "\\overline", "\\frac{\\partial", "\\nabla")) else "identity"
+        adjoint = text.startswith(("\\bar", "\\overline", "\\frac{\\partial", "\\nabla"))
+        kind = "adjoint" if adjoint else "identity"
         m = _TARGET.match(text)
         target = (m.group(1) + (f"_{m.group(2)}" if m.group(2) else "")) if m and kind == "adjoint" else None
         step = Step(st.latex, "invalid", reason, message=message, span=span)

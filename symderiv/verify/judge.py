@@ -26,6 +26,9 @@ from .sheet_layout import SheetLayouts
 from .thresholds import foreign_threshold
 from .verdicts import Answer, Claim, Step
 
+#: instances a "did you mean" candidate must match before it is evaluated on all of them
+PROBE = 3
+
 
 def _shape_fits(e: o.Expr, shape: o.Shape) -> bool:
     return o.unify(e.shape[0], shape[0]) and o.unify(e.shape[1], shape[1])
@@ -296,7 +299,12 @@ class Judge:
                     continue
             except SymderivError:
                 continue
-            s = self.inst.values(e)
+            head = self.inst.values(e, self.inst.envs[:PROBE])  # most candidates fail here: lazily
+            if not any(w is not None and first_disagreement(head, w[:PROBE]) is None
+                       for w in (tgt.truth, tgt.world)):
+                fallback = fallback or f"did you mean {unparse(cand)}? (It would still not be right)"
+                continue
+            s = head + self.inst.values(e, self.inst.envs[PROBE:])
             if agree(s, tgt.truth):
                 return f"did you mean {unparse(cand)}? It would then be correct"
             if tgt.world is not None and agree(s, tgt.world) and fallback is None:
