@@ -385,3 +385,16 @@ def test_greek_names_print_as_commands() -> None:
     assert r"\bar{\mu} &= \bar{z}" in symderiv.latex(_sym_model())
     assert name_latex("mu_1") == r"\mu_1" and bar_latex("eta") == r"\bar{\eta}"
     assert name_latex("\\mu") == "\\mu" and name_latex("mux") == "mux" and name_latex("m") == "m"
+
+
+# ---- a fresh clone runs every test: the vendored development set is the shared one -------
+
+def test_vendored_devset_is_current() -> None:
+    """tests/data/devset holds every supported problem; where the shared set is beside this
+    checkout, the copy equals it (refresh with `python tests/devset.py`)."""
+    import devset
+    held = devset.vendored_files(devset.VENDORED)
+    assert {rel.split("/")[0] for rel in held if "/" in rel} == set(devset.SUPPORTED)
+    assert all(f"{name}/problem.md" in held for name in devset.SUPPORTED)
+    if devset.SHARED.is_dir():
+        assert held == devset.vendored_files(devset.SHARED), "run `python tests/devset.py`"

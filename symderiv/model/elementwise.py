@@ -40,6 +40,7 @@ class Function:
     prime: str | bool = False  #: f' as written: a record's name, True (the derivative), False (not read)
     domain: str = "real"  #: "positive"/"unit": an input directly under it is drawn positive / in (-1, 1)
     kink: bool = False  #: not smooth at 0: samples make its argument take both signs
+    #: an indicator prints as \mathbb{I}[...]: \mathbb{1} has no glyph under pdflatex with amssymb
     indicator: str | None = None  #: a 0/1 mask [x op 0] (op `>` or `\\geq`): thresholds compared
 
 
@@ -214,9 +215,9 @@ RECORDS: tuple[Function, ...] = (
     Function("softplus", "\\operatorname{softplus}", lambda x: np.logaddexp(0.0, x),
              lambda sp, x: sp.log(1 + sp.exp(x)), d_softplus,
              words=("softplus",), plain=("softplus",), prime=True),
-    Function("step", "\\mathbb{1}", lambda x: (x > 0).astype(float), lambda sp, x: sp.Heaviside(x, 0),
+    Function("step", "\\mathbb{I}", lambda x: (x > 0).astype(float), lambda sp, x: sp.Heaviside(x, 0),
              d_step, called=False, kink=True, indicator=">"),
-    Function("stepge", "\\mathbb{1}", lambda x: (x >= 0).astype(float), lambda sp, x: sp.Heaviside(x, 1),
+    Function("stepge", "\\mathbb{I}", lambda x: (x >= 0).astype(float), lambda sp, x: sp.Heaviside(x, 1),
              d_step, called=False, kink=True, indicator="\\geq"),
     Function("dsigma", "\\sigma'", lambda x: _sigma(x) * (1.0 - _sigma(x)),
              lambda sp, x: _sp_sigma(sp, x) * (1 - _sp_sigma(sp, x)), d_dsigma, called=False),
