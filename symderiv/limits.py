@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from .verify.budget import address_space, limit_memory
+
 DEFAULT_TIMEOUT = 60.0  # seconds per sheet
 DEFAULT_MEMORY = 1024   # MiB per sheet, beyond what the loaded worker uses
 _STARTUP = 120.0        # seconds a new worker may take to run its setup
@@ -59,21 +61,37 @@ class PoolError(Exception):
 
 
 # ---- what a sheet may be ----------------------------------------------------------------------
+def _escaping_link(path: str) -> tuple[str, str] | None:
+    """The first symbolic link along `path` (every component, not only the last) whose target
+    leaves the directory holding the link: (link, target), or None when there is none."""
+    parts = os.path.normpath(path).split(os.sep)
+    prefix = os.sep if os.path.isabs(path) else ""
+    for part in parts:
+        if not part:
+            continue
+        here = os.path.join(prefix, part) if prefix else part
+        if os.path.islink(here):
+            home = os.path.realpath(os.path.dirname(os.path.abspath(here)))
+            target = os.path.realpath(here)
+            if os.path.commonpath([home, target]) != home:
+                return here, target
+        prefix = here
+    return None
+
+
 def read_sheet(path: str) -> Any:
-    """The submission's Document, or InputError. A symbolic link is followed only when its
-    target stays inside the link's own directory; FIFOs, devices and directories are refused."""
+    """The submission's Document, or InputError. Every symbolic link along the path is followed
+    only when its target stays inside the link's own directory; FIFOs, devices and
+    directories are refused."""
     from .errors import InputError
     from .read.document import read_document
 
     try:
-        st = os.lstat(path)
-        if stat.S_ISLNK(st.st_mode):
-            home = os.path.realpath(os.path.dirname(os.path.abspath(path)))
-            target = os.path.realpath(path)
-            if os.path.commonpath([home, target]) != home:
-                raise InputError(f"{path}: a symbolic link out of the submission's directory "
-                                 f"(to {target}); refused")
-            st = os.stat(path)
+        escape = _escaping_link(path)
+        if escape is not None:
+            raise InputError(f"{path}: a symbolic link out of the submission's directory "
+                             f"({escape[0]} -> {escape[1]}); refused")
+        st = os.stat(path)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file (or a broken link)") from None
     except OSError as err:
@@ -86,33 +104,7 @@ def read_sheet(path: str) -> Any:
 
 
 # ---- in the worker -----------------------------------------------------------------------------
-def address_space() -> int | None:
-    """This process's virtual memory size in bytes (Linux), or None where it is not known."""
-    try:
-        with open("/proc/self/statm", "rb") as f:
-            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def limit_memory(memory_mib: int) -> bool:
-    """Allow this process `memory_mib` MiB more address space than it has now (soft RLIMIT_AS)."""
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - not POSIX
-        return False
-    now = address_space()
-    if now is None:
-        return False
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    want = now + memory_mib * 1024 * 1024
-    if hard != resource.RLIM_INFINITY:
-        want = min(want, hard)
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (want, hard))
-    except (ValueError, OSError):
-        return False
-    return True
+# address_space and limit_memory live in verify/budget.py (check's memory budget uses them too)
 
 
 def _quiet_worker() -> None:

@@ -21,17 +21,25 @@ from .verify.verdicts import Claim
 __all__ = ["assert_adjoint", "check_adjoint"]
 
 
+def _model(problem: Any) -> Any:
+    """The model `problem` stands for: a path (a problem, or a sheet naming its problem), a
+    `Model`, or the `SymModel` that `symderiv.new_model()` returns."""
+    from .model.graph import Model
+    if isinstance(problem, Model):
+        return problem
+    graph = getattr(problem, "graph", None)
+    if isinstance(graph, Model):
+        return graph
+    from .load import load_documents
+    from .meaning.build import model_of
+    return model_of(load_documents([os.fspath(problem)])[0])
+
+
 def _checker(problem: Any, seed: int) -> Any:
     from .errors import no_model
-    from .model.graph import Model
     from .verify.check import Checker
 
-    checker = Checker(seed)
-    if isinstance(problem, Model):
-        checker.model = problem
-    else:
-        from .load import load_documents
-        checker.build(load_documents([os.fspath(problem)])[0])
+    checker = Checker(seed, _model(problem))
     if not checker.model.nodes:
         raise no_model(str(problem))
     checker.start()
@@ -41,19 +49,21 @@ def _checker(problem: Any, seed: int) -> Any:
 def check_adjoint(problem: Any, target: str, latex: str, *, seed: int = 0) -> tuple[Claim, Any]:
     """The claim `\\bar{target} = latex`, judged; and the report it belongs to (for answers).
 
-    `problem` is a path to a problem (or to an answer sheet naming its problem) or a `Model`.
+    `problem` is a path to a problem (or to an answer sheet naming its problem), a `Model`, or
+    the model `symderiv.new_model()` returns.
     Raises symderiv's own errors (`InputError`, `ModelError`) when there is no usable model."""
+    from .names import bar_latex
     from .read.document import read_text
     from .verify.verdicts import Report
 
     if "$" in latex:
         raise ValueError("give the LaTeX without `$` delimiters")
     checker = _checker(problem, seed)
-    doc = read_text(f"$$\\bar{{{target}}} = {latex}$$\n", file="<assert_adjoint>")
+    doc = read_text(f"$${bar_latex(target)} = {latex}$$\n", file="<assert_adjoint>")
     claims = [c for st in doc.statements for c in checker.check(st)]
     if len(claims) != 1:
         raise ValueError(f"expected one statement, read {len(claims)} from {latex!r}")
-    report = Report(["<assert_adjoint>"], checker.model.loss, claims, checker.judge.adjoints)
+    report = Report(["<assert_adjoint>"], checker.model.loss, claims, checker.model)
     return claims[0], report
 
 
@@ -65,8 +75,5 @@ def assert_adjoint(problem: Any, target: str, latex: str, *, seed: int = 0, show
     claim, report = check_adjoint(problem, target, latex, seed=seed)
     if claim.verdict != "correct":
         from .report.text import plain_claim
-        if show_answer:
-            from .report.answers import attach_answers
-            attach_answers(report)
         raise AssertionError(plain_claim(claim, show_answer))
     return claim

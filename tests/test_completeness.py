@@ -53,6 +53,8 @@ from symderiv.read.precedence import ATOM, HAD, POST, PROD, tree_prec
 ROOT = Path(__file__).resolve().parents[1]
 DERIVATIONS = ROOT / "derivations"
 SHIPPED = sorted(p.parent.name for p in DERIVATIONS.glob("*/problem.md") if (p.parent / "answers.md").exists())
+#: the shipped sheets that write Leibniz chains (the layout tests rewrite those chains)
+WITH_CHAINS = [n for n in SHIPPED if "\\partial" in (DERIVATIONS / n / "answers.md").read_text(encoding="utf-8")]
 
 
 @functools.cache
@@ -453,3 +455,15 @@ def test_regression_inverse_transpose_notation():
 
 def test_regression_det_without_parentheses():
     assert_all_correct("cookbook-logdet", [r"\log \det X = \log \det(X)"])
+
+
+# ---- each Leibniz chain in each layout, written consistently (SPEC 3.2) -------------------
+@pytest.mark.parametrize("name", WITH_CHAINS)
+def test_leibniz_chains_in_each_layout_are_accepted(name):
+    from test_soundness import layout_run
+    run = layout_run(name)
+    right = [r for r in run if r[2] is True]
+    missed = [f"  {layout}: {latex} ({verdict})" for layout, latex, ok, verdict in right if verdict != "correct"]
+    layouts = {r[0] for r in right if not r[1].split(" = ")[1].startswith("\\bar")}
+    assert right and layouts == {"numerator", "denominator"}
+    assert not missed, "right in the sheet's layout, not accepted:\n" + "\n".join(missed)

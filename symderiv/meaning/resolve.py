@@ -1,5 +1,9 @@
 """Parse tree -> expression: give what was written its meaning, with the symbol table.
 
+`Scope.resolve` is the one entry: it dispatches on the node's type through `RESOLVE`, and
+the rules (here, in `functions.py` and in `leibniz.py`) recurse through `scope.resolve`, so
+those modules need no import of this one (they name `Scope` for type checking only).
+
 Decides what the grammar cannot: whether a name is a symbol, the identity, or unknown;
 every shape (sizes of `\\mathbf{1}` and `I` by unification; a 1x1 acts as a scalar); what a
 Leibniz product `\\bar{a}\\frac{\\partial a}{\\partial b}` pulls back. Errors carry spans.
@@ -14,66 +18,73 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from ..errors import ShapeError, SymderivError, UnknownSymbolError, UnsupportedError
-from ..read import tree as t
-from ..spans import Span
+from ..errors import ShapeError, UnknownSymbolError, UnsupportedError, WrongAdjointError  # noqa: F401 (re-exported)
 from ..model import ops as o
 from ..model.graph import Model
 from ..model.ops import Expr
+from ..names import GREEK_LETTERS
+from ..read import tree as t
+from ..spans import Span, excerpt
+from .functions import call, exponent
+from .leibniz import is_partial, leibniz, partial_alone
 
 #: names that may stand for the loss when the loss was given another one of them
 LOSS_SPELLINGS = ("\\mathcal{L}", "L", "\\ell", "l", "\\mathcal{l}", "J", "\\mathcal{J}", "E")
-MAX_EXPONENT = 64
-
-
-class WrongAdjointError(SymderivError):
-    """A Leibniz product that pairs the adjoint of one node with another node's partial."""
-
-    reason = "wrong-adjoint"
+_GREEK = re.compile(r"^\\(" + "|".join(GREEK_LETTERS) + r")(?![A-Za-z])")  # `\mu_1` -> `mu_1`
 
 
 @dataclass
 class Scope:
-    """What names mean while resolving one statement."""
+    """What names mean while resolving one statement; `source` is the text its spans are in
+    (lines, the first of them line `first_line` of the file), to quote operands as written."""
 
     model: Model
     local: dict[str, Expr] = field(default_factory=dict)  # the student's own abbreviations
-    source: str = ""  # the statement's text, for quoting operands
-    origin: Span | None = None
+    source: tuple[str, ...] | str = ()
+    first_line: int = 1
     notes: list[str] = field(default_factory=list)  # worth saying even when the step is right
+    ctx: Any = None  # the sheet's layout while judging (verify.layouts.LayoutContext), or None
+    probed: o.Shape | None = None  # set when a part is a Jacobian matrix applied to a probe
+
+    def __post_init__(self) -> None:
+        if isinstance(self.source, str):
+            self.source = tuple(self.source.split("\n"))
 
     def canonical(self, name: str) -> str | None:
+        """The model's name for a written one: itself, `mu` for `\\mu` (a model built from
+        SymPy's `MatrixSymbol("mu")`), or the loss for any of its usual names."""
         if name in self.model.symbols:
             return name
+        plain = _GREEK.sub(r"\1", name)
+        if plain != name and plain in self.model.symbols:
+            return plain
         if name in LOSS_SPELLINGS and self.model.nodes:
             return self.model.nodes[-1]  # one loss: any of its usual names means it
         return None
 
+    def node(self, name: str, span: Span) -> str:
+        """The canonical name of a model symbol, or an unknown-symbol error at `span`."""
+        c = self.canonical(name)
+        if c is None:
+            raise self.unknown(name, span)
+        return c
+
     @classmethod
-    def at(cls, model: Model, st: t.Statement, lines: dict[str, tuple[str, ...]],
-           local: dict[str, Expr] | None = None) -> Scope:
-        """A scope for statement `st`, quoting from its file's line when the text is known."""
-        src = lines.get(st.span.file, ())
-        if 0 < st.span.line <= len(src):
-            text = src[st.span.line - 1]
-            return cls(model, dict(local or {}), text, Span(st.span.file, st.span.line, 1, st.span.line, 1))
-        return cls(model, dict(local or {}), st.latex, st.span)
+    def at(cls, model: Model, st: t.Statement, local: dict[str, Expr] | None = None,
+           ctx: Any = None) -> Scope:
+        """A scope for statement `st`, quoting from its source."""
+        return cls(model, dict(local or {}), st.source, st.span.line, ctx=ctx)
 
     def text(self, node: t.Node) -> str:
-        """The written text of a node, when it lies on the statement's first line."""
-        sp, org = node.span, self.origin
-        if org is None or sp.line != org.line or sp.end_line != org.line:
-            return ""
-        start, end = sp.col - org.col, sp.end_col - org.col
-        text = self.source[start:end]
-        # a group's span is its inside: take the closing brackets it opened, too
-        while end < len(self.source) and sum(text.count(c) for c in "([{") > sum(text.count(c) for c in ")]}"):
-            nxt = self.source[end]
-            if nxt not in ")]} \\right":
-                break
-            end += 1
-            text = self.source[start:end]
-        return text.strip()
+        """The written text of a node (brackets included), when it lies on one line."""
+        return excerpt(self.source, node.span, self.first_line)  # type: ignore[arg-type]
+
+    def resolve(self, node: t.Node) -> Expr:
+        """What `node` means here (an expression of the model's symbols), or an error with a span."""
+        fn: Callable[[Any, Scope], Expr] | None = RESOLVE.get(type(node))
+        if fn is None:
+            raise UnsupportedError(f"{type(node).__name__} is not a value here", node.span)
+        return fn(node, self)
 
     def unknown(self, name: str, span: Span) -> UnknownSymbolError:
         known = list(self.model.symbols) + list(self.local)
@@ -96,33 +107,9 @@ def _binary(scope: Scope, what: str, fn, a_node: t.Node, a: Expr, b_node: t.Node
         raise ShapeError(f"{what}: {_q(scope, a_node, a)} and {_q(scope, b_node, b)} do not fit", span) from None
 
 
-def exponent(node: t.Node) -> Fraction:
-    """An exponent must be a small exact number: 2, -1, \\frac{1}{2}, 1/2."""
-    if isinstance(node, t.Number):
-        if len(node.text) > 12:
-            raise UnsupportedError("exponent too long", node.span)
-        v = Fraction(node.text)
-    elif isinstance(node, t.Add) and len(node.terms) == 1:
-        v = node.terms[0][0] * exponent(node.terms[0][1])
-    elif isinstance(node, t.Frac):
-        num, den = exponent(node.num), exponent(node.den)
-        if den == 0:
-            raise UnsupportedError("division by zero in an exponent", node.span)
-        v = num / den
-    elif isinstance(node, t.Product) and len(node.factors) == 1:
-        v = exponent(node.factors[0])
-    else:
-        raise UnsupportedError("only exact numbers are supported as exponents", node.span)
-    if abs(v) > MAX_EXPONENT or v.denominator > 8:
-        raise UnsupportedError(f"exponent {v} is outside the supported range (|k| <= {MAX_EXPONENT})", node.span)
-    return v
-
-
 def resolve(node: t.Node, scope: Scope) -> Expr:
-    fn: Callable[[Any, Scope], Expr] | None = RESOLVE.get(type(node))
-    if fn is None:
-        raise UnsupportedError(f"{type(node).__name__} is not a value here", node.span)
-    return fn(node, scope)
+    """`scope.resolve(node)`, for callers that hold the node first."""
+    return scope.resolve(node)
 
 
 def _name(n: t.Name, scope: Scope) -> Expr:
@@ -134,7 +121,7 @@ def _name(n: t.Name, scope: Scope) -> Expr:
     if n.name in ("I", "\\mathbb{I}", "\\mathbf{I}"):
         return o.Eye(o.SizeVar())
     if n.name in scope.model.dims:
-        raise UnsupportedError(f"{n.name} is a dimension, not a value", n.span)
+        return o.size_value(n.name)  # \frac{1}{N}: a dimension letter as a value is its size
     raise scope.unknown(n.name, n.span)
 
 
@@ -152,13 +139,16 @@ def _number(n: t.Number, scope: Scope) -> Expr:
 
 
 def _add(n: t.Add, scope: Scope) -> Expr:
-    terms = [(sign, node, resolve(node, scope)) for sign, node in n.terms]
-    big = next((e for _, _, e in terms if not e.is_scalar), None)
+    terms = [(sign, node, scope.resolve(node)) for sign, node in n.terms]
+    big = next((e for _, _, e in terms if not e.is_scalar and not _is_vector(e)), None) \
+        or next((e for _, _, e in terms if not e.is_scalar), None)
     out: Expr | None = None
     prev: tuple[t.Node, Expr] | None = None
     for sign, node, e in terms:
         if big is not None and e.is_scalar and (isinstance(e, o.Const) or _is_vector(big)):
             e = o.scale(e, o.Ones(big.shape))  # 1 - u, p̄ - pᵀp̄: a 1x1 term acts as a scalar
+        elif big is not None and _is_vector(e) and not _is_vector(big):
+            e = o.broadcast_row(e, big) or e  # XW + b: b (as long as a row) added to every row
         e = e if sign > 0 else o.neg(e)
         if out is None:
             out = e
@@ -175,13 +165,12 @@ def _is_vector(e: Expr) -> bool:
 
 
 def _product(n: t.Product, scope: Scope) -> Expr:
-    from .leibniz import is_partial, leibniz
     if any(is_partial(f) for f in n.factors):
         return leibniz(n, scope)
     acc_node: t.Node = n.factors[0]
-    acc = resolve(acc_node, scope)
+    acc = scope.resolve(acc_node)
     for f in n.factors[1:]:
-        e = resolve(f, scope)
+        e = scope.resolve(f)
         acc = _binary(scope, "matrix product", o.matmul, acc_node, acc, f, e, n.span)
         acc_node = t.Product(_join(acc_node.span, f.span), (acc_node, f))
     return acc
@@ -192,12 +181,12 @@ def _join(a: Span, b: Span) -> Span:
 
 
 def _hadamard(n: t.Hadamard, scope: Scope) -> Expr:
-    a, b = resolve(n.left, scope), resolve(n.right, scope)
+    a, b = scope.resolve(n.left), scope.resolve(n.right)
     return _binary(scope, "elementwise product", o.hadamard, n.left, a, n.right, b, n.span)
 
 
 def _frac(n: t.Frac, scope: Scope) -> Expr:
-    num, den = resolve(n.num, scope), resolve(n.den, scope)
+    num, den = scope.resolve(n.num), scope.resolve(n.den)
     if isinstance(den, o.Const) and den.value == 0:
         raise UnsupportedError("division by zero", n.den.span)
     if den.is_scalar:
@@ -206,6 +195,8 @@ def _frac(n: t.Frac, scope: Scope) -> Expr:
         return o.scale(o.power(den, Fraction(-1)), num)
     if num.is_scalar:
         return o.scale(num, o.power(den, Fraction(-1)))
+    if _is_vector(den) and not _is_vector(num):
+        den = o.broadcast_row(den, num) or den  # a matrix divided by a row: each row divided by it
     return _binary(scope, "elementwise division", lambda a, b, s: o.hadamard(a, o.power(b, Fraction(-1)), s),
                    n.num, num, n.den, den, n.span)
 
@@ -219,23 +210,24 @@ def _norm_kind(n: t.Norm) -> None:
 def _power(n: t.Power, scope: Scope) -> Expr:
     if isinstance(n.base, t.Name) and n.base.name == "e" and "e" not in scope.local \
             and scope.canonical("e") is None:
-        return o.apply("exp", resolve(n.exponent, scope))  # e^{h}: Euler's number, when e is no symbol
+        return o.apply("exp", scope.resolve(n.exponent))  # e^{h}: Euler's number, when e is no symbol
     k = exponent(n.exponent)
     if isinstance(n.base, t.Norm) and k == 2:
         _norm_kind(n.base)
-        a = resolve(n.base.arg, scope)
+        a = scope.resolve(n.base.arg)
         return o.Sum(o.hadamard(a, a))
-    base = resolve(n.base, scope)
+    base = scope.resolve(n.base)
     if base.is_scalar:
         return o.power(base, k)
     rows, cols = base.shape
     if o.same(rows, cols) and not isinstance(o.find(rows), o.SizeVar):
         if k == -1:
             return o.Inverse(base)
-        if k.denominator == 1 and k > 0:
-            out = base
-            for _ in range(int(k) - 1):
-                out = o.matmul(out, base)
+        if k.denominator == 1 and k != 0:
+            one = base if k > 0 else o.Inverse(base)  # X^{-2} = (X^{-1})^2
+            out = one
+            for _ in range(abs(int(k)) - 1):
+                out = o.matmul(out, one)
             return out
         raise UnsupportedError(f"matrix power {k} is not supported", n.span)
     if o.find(rows) != 1 and o.find(cols) != 1:
@@ -246,12 +238,14 @@ def _power(n: t.Power, scope: Scope) -> Expr:
 
 
 def _transpose(n: t.Transpose, scope: Scope) -> Expr:
-    return o.transpose(resolve(n.arg, scope))
+    if isinstance(n.arg, (t.Partial, t.Derivative)):
+        return partial_alone(n, scope)
+    return o.transpose(scope.resolve(n.arg))
 
 
 def _norm(n: t.Norm, scope: Scope) -> Expr:
     _norm_kind(n)
-    a = resolve(n.arg, scope)
+    a = scope.resolve(n.arg)
     return o.power(o.Sum(o.hadamard(a, a)), Fraction(1, 2))
 
 
@@ -260,7 +254,10 @@ def _ones(n: t.Ones, scope: Scope) -> Expr:
 
 
 def _indicator(n: t.Indicator, scope: Scope) -> Expr:
-    left, right = resolve(n.left, scope), resolve(n.right, scope)
+    if n.op not in (">", ">=", "<", "<="):
+        raise UnsupportedError(f"`\\{n.op}` compares matrices; an indicator compares entries with > >= < <=",
+                               n.span)
+    left, right = scope.resolve(n.left), scope.resolve(n.right)
     if isinstance(right, o.Const) and not left.is_scalar:
         right = o.scale(right, o.Ones(left.shape))
     if isinstance(left, o.Const) and not right.is_scalar:
@@ -270,21 +267,18 @@ def _indicator(n: t.Indicator, scope: Scope) -> Expr:
     return o.apply(fn, diff if n.op in (">", ">=") else o.neg(diff))
 
 
-def _partial(n: t.Partial, scope: Scope) -> Expr:
-    from .leibniz import partial_alone
-    return partial_alone(n, scope)
+def _abs(n: t.Abs, scope: Scope) -> Expr:
+    a = scope.resolve(n.arg)
+    rows, cols = a.shape
+    if o.same(rows, cols) and not a.is_scalar and not isinstance(o.find(rows), o.SizeVar):
+        return o.Det(a)
+    raise UnsupportedError(f"`|{scope.text(n.arg) or 'x'}|` is {o.shape_str(a.shape)}: absolute values are not "
+                           f"supported yet; |A| of a square matrix is its determinant", n.span)
 
 
 RESOLVE: dict[type, Callable[[Any, Scope], Expr]] = {
     t.Name: _name, t.Bar: _bar, t.Number: _number, t.Add: _add, t.Product: _product,
     t.Hadamard: _hadamard, t.Frac: _frac, t.Power: _power, t.Transpose: _transpose,
-    t.Norm: _norm, t.Ones: _ones, t.Indicator: _indicator, t.Partial: _partial,
+    t.Norm: _norm, t.Ones: _ones, t.Indicator: _indicator, t.Partial: partial_alone, t.Call: call,
+    t.Abs: _abs, t.Derivative: partial_alone,
 }
-
-
-def _call(n: t.Call, scope: Scope) -> Expr:
-    from .functions import call
-    return call(n, scope)
-
-
-RESOLVE[t.Call] = _call

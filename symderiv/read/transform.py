@@ -1,20 +1,16 @@
-"""Lark tree -> `tree.py` nodes. Imported lazily by `parse.py`: lark costs ~60 ms to import.
+"""Lark tree -> `tree.py` nodes. Imported lazily by `parse.py`; the tables are `_lalr.py`.
 
 One method per `->` alias of `latex.lark`. The transformer is non-recursive, so no input
 depth can raise RecursionError here; products, sums and postfix chains arrive flat.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
-
-from lark import Lark, Token, Transformer_NonRecursive, v_args
-from lark.lexer import Lexer
 
 from ..errors import ParseError
 from ..spans import Span
+from ._lalr import Lark, Lark_StandAlone, Token, Transformer_NonRecursive, v_args
 from .tree import (
     Add,
     Bar,
@@ -29,6 +25,8 @@ from .tree import (
     Number,
     Ones,
     Partial,
+    Derivative,
+    Abs,
     Power,
     Product,
     RealSpace,
@@ -36,31 +34,10 @@ from .tree import (
 )
 
 
-class _FedLexer(Lexer):
-    """Placeholder: tokens come from `lex.py` and are fed to the interactive parser."""
-
-    def __init__(self, conf: Any) -> None:
-        pass
-
-    def lex(self, lexer_state: Any, parser_state: Any) -> Any:  # pragma: no cover - never called
-        raise RuntimeError("symderiv feeds tokens; the lark lexer is not used")
-
-
-def _cache_path() -> str | bool:
-    """A private cache file (not the shared temp dir: the cache is a pickle)."""
-    try:
-        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "symderiv"
-        root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except (OSError, RuntimeError):  # no home directory, read-only file system...
-        return False
-    return str(root / "latex-lark.cache") if os.access(root, os.W_OK) else False
-
-
 def load_parser() -> Lark:
-    return Lark.open_from_package(
-        "symderiv", "latex.lark", ("read",), parser="lalr", lexer=_FedLexer, strict=True,
-        propagate_positions=True, maybe_placeholders=False, start=["statement", "expression"],
-        cache=_cache_path())
+    """The LALR parser from the generated tables (`_lalr.py`, see `build_parser.py`): no lark
+    import, no table construction, nothing read from disk."""
+    return Lark_StandAlone()
 
 
 def _join(a: Span, b: Span) -> Span:
@@ -96,6 +73,9 @@ class Builder(Transformer_NonRecursive):
     def declaration(self, m: Any, ch: list) -> Any:
         names = tuple(Name(self._tok(t), str(t)) for t in ch[:-1])
         return ("in", (ch[-1],), names)
+
+    def premise(self, m: Any, ch: list) -> Any:
+        return (str(ch[1]), (ch[0], ch[2]), ())
 
     def reals(self, m: Any, ch: list) -> RealSpace:
         head = ch[0]
@@ -169,6 +149,10 @@ class Builder(Transformer_NonRecursive):
                 acc.append(c)
         return acc[0] if len(acc) == 1 else Product(self._span(m), tuple(acc))
 
+    def group(self, m: Any, ch: list) -> Node:
+        """`(a + b)`: the inside, with a span that includes the brackets."""
+        return replace(ch[0], span=self._span(m))
+
     def postfix(self, m: Any, ch: list) -> Node:
         acc, i = ch[0], 1
         while i < len(ch):
@@ -202,8 +186,32 @@ class Builder(Transformer_NonRecursive):
         num, den = [str(t) for t in ch if t.type == "NAME"]
         return Partial(self._span(m), num, den)
 
-    def nabla(self, m: Any, ch: list) -> Partial:
-        return Partial(self._span(m), str(ch[1]), str(ch[0]), form="nabla")
+    def nabla(self, m: Any, ch: list) -> Node:
+        """`\\nabla_x L` of a name is the gradient (a Partial); of anything else, an operator."""
+        wrt, arg, marks = str(ch[0]), ch[1], 0
+        while isinstance(arg, Transpose) and marks < 8:
+            arg, marks = arg.arg, marks + 1
+        if isinstance(arg, Name):
+            out: Node = Partial(self._span(m), arg.name, wrt, form="nabla")
+            for _ in range(marks):
+                out = Transpose(self._span(m), out)
+            return out
+        return Derivative(self._span(m), wrt, ch[1], "nabla")
+
+    def derivative(self, m: Any, ch: list) -> Derivative:
+        form, wrt, *end = str(ch[0]).split("|")
+        span = self._span(m)
+        if end:  # the numerator was an expression: the derivative ends after its denominator
+            tok = self._tok(ch[0])
+            span = Span(span.file, span.line, span.col, tok.line, tok.col + int(end[0]) - ch[0].start_pos)
+        return Derivative(span, wrt, ch[1], form, 2 if ch[0].type == "HESS" else 1)
+
+    def total(self, m: Any, ch: list) -> Partial:
+        num, den = str(ch[0]).split("|", 1)
+        return Partial(self._span(m), num, den, form="d")
+
+    def absval(self, m: Any, ch: list) -> Abs:
+        return Abs(self._span(m), ch[0])
 
     def norm(self, m: Any, ch: list) -> Norm:
         return Norm(self._span(m), ch[0], str(ch[1]) or "2")

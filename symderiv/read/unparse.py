@@ -1,13 +1,15 @@
 """Parse tree -> LaTeX, for "did you mean" repairs: the student's notation, re-grouped."""
 from __future__ import annotations
 
+from ..model.elementwise import RECORDS
 from . import tree as t
 from .precedence import ATOM, HAD, POST, PROD, paren, tree_prec
 
-_FUNC = {"sigma": "\\sigma", "tanh": "\\tanh", "cosh": "\\cosh", "sinh": "\\sinh", "exp": "\\exp", "log": "\\log", "sqrt": "\\sqrt",
-         "det": "\\det", "relu": "\\mathrm{ReLU}", "diag": "\\operatorname{diag}",
-         "tr": "\\operatorname{tr}", "softmax": "\\operatorname{softmax}", "sum": "\\operatorname{sum}",
-         "softplus": "\\operatorname{softplus}", "logsoftmax": "\\operatorname{logsoftmax}"}
+#: the reader's function names as printed: the elementwise records' commands, and the rest
+_FUNC = {f.name: f.latex for f in RECORDS if f.called} | {
+    "sqrt": "\\sqrt", "det": "\\det", "diag": "\\operatorname{diag}", "tr": "\\operatorname{tr}",
+    "softmax": "\\operatorname{softmax}", "sum": "\\operatorname{sum}",
+    "logsoftmax": "\\operatorname{logsoftmax}"}
 
 
 
@@ -50,7 +52,19 @@ def unparse(n: t.Node) -> str:
             f += f"^{{{unparse(n.power)}}}"
         return f + "(" + ", ".join(unparse(a) for a in n.args) + ")"
     if isinstance(n, t.Partial):
-        return f"\\frac{{\\partial {n.num}}}{{\\partial {n.den}}}"
+        if n.form == "nabla":
+            return f"\\nabla_{{{n.den}}} {n.num}"
+        d = "d" if n.form == "d" else "\\partial "
+        return f"\\frac{{{d}{n.num}}}{{{d}{n.den}}}"
+    if isinstance(n, t.Derivative):
+        if n.form == "nabla":
+            return f"\\nabla{'^2' if n.order == 2 else ''}_{{{n.wrt}}} ({unparse(n.arg)})"
+        d = "d" if n.form == "d" else "\\partial"
+        if n.order == 2:
+            return f"\\frac{{{d}^2}}{{{d} {n.wrt} {d} {n.wrt}^\\top}} ({unparse(n.arg)})"
+        return f"\\frac{{{d}}}{{{d} {n.wrt}}} ({unparse(n.arg)})"
+    if isinstance(n, t.Abs):
+        return f"|{unparse(n.arg)}|"
     if isinstance(n, t.Norm):
         sub = "_F" if n.kind == "F" else ""
         return f"\\|{unparse(n.arg)}\\|{sub}"

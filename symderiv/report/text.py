@@ -5,6 +5,8 @@ import json
 
 from ..names import bar_latex
 from ..verify.verdicts import Claim, Report, Step
+from .answers import expected
+from .escape import terminal_safe
 
 MARK = {"correct": "✓", "incorrect": "✗", "invalid": "!"}
 STYLE = {"correct": "green", "incorrect": "red", "invalid": "yellow"}
@@ -25,32 +27,34 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + f" … ({len(text)} characters)"
 
 
-def step_lines(s: Step, show_answer: bool = False) -> list[str]:
+def step_lines(s: Step, answer: str | None = None) -> list[str]:
+    """The lines of one step; `answer` (the derived answer, for --show-answer) last."""
     head = f"{MARK[s.verdict]} {_clip(s.latex)}"
     why = f"{s.reason}: " if s.reason else ""
     lines = [head, f"    {s.verdict}{' (' + s.method + ')' if s.method else ''}: {why}{s.message}".rstrip()]
     if s.span is not None and s.verdict == "invalid":
-        lines.append(f"    at line {s.span.line}, column {s.span.col}")
+        cell = f"cell {s.span.cell}, " if s.span.cell else ""
+        lines.append(f"    at {cell}line {s.span.line}, column {s.span.col}")
     if s.hint:
         lines.append(f"    {s.hint}")
     if s.counterexample:
         lines.append(f"    {_cex(s)}")
-    if show_answer and s.expected:
-        lines.append(f"    answer: {s.expected}")
-    return lines
+    if answer:
+        lines.append(f"    answer: {answer}")
+    return [terminal_safe(x) for x in lines]
 
 
 def claim_header(c: Claim) -> str:
     what = {"adjoint": bar_latex(c.target or ""), "declaration": f"{c.target} ∈ ...",
             "definition": f"{c.target} = ...", "identity": "identity"}.get(c.kind, c.kind)
     side = " (side note)" if c.side else ""
-    return f"{c.file}:{c.line} {MARK[c.verdict]} {what}{side}"
+    return terminal_safe(f"{c.where} {MARK[c.verdict]} {what}{side}")
 
 
 def plain_claim(c: Claim, show_answer: bool = False) -> str:
     out = [claim_header(c)]
     for s in c.steps:
-        out.extend("  " + x for x in step_lines(s, show_answer))
+        out.extend("  " + x for x in step_lines(s, expected(c, s) if show_answer else None))
     return "\n".join(out)
 
 
@@ -76,7 +80,7 @@ def print_rich(r: Report, all_claims: bool = False, show_answer: bool = False, f
             continue
         console.print(Text(claim_header(c), style=f"bold {STYLE[c.verdict]}"))
         for s in c.steps:
-            lines = step_lines(s, show_answer)
+            lines = step_lines(s, expected(c, s) if show_answer else None)
             console.print(Text("  " + lines[0], style=STYLE[s.verdict]))
             for extra in lines[1:]:
                 console.print(Text("  " + extra, style="dim" if s.verdict == "correct" else ""))

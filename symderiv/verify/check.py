@@ -10,15 +10,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .budget import Budget, Clock, memory_limit, memory_message
 from ..derive.adjoints import Adjoints, derive
-from ..errors import ModelError, SymderivError, no_model
+from ..errors import SymderivError, no_model
+from ..meaning.build import build_model, declared_shape
+from ..meaning.resolve import Scope, resolve
 from ..model import ops as o
 from ..model.graph import Model
-from ..meaning.resolve import Scope, resolve
 from ..read import tree as t
 from ..read.document import Document
+from ..spans import Span
+from ..read.unicode import normalise
 from .equivalence import Instances
-from .judge import Judge, declared_shape
+from .judge import Judge
+from .sheet_layout import judge_in_layouts
 from .verdicts import Claim, Report, Step
 
 #: best effort at the target of a line that does not parse: \bar{W}_2, \overline{z_y}
@@ -33,73 +38,57 @@ class Checker:
     claims: list[Claim] = field(default_factory=list)
     judge: Judge | None = None
     local: dict[str, o.Expr] = field(default_factory=dict)
-    lines: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file -> its text, for quoting
 
     # ---- the problem ---------------------------------------------------------------------
     def build(self, doc: Document) -> list[t.Statement]:
         """Declarations and new definitions build the model; the rest is returned as claims."""
-        rest: list[t.Statement] = []
-        self.lines[doc.file] = getattr(doc, "lines", ())
-        for st in doc.statements:
-            if st.error is not None and not rest and not st.inline:
-                err = st.error
-                raise ModelError(f"the problem does not parse: {getattr(err, 'message', err)}",
-                                 getattr(err, "span", None) or st.span)
-            if st.error is None and st.relation == "in":
-                for name in st.names:
-                    if name.name in self.model.symbols:
-                        rest.append(st)
-                        break
-                    shape, domain = declared_shape(st.parts[0])
-                    self.model.declare(name.name, shape, domain, st.span)
-                continue
-            if not rest and self._constraint(st):
-                continue
-            if (st.error is None and st.relation == "=" and len(st.parts) == 2
-                    and isinstance(st.parts[0], t.Name) and st.parts[0].name not in self.model.symbols
-                    and not rest):
-                try:
-                    expr = resolve(st.parts[1], Scope.at(self.model, st, self.lines))
-                    self.model.define(st.parts[0].name, expr, st.span)
-                except SymderivError as err:
-                    raise ModelError(f"the problem's definition of {st.parts[0].name} is not usable: "
-                                     f"{err.message}", err.span or st.span) from None
-                continue
-            if not st.inline:
-                rest.append(st)
+        _, rest = build_model(doc, self.model)
         return rest
-
-    def _constraint(self, st: t.Statement) -> bool:
-        """`\\mathbf{1}^\\top y = 1` in a problem: y is one-hot (declared in {0,1}) or a
-        probability vector (declared real); the spot checks then draw such values."""
-        if st.error is not None or st.relation != "=" or len(st.parts) != 2:
-            return False
-        lhs, rhs = st.parts
-        if not (isinstance(rhs, t.Number) and rhs.text == "1" and isinstance(lhs, t.Product)
-                and len(lhs.factors) == 2):
-            return False
-        a, b = lhs.factors
-        ones_t = isinstance(a, t.Transpose) and isinstance(a.arg, t.Ones)
-        name = b if ones_t else (a.arg if isinstance(a, t.Transpose) and isinstance(b, t.Ones) else None)
-        sym = self.model.symbols.get(name.name) if isinstance(name, t.Name) else None
-        if sym is None or sym.is_node or o.find(sym.shape[1]) != 1 or sym.domain not in ("binary", "real"):
-            return False
-        sym.domain = "onehot" if sym.domain == "binary" else "simplex"
-        return True
 
     def start(self) -> Adjoints:
         _ = self.model.loss  # raises ModelError when there is none
         adjoints = derive(self.model)
-        self.judge = Judge(self.model, adjoints, Instances(adjoints, self.seed), lines=self.lines)
+        self.judge = Judge(self.model, adjoints, Instances(adjoints, self.seed))
         return adjoints
 
     # ---- the claims ----------------------------------------------------------------------
     def check(self, st: t.Statement) -> list[Claim]:
+        judge = self.judge
+        assert judge is not None
+        if st.error is not None or st.relation == "in" or len(st.parts) < 2:
+            claims = self._check(st)
+        else:
+            claims = judge_in_layouts(judge.sheets, st.span.file, st.span.line, lambda: self._check(st),
+                                      judge.save, judge.restore)
+        if st.annotation is not None and st.error is None and claims and claims[-1].steps:
+            claims[-1].steps.append(self._annotation(st))
+        return claims
+
+    def _annotation(self, st: t.Statement) -> Step:
+        """A trailing `\\in \\mathbb{R}^{q}`: the last part's shape must be the one written."""
+        assert st.annotation is not None
+        text = st.latex[st.latex.rfind("\\in"):] if "\\in" in st.latex else "\\in"
+        try:
+            want, _ = declared_shape(st.annotation)
+            got = resolve(st.parts[-1], Scope.at(self.model, st, self.local)).shape
+        except SymderivError as err:
+            return Step(text, "invalid", err.reason, message=err.message, span=err.span or st.annotation.span)
+        if all(o.same(a, b) for a, b in zip(want, got)):
+            return Step(text, "correct", method="symbolic", message=f"the last part is {o.shape_str(got)}")
+        return Step(text, "incorrect", "shape", "symbolic", span=st.annotation.span,
+                    message=f"the last part is {o.shape_str(got)}, not {o.shape_str(want)}")
+
+    def _check(self, st: t.Statement) -> list[Claim]:
         assert self.judge is not None
         if st.error is not None:
             return [self._unparsable(st)]
         if st.relation == "in":
             return [self.judge.declaration(st, n) for n in st.names]
+        if st.relation != "=":
+            return [Claim(st.span.file, st.span.line, "identity", None, st.latex,
+                          [Step(st.latex, "invalid", "unsupported", span=st.span,
+                                message="an inequality is a premise: only a problem states premises, "
+                                        "beside its declarations")], st.span, st.side)]
         if len(st.parts) < 2:
             return [Claim(st.span.file, st.span.line, "identity", None, st.latex,
                           [Step(st.latex, "invalid", "parse", message="not a claim: there is no `=`",
@@ -117,6 +106,9 @@ class Checker:
 
     def _adjoint_target(self, lhs: t.Node) -> str | None:
         scope = Scope(self.model)
+        if isinstance(lhs, t.Transpose) and isinstance(lhs.arg, (t.Bar, t.Partial)):
+            inner = self._adjoint_target(lhs.arg)  # \bar{h}^\top: a row claim about h-bar
+            return inner if inner in self.model.symbols else None
         if isinstance(lhs, t.Bar):
             return scope.canonical(lhs.name) or lhs.name
         if isinstance(lhs, t.Partial) and scope.canonical(lhs.num) == self.model.loss:
@@ -126,7 +118,7 @@ class Checker:
     def _abbreviation(self, st: t.Statement, name: str) -> Claim:
         claim = Claim(st.span.file, st.span.line, "definition", name, st.latex, [], st.span, st.side, listed=False)
         try:
-            self.local[name] = resolve(st.parts[1], Scope.at(self.model, st, self.lines, self.local))
+            self.local[name] = resolve(st.parts[1], Scope.at(self.model, st, self.local))
         except SymderivError as err:
             claim.listed = True
             claim.steps.append(Step(st.latex, "invalid", err.reason, message=err.message, span=err.span))
@@ -134,43 +126,57 @@ class Checker:
 
     def _unparsable(self, st: t.Statement) -> Claim:
         err = st.error
-        text = st.latex.lstrip()
+        return self.unchecked(st, getattr(err, "reason", "parse"), getattr(err, "message", str(err)),
+                              getattr(err, "span", None) or st.span)
+
+    def unchecked(self, st: t.Statement, reason: str, message: str, span: Span | None) -> Claim:
+        """An `invalid` claim for a statement that was not judged, its target read from the text."""
+        text = normalise(st.latex)[0].lstrip()  # `\bar{λ}` names the target `\lambda`
         kind = "adjoint" if text.startswith(("\\bar", "\\overline", "\\frac{\\partial", "\\nabla")) else "identity"
         m = _TARGET.match(text)
         target = (m.group(1) + (f"_{m.group(2)}" if m.group(2) else "")) if m and kind == "adjoint" else None
-        reason = getattr(err, "reason", "parse")
-        msg = getattr(err, "message", str(err))
-        step = Step(st.latex, "invalid", reason, message=msg, span=getattr(err, "span", None) or st.span)
+        step = Step(st.latex, "invalid", reason, message=message, span=span)
         return Claim(st.span.file, st.span.line, kind, target, st.latex, [step], st.span, st.side)
 
 
-def check_documents(docs: list[Document], seed: int = 0) -> Report:
+def check_documents(docs: list[Document], seed: int = 0, budget: Budget | None = None) -> Report:
     """Judge every statement of `docs`; docs[0] is the problem. Raises ModelError when the
-    problem does not define a model with a scalar loss."""
+    problem does not define a model with a scalar loss. Each document gets `budget`
+    (default `Budget.from_env()`: CPU time only) -- see `symderiv/budget.py`."""
+    budget = budget or Budget.from_env()
     checker = Checker(seed)
     pending = checker.build(docs[0])
     if not checker.model.nodes:
         raise no_model(docs[0].file)
-    adjoints = checker.start()
+    checker.start()
+    layout = str(docs[0].front_matter.get("layout", "any")).strip().lower()
+    assert checker.judge is not None
+    checker.judge.sheets.problem = layout if layout in ("numerator", "denominator") else None
     claims: list[Claim] = []
-    for d in docs[1:]:
-        checker.lines[d.file] = getattr(d, "lines", ())
-    for st in pending + [s for d in docs[1:] for s in d.statements]:
-        try:
-            claims.extend(checker.check(st))
-        except SymderivError as err:  # a bad line never stops the others
-            claims.append(Claim(st.span.file, st.span.line, "identity", None, st.latex,
-                                [Step(st.latex, "invalid", err.reason, message=err.message, span=err.span)],
-                                st.span, st.side))
-        except (ArithmeticError, ValueError, RecursionError, MemoryError) as err:
-            claims.append(Claim(st.span.file, st.span.line, "identity", None, st.latex,
-                                [Step(st.latex, "invalid", "unsupported", span=st.span,
-                                      message=f"cannot evaluate this line ({type(err).__name__})")],
-                                st.span, st.side))
+    clock = budget.clock()
+    for group in [pending] + [list(d.statements) for d in docs[1:]]:
+        with memory_limit(budget.mib):
+            for st in group:
+                claims.extend(_check_one(checker, st, clock, budget))
     unlisted = [Claim(sym.span.file, sym.span.line, "definition" if sym.is_node else "declaration", name,
                       name, [], sym.span, listed=False)
                 for name, sym in checker.model.symbols.items() if sym.span is not None]
-    return Report([d.file for d in docs], checker.model.loss, unlisted + claims, adjoints)
+    return Report([d.file for d in docs], checker.model.loss, unlisted + claims, checker.model)
+
+
+def _check_one(checker: Checker, st: t.Statement, clock: Clock, budget: Budget) -> list[Claim]:
+    """The claims of one statement; a bad line never stops the others."""
+    if clock.spent(st.span.file):
+        return [checker.unchecked(st, "unsupported", clock.message(), st.span)]
+    try:
+        return checker.check(st)
+    except SymderivError as err:
+        return [checker.unchecked(st, err.reason, err.message, err.span)]
+    except MemoryError:
+        return [checker.unchecked(st, "unsupported", memory_message(budget.mib), st.span)]
+    except (ArithmeticError, ValueError, RecursionError) as err:
+        return [checker.unchecked(st, "unsupported", f"cannot evaluate this line ({type(err).__name__})",
+                                  st.span)]
 
 
 __all__ = ["Checker", "check_documents"]
