@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from symderiv.derive.adjoints import derive
 from symderiv.meaning.resolve import Scope, resolve
 from symderiv.model import ops as o
+from symderiv.model.elementwise import BY_NAME
 from symderiv.model.graph import Model
 from symderiv.read.parse import parse_expression
 from symderiv.report.latex import to_latex
@@ -48,7 +49,9 @@ ADJ = derive(MODEL)
 INST = Instances(ADJ)
 V = {k: MODEL.symbols[k].var() for k in MODEL.symbols}
 S, COL, ROW, SQ = (1, 1), (N, 1), (1, N), (N, N)
-FUNCS = ("sigma", "tanh", "relu", "softplus", "step", "stepge", "dsigma", "dtanh", "sinh", "cosh")
+PERIODIC = ("sin", "cos")  # on leaves only: sin of a large value magnifies rounding past the tolerance
+FUNCS = tuple(n for n, f in BY_NAME.items() if f.domain == "real" and n not in PERIODIC)  # every record
+POSITIVE_FUNCS = tuple(n for n, f in BY_NAME.items() if f.domain != "real")  # log: on positive trees
 
 
 def _positive(shape: tuple) -> st.SearchStrategy[o.Expr]:
@@ -84,9 +87,10 @@ def trees(shape: tuple, depth: int = 4) -> st.SearchStrategy[o.Expr]:
         st.builds(o.Scale, sub(S), same),
         st.builds(o.Scale, st.sampled_from([o.Const(F(2)), o.Const(F(-3)), o.Const(F(1, 3))]), same),
         st.builds(lambda a: o.Apply(*a), st.tuples(st.sampled_from(FUNCS), same)),
+        st.builds(lambda a: o.Apply(*a), st.tuples(st.sampled_from(PERIODIC), _leaf(shape))),
         st.builds(lambda a: o.Pow(a, F(2)), same),
         st.builds(lambda a, k: o.Pow(a, k), _positive(shape), st.sampled_from([F(-1), F(-2), F(1, 2), F(3)])),
-        st.builds(lambda a: o.Apply("log", a), _positive(shape)),
+        st.builds(lambda a: o.Apply(*a), st.tuples(st.sampled_from(POSITIVE_FUNCS), _positive(shape))),
         st.builds(lambda a: o.Add((_one(shape), o.Scale(o.Const(F(-1)), a))), same),  # 1 - a
     ]
     if shape != S:

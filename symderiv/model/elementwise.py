@@ -29,7 +29,8 @@ class Function:
     """One elementwise scalar function (see the module docstring)."""
 
     name: str  #: the `Apply.fn` and the reader's name for a call `name(x)`
-    latex: str  #: the printed command (`\\sigma`); a mask prints as `\\mathbb{1}[x > 0]` instead
+    latex: str  #: the printed command (`\\sigma`); a mask prints as `\\mathbb{I}[x > 0]` instead
+    #: (`\\mathbb{1}` has no glyph in amssymb)
     numpy: Callable[[Array], Array]
     sympy: Callable[[Any, Any], Any]  #: (the sympy module, x) -> the body in x
     derivative: Callable[[Expr, Expr], Expr]  #: (x, out = f(x)) -> f'(x)
