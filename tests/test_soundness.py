@@ -38,6 +38,7 @@ from mutate import (
     Oracle,
     Undecidable,
     adjoint_lines,
+    all_mutants,
     check_lines,
     check_lines_robust,
     dedupe,
@@ -114,7 +115,7 @@ def mutation_run(name: str, dev: bool) -> Run:
     for line in adjoint_lines(answers, orc):
         lhs = lhs_latex(line.lhs)
         for part in line.parts:
-            for kind, _tree, latex in dedupe(mutants(part, orc.shapes), unparse(part)):
+            for kind, _tree, latex in dedupe(all_mutants(part, orc), unparse(part)):
                 statement = f"{lhs} = {latex}"
                 reparsed = parse_statement(statement)
                 equal: bool | None
@@ -122,7 +123,7 @@ def mutation_run(name: str, dev: bool) -> Run:
                     equal = False  # not even LaTeX any more: must not be accepted either
                 else:
                     try:  # judge the tree symderiv will read, not the one before printing
-                        equal = orc.equal(reparsed.parts[1], line.target)
+                        equal = orc.equal(reparsed.parts[1], line.target, line.letters)
                     except Undecidable:
                         equal = None
                 run.mutants.append(Mutant(f"{answers.name}:{line.line}", kind, statement, equal))

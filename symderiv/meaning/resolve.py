@@ -41,6 +41,9 @@ class Scope:
     source: str = ""  # the statement's text, for quoting operands
     origin: Span | None = None
     notes: list[str] = field(default_factory=list)  # worth saying even when the step is right
+    #: an entrywise claim's left-side free indices and their ranges (None: not entrywise)
+    indices: tuple[tuple[str, Any], ...] | None = None
+    inside: bool = False  # resolving inside a statement part (index notation already decided)
 
     def canonical(self, name: str) -> str | None:
         if name in self.model.symbols:
@@ -119,6 +122,20 @@ def exponent(node: t.Node) -> Fraction:
 
 
 def resolve(node: t.Node, scope: Scope) -> Expr:
+    """The meaning of a parse tree; a part in index notation (SPEC 3.3) is read by `indices`."""
+    if scope.inside:
+        return _dispatch(node, scope)
+    scope.inside = True
+    try:
+        from . import indices
+        if scope.indices is not None or indices.uses_indices(node, scope):
+            return indices.entries(node, scope)
+        return _dispatch(node, scope)
+    finally:
+        scope.inside = False
+
+
+def _dispatch(node: t.Node, scope: Scope) -> Expr:
     fn: Callable[[Any, Scope], Expr] | None = RESOLVE.get(type(node))
     if fn is None:
         raise UnsupportedError(f"{type(node).__name__} is not a value here", node.span)

@@ -63,7 +63,8 @@ def own_key(x: Expr) -> tuple:
         return ("Apply", x.fn)
     if isinstance(x, o.Pow):
         return ("Pow", x.k)
-    return (type(x).__name__,)
+    own = getattr(x, "own_key", None)  # a leaf defined outside ops (an index expression)
+    return own() if own is not None else (type(x).__name__,)
 
 
 class KeyMemo:

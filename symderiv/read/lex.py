@@ -186,6 +186,8 @@ class _Lexer(TextReader):
             return self.brace(k) + 1 if self.at(k) == "{" else j
         if cmd in ("left", "right"):
             return self.delimiter(cmd, i, j)
+        if cmd == "sum":
+            return self.bigsum(i, j)
         if cmd == "sigma" and self.call_follows(j):
             return self.emit("FUNC", "sigma", i, j)
         if cmd in ("bar", "overline"):
@@ -285,6 +287,28 @@ class _Lexer(TextReader):
             return self.emit("FUNC", word, i, end)
         return self.emit("WORD", word, i, end)
 
+    def bigsum(self, i: int, j: int) -> int:
+        """`\\sum_{j=1}^{n}`, `\\sum_i`, `\\sum\\limits_{j \\neq i}`: SUM whose value is
+        the subscript and the superscript's text, joined by a tab."""
+        parts = {"_": "", "^": ""}
+        k = self.ws(j)
+        while True:
+            mc = CMD.match(self.s, k)
+            if mc and mc.group(1) in ("limits", "nolimits"):
+                k = self.ws(mc.end())
+                continue
+            c = self.at(k)
+            if c not in parts or parts[c]:
+                break
+            a = self.arg(k + 1)
+            if a is None or not a[0]:
+                raise LexError(f"`\\sum{c}` needs an argument", i, k + 1)
+            parts[c], k = a[0], a[1]
+            k = self.ws(k)
+        if not parts["_"]:
+            raise LexError("`\\sum` needs its index, as in `\\sum_{i}` or `\\sum_{i=1}^{n}`", i, j)
+        return self.emit("SUM", parts["_"] + "\t" + parts["^"], i, k)
+
     def nabla(self, i: int, j: int) -> int:
         k = self.ws(j)
         if self.at(k) != "_":
@@ -305,4 +329,10 @@ class _Lexer(TextReader):
 def tokenize(s: str, max_depth: int = 64) -> list[Tok]:
     """The statement's tokens, brackets paired; raises LexError."""
     check_brackets(s, max_depth)
-    return pair(_Lexer(s).run())
+    toks = _Lexer(s).run()
+    for k in range(len(toks) - 1):  # `\log\sum_k`: a bare function whose argument is a sum
+        if toks[k].type == "FUNC" and toks[k + 1].type == "SUM":
+            toks[k] = toks[k]._replace(type="SUMFUNC")
+        if k >= 1 and toks[k - 1].type == "_FRAC" and toks[k].type == "_LBRACE" and toks[k + 1].type == "_PARTIAL":
+            toks[k + 1] = toks[k + 1]._replace(type="_FPARTIAL")  # \frac{\partial E}{...}: a numerator
+    return pair(toks)

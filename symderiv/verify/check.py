@@ -14,6 +14,7 @@ from ..derive.adjoints import Adjoints, derive
 from ..errors import ModelError, SymderivError, no_model
 from ..model import ops as o
 from ..model.graph import Model
+from ..meaning import indices
 from ..meaning.resolve import Scope, resolve
 from ..read import tree as t
 from ..read.document import Document
@@ -59,8 +60,16 @@ class Checker:
                     and isinstance(st.parts[0], t.Name) and st.parts[0].name not in self.model.symbols
                     and not rest):
                 try:
-                    expr = resolve(st.parts[1], Scope.at(self.model, st, self.lines))
-                    self.model.define(st.parts[0].name, expr, st.span)
+                    scope = Scope.at(self.model, st, self.lines)
+                    entrywise = indices.definition(st.parts[0], st.parts[1], scope)
+                    name = st.parts[0].name
+                    if entrywise is not None:  # z_i = \sum_j W_{ij} x_j + b_i
+                        name, expr = entrywise
+                    else:
+                        expr = resolve(st.parts[1], scope)
+                        if isinstance(expr, indices.Entries):
+                            expr = indices.lowered(expr, st.span)
+                    self.model.define(name, expr, st.span)
                 except SymderivError as err:
                     raise ModelError(f"the problem's definition of {st.parts[0].name} is not usable: "
                                      f"{err.message}", err.span or st.span) from None
@@ -105,6 +114,13 @@ class Checker:
                           [Step(st.latex, "invalid", "parse", message="not a claim: there is no `=`",
                                 span=st.span)], st.span, st.side)]
         lhs = st.parts[0]
+        scope = Scope.at(self.model, st, self.lines, self.local)
+        entry = indices.left_indices(lhs, scope)
+        if entry is not None:  # \bar{W}_{ij} = ..., \frac{\partial L}{\partial z_j} = ...
+            return [self.judge.adjoint(st, entry[0], self.local, kind="entrywise", indices=entry[1])]
+        if indices.uses_indices(lhs, scope):
+            return [self.judge.identity(st, self.local, kind=self._entrywise_kind(lhs, scope),
+                                        target=self._jacobian_target(lhs, scope))]
         target = self._adjoint_target(lhs)
         if target is not None:
             return [self.judge.adjoint(st, target, self.local)]
@@ -114,6 +130,21 @@ class Checker:
                 and lhs.name not in self.local):
             return [self._abbreviation(st, lhs.name)]
         return [self.judge.identity(st, self.local)]
+
+    def _jacobian_target(self, lhs: t.Node, scope: Scope) -> str | None:
+        """The numerator's node of a Jacobian entry `\\frac{\\partial y_i}{\\partial z_j}`."""
+        num: str | None = None
+        if isinstance(lhs, t.Partial):
+            split = indices.split_entry(lhs.num, scope)
+            num = split[0] if split else lhs.num
+        elif isinstance(lhs, t.PartialOf) and isinstance(lhs.num, t.Call) and lhs.num.args \
+                and isinstance(lhs.num.args[0], t.Name):
+            split = indices.split_entry(lhs.num.args[0].name, scope)
+            num = split[0] if split else None
+        return scope.canonical(num) if num else None
+
+    def _entrywise_kind(self, lhs: t.Node, scope: Scope) -> str:
+        return "entrywise" if isinstance(lhs, (t.Partial, t.PartialOf)) else "identity"
 
     def _adjoint_target(self, lhs: t.Node) -> str | None:
         scope = Scope(self.model)

@@ -10,6 +10,7 @@ from ..derive.adjoints import Adjoints
 from ..errors import ShapeError, SymderivError, UnsupportedError
 from ..model import ops as o
 from ..model.graph import Model
+from ..meaning.indices import Entries
 from ..meaning.resolve import Scope, WrongAdjointError, resolve
 from ..model.walk import nodes
 from ..names import bar_latex
@@ -95,8 +96,10 @@ class Judge:
                                     message=f"{name.name} is {want}, not {got}"))
         return claim
 
-    def adjoint(self, st: t.Statement, target: str, local: dict[str, o.Expr]) -> Claim:
-        claim = Claim(st.span.file, st.span.line, "adjoint", target, st.latex, [], st.span, st.side)
+    def adjoint(self, st: t.Statement, target: str, local: dict[str, o.Expr], kind: str = "adjoint",
+                indices: tuple | None = None) -> Claim:
+        """`indices`: an entrywise claim's left-side free indices and their ranges."""
+        claim = Claim(st.span.file, st.span.line, kind, target, st.latex, [], st.span, st.side)
         if target not in self.model.symbols:
             claim.steps.append(Step(st.latex, "invalid", "unknown-symbol", span=st.parts[0].span,
                                     message=f"{target} is not a symbol of the problem"))
@@ -104,7 +107,7 @@ class Judge:
         tgt = self._adjoint_target(target)
         expr = None
         for part in st.parts[1:]:
-            step, expr = self._step(st, part, tgt, local, self.model.shape(target))
+            step, expr = self._step(st, part, tgt, local, self.model.shape(target), indices=indices)
             claim.steps.append(step)
         final = claim.steps[-1] if claim.steps else None
         if final is not None and final.verdict == "correct":
@@ -128,8 +131,9 @@ class Judge:
         truth = self.inst.values(lhs)
         tgt = Target(None, scope.text(st.parts[0]) or "the left side", truth)
         truth_sym = (lambda envs, e=lhs: self.inst.values(e, envs))
+        free = tuple((x, dict(lhs.dims)[x]) for x in lhs.out) if isinstance(lhs, Entries) else None
         for part in st.parts[1:]:
-            step, _ = self._step(st, part, tgt, local, lhs.shape, truth_sym)
+            step, _ = self._step(st, part, tgt, local, lhs.shape, truth_sym, indices=free)
             claim.steps.append(step)
         return claim
 
@@ -181,8 +185,10 @@ class Judge:
 
     # ---- one step ------------------------------------------------------------------------
     def _step(self, st: t.Statement, part: t.Node, tgt: Target, local: dict[str, o.Expr],
-              shape: o.Shape, truth_sym: Callable | None = None) -> tuple[Step, o.Expr | None]:
+              shape: o.Shape, truth_sym: Callable | None = None,
+              indices: tuple | None = None) -> tuple[Step, o.Expr | None]:
         scope = Scope.at(self.model, st, self.lines, local)
+        scope.indices = indices
         text = scope.text(part) or unparse(part)
         if truth_sym is None and tgt.name is not None:
             truth_sym = (lambda envs, n=tgt.name: [e.bars[n] for e in envs])
@@ -224,14 +230,18 @@ class Judge:
         text = scope.text(part) or unparse(part)
         step = Step(text, "invalid", err.reason, message=err.message, span=err.span or part.span, hint=err.hint)
         if isinstance(err, ShapeError) and tgt is not None and shape is not None:
-            step.hint = self._did_you_mean(part, tgt, shape, scope)
+            step.hint = self._did_you_mean(part, tgt, shape, scope, getattr(err, "repair", None))
         return step
 
-    def _did_you_mean(self, part: t.Node, tgt: Target, shape: o.Shape, scope: Scope) -> str | None:
+    def _did_you_mean(self, part: t.Node, tgt: Target, shape: o.Shape, scope: Scope,
+                      first: t.Node | None = None) -> str | None:
         fallback: str | None = None
-        for cand in repairs(part):
+        cands = [first] if first is not None else repairs(part)
+        for cand in cands:
             try:
-                e = resolve(cand, Scope(self.model, dict(scope.local), "", None))
+                again = Scope(self.model, dict(scope.local), "", None)
+                again.indices = scope.indices
+                e = resolve(cand, again)
                 if not _shape_fits(e, shape) or _unresolved(e):
                     continue
             except SymderivError:
