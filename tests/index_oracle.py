@@ -30,6 +30,9 @@ def split(oracle, name: str) -> tuple[str, list[str]] | None:
     """(base, letters) for an entry of a known array or a Kronecker delta."""
     if oracle.canonical(name) is not None:
         return None
+    iv = re.fullmatch(r"\[([A-Za-z])=([A-Za-z])\]", name)
+    if iv:
+        return "\\delta", [iv.group(1), iv.group(2)]
     m = _SUB.match(name)
     if not m:
         return None

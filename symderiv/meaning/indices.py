@@ -28,7 +28,8 @@ from .resolve import Scope, exponent
 
 #: a name with a trailing subscript: base and the subscript's text
 _SUBSCRIPTED = re.compile(r"^(?P<base>.+?)_(?:\{(?P<braced>[^{}]*)\}|(?P<one>[A-Za-z0-9]))$")
-KRONECKER = ("\\delta",)
+KRONECKER = "[=]"  # the base split_entry gives a Kronecker delta: \delta_{ij}, [i = j], \mathbb{1}[i=j]
+_IVERSON = re.compile(r"^\[([A-Za-z])=([A-Za-z])\]$")
 
 
 class IndexError_(ShapeError):
@@ -60,6 +61,10 @@ def split_entry(name: str, scope: Scope) -> tuple[str, list[str]] | None:
     None when it is a name (declared names win) or not an entry."""
     if name in scope.local or scope.canonical(name) is not None:
         return None
+    iv = _IVERSON.match(name)
+    if iv:
+        pair = [iv.group(1), iv.group(2)]
+        return (KRONECKER, pair) if all(is_index_letter(x, scope) for x in pair) else None
     m = _SUBSCRIPTED.match(name)
     if not m:
         return None
@@ -69,8 +74,8 @@ def split_entry(name: str, scope: Scope) -> tuple[str, list[str]] | None:
         return None
     if base in scope.local or scope.canonical(base) is not None:
         return base, letters
-    if base in KRONECKER and len(letters) == 2:
-        return base, letters
+    if base == "\\delta" and len(letters) == 2:
+        return KRONECKER, letters
     return None
 
 
@@ -121,6 +126,15 @@ class Entries(Expr):
 
     def own_key(self) -> tuple:
         return ("Entries", id(self))
+
+    def summands(self) -> list[Expr]:
+        """The top-level terms, each with its sign, as index expressions of the same axes
+        (for the term diagnoses: one term extra, or off by a sign or a factor)."""
+        tree = self.tree
+        if not isinstance(tree, ir.IAdd) or len(tree.terms) < 2:
+            return []
+        return [Entries(ir.IMul((ir.IConst(Fraction(s)), x)), self.out, self.dims, self.shp)
+                for s, x in tree.terms]
 
 
 def _shape_for(out: tuple[str, ...], dims: dict[str, o.Dim]) -> o.Shape:
@@ -188,7 +202,7 @@ def _array(ctx: _Ctx, name: str, node: t.Node, bar: bool) -> ir.INode:
         e = _plain(ctx, t.Bar(node.span, name) if bar else t.Name(node.span, name))
         return _whole(ctx, e, node)
     base, letters = split
-    if base in KRONECKER and not bar:
+    if base == KRONECKER and not bar:
         return ir.IDelta(letters[0], letters[1])
     e = _plain(ctx, t.Bar(node.span, base) if bar else t.Name(node.span, base))
     return _entry(ctx, e, letters, node, ("\\bar{" + base + "}") if bar else base)
@@ -414,17 +428,28 @@ def _check_free(tree: ir.INode, node: t.Node, out: tuple[str, ...], have: tuple[
                       f"{', '.join(missing)}: both sides must have the same free indices", node.span)
 
 
+def _size_entry(name: str, scope: Scope) -> tuple[str, list[str]] | None:
+    """`\\bar{x}_n` with n a size: read as an entry only to say that a size is not an index."""
+    m = _SUBSCRIPTED.match(name)
+    if not m or scope.canonical(name) is not None or scope.canonical(m.group("base")) is None:
+        return None
+    letters = _letters(m.group("braced") if m.group("braced") is not None else m.group("one"))
+    if letters and any(x in scope.model.dims for x in letters):
+        return m.group("base"), letters
+    return None
+
+
 def left_indices(node: t.Node, scope: Scope) -> tuple[str, tuple[tuple[str, o.Dim], ...]] | None:
     """An adjoint entry on a left side: `\\bar{z}_j`, `\\bar{W}_{ij}`,
     `\\frac{\\partial \\mathcal{L}}{\\partial W_{ij}}`, `(\\bar{a})_i` -> (target, its indices)."""
     if isinstance(node, t.Bar):
         name, letters = node.name, None
-        split = split_entry(name, scope)
+        split = split_entry(name, scope) or _size_entry(name, scope)
         if split is None:
             return None
         name, letters = split
     elif isinstance(node, t.Partial) and scope.canonical(node.num) == scope.model.loss:
-        split = split_entry(node.den, scope)
+        split = split_entry(node.den, scope) or _size_entry(node.den, scope)
         if split is None:
             return None
         name, letters = split
@@ -437,6 +462,10 @@ def left_indices(node: t.Node, scope: Scope) -> tuple[str, tuple[tuple[str, o.Di
     target = scope.canonical(name)
     if target is None:
         return None
+    sizes = [x for x in letters if x in scope.model.dims]
+    if sizes:
+        raise UnsupportedError(f"{sizes[0]} is a size of the problem, not an index: write a letter "
+                               f"that is neither a size nor a symbol (i, j, k)", node.span)
     ctx = _Ctx(scope)
     leaf = _entry(ctx, o.Var(target, scope.model.shape(target)), list(letters), node, target)
     assert isinstance(leaf, ir.IArr)

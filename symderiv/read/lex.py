@@ -26,6 +26,11 @@ from .tokens import LexError, Tok
 __all__ = ["LexError", "Tok", "tokenize"]
 
 
+#: `[i = j]`, `_{i=j}`: a Kronecker delta over two index letters (read as the name `[i=j]`)
+KRONECKER = re.compile(r"(?:\[|\\\{|\(|\\left\s*[\[(])\s*([A-Za-z])\s*=\s*([A-Za-z])\s*(?:\\right\s*)?(?:\]|\\\}|\))")
+KRONECKER_SUB = re.compile(r"_\{\s*([A-Za-z])\s*=\s*([A-Za-z])\s*\}")
+
+
 class _Lexer(TextReader):
     """One pass over the text, emitting `Tok`s; raises LexError at the first bad token."""
 
@@ -68,6 +73,8 @@ class _Lexer(TextReader):
             elif c == "_":
                 a = self.arg(i + 1)
                 i = self.emit("SUB", a[0] if a else "", i, a[1] if a else i + 1)
+            elif c == "[" and (m := KRONECKER.match(s, i)):  # [i = j]: a Kronecker delta
+                i = self.emit("NAME", f"[{m.group(1)}={m.group(2)}]", i, m.end())
             elif c in v.SINGLE:
                 i = self.emit(v.SINGLE[c], c, i, i + 1)
             elif c in "<>":
@@ -240,6 +247,10 @@ class _Lexer(TextReader):
         raise LexError(f"unknown command `\\{cmd}`", i, j)
 
     def ones(self, i: int, j: int) -> int:
+        k = self.ws(j)
+        m = KRONECKER.match(self.s, k) or KRONECKER_SUB.match(self.s, k)
+        if m:  # \mathbb{1}[i = j], \mathbb{1}_{i=j}: a Kronecker delta
+            return self.emit("NAME", f"[{m.group(1)}={m.group(2)}]", i, m.end())
         ind = self.indicator(j)
         if ind is not None:
             return self.emit("_IND_OPEN", ind[1], i, ind[0], ind[2])
@@ -251,6 +262,10 @@ class _Lexer(TextReader):
         if letter == "1":
             return self.ones(i, end)
         if letter == "I":
+            k = self.ws(end)
+            m = KRONECKER.match(self.s, k) or KRONECKER_SUB.match(self.s, k)
+            if m:  # \mathbb{I}[i = j]: a Kronecker delta
+                return self.emit("NAME", f"[{m.group(1)}={m.group(2)}]", i, m.end())
             ind = self.indicator(end)
             if ind is not None:
                 return self.emit("_IND_OPEN", ind[1], i, ind[0], ind[2])

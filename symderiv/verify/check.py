@@ -178,6 +178,11 @@ class Checker:
 def check_documents(docs: list[Document], seed: int = 0) -> Report:
     """Judge every statement of `docs`; docs[0] is the problem. Raises ModelError when the
     problem does not define a model with a scalar loss."""
+    from ..meaning.families import read_families
+    fp = read_families(docs[0].statements)
+    if fp is not None:  # steps or layers: checked on the problem unrolled at several counts
+        from .unrolled import check_family_documents
+        return check_family_documents(docs, fp, seed)
     checker = Checker(seed)
     pending = checker.build(docs[0])
     if not checker.model.nodes:

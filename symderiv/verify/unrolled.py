@@ -1,0 +1,186 @@
+"""Checking a sheet against a problem with families: every count, every step.
+
+The problem is unrolled at each count in `COUNTS` (1, and distinct counts >= 2), each with
+its own checker (sizes and values drawn as usual). A statement with a free step letter
+(`\\bar{h}_t = ...`) is instantiated at every step of the range where all the family members
+it names exist, at every count; a boundary statement (`\\bar{h}_T`) and a sum over steps at
+every count. The claim's verdict is the worst of all of them, its message says where it was
+checked, and a failure names the step and the count of its counterexample.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from ..errors import SymderivError, no_model
+from ..meaning import families as fam
+from ..read import tree as t
+from ..read.document import Document
+from .verdicts import ORDER, Claim, Report, Step
+
+COUNTS = (1, 2, 3)
+
+
+def _members(st: t.Statement, steps: set[str], counts: set[str]) -> list[str]:
+    """The names of a statement that name family members at its free step (`h_{t-1}`, `o_T`);
+    members inside a sum over steps exist by the sum's own range."""
+    out: list[str] = []
+    stack: list[t.Node] = list(st.parts) + list(st.names)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, t.BigSum) and n.index in steps:
+            continue
+        for name in fam._names(n):
+            if fam.mentions(name, steps | counts):
+                out.append(name)
+        stack.extend(fam._children(n))
+    return out
+
+
+def _lhs_name(node: t.Node) -> str | None:
+    if isinstance(node, (t.Bar, t.Name)):
+        return node.name
+    if isinstance(node, t.Partial):
+        return node.den
+    return None
+
+
+def _exists(checker, name: str) -> bool:
+    from ..meaning import indices
+    from ..meaning.resolve import Scope
+    scope = Scope(checker.model, dict(checker.local))
+    if name in checker.local or scope.canonical(name) is not None:
+        return True
+    split = indices.split_entry(name, scope)
+    return split is not None
+
+
+def _range_text(over: dict[int, list[int]], letter: str, count: str) -> str:
+    """`t = 1..T-1` when every count checked the same steps relative to it, else a list."""
+    for lo in (0, 1, 2):
+        for off in (0, -1, -2):
+            if all(vs == list(range(lo, c + off + 1)) for c, vs in over.items() if c + off >= lo) and any(
+                    vs for vs in over.values()):
+                end = count if off == 0 else f"{count}{off}"
+                return f"{letter} = {lo}..{end}"
+    return "; ".join(f"{count} = {c}: {letter} = {', '.join(map(str, vs)) or 'none'}" for c, vs in over.items())
+
+
+def _merge(st: t.Statement, got: list[tuple[dict[str, int], Claim]], where: str) -> Claim:
+    first = got[0][1]
+    target = _lhs_name(st.parts[0]) if first.target is not None and st.parts else None
+    claim = Claim(st.span.file, st.span.line, first.kind, target or first.target, st.latex, [], st.span, st.side,
+                  listed=any(c.listed for _, c in got))
+    n_steps = max(len(c.steps) for _, c in got)
+    for k in range(n_steps):
+        worst: tuple[dict[str, int], Step] | None = None
+        for env, c in got:
+            if k < len(c.steps) and (worst is None or ORDER[c.steps[k].verdict] > ORDER[worst[1].verdict]):
+                worst = (env, c.steps[k])
+        assert worst is not None
+        env, step = worst
+        step = dataclasses.replace(step)
+        if step.verdict == "correct":
+            step.message = f"{step.message}; checked at {where}"
+        else:
+            at = ", ".join(f"{k_} = {v}" for k_, v in env.items())
+            step.message = f"{step.message} (at {at})"
+        claim.steps.append(step)
+    return claim
+
+
+def check_family_documents(docs: list[Document], fp: fam.FamilyProblem, seed: int = 0) -> Report:
+    from .check import Checker
+    checkers = []
+    for c in COUNTS:
+        counts = {k: c for k in fp.counts}
+        problem = dataclasses.replace(docs[0], statements=tuple(fam.unrolled(fp, counts)))
+        ch = Checker(seed)
+        pending = ch.build(problem)
+        if not ch.model.nodes:
+            raise no_model(docs[0].file)
+        ch.start()
+        for d in docs[1:]:
+            ch.lines[d.file] = getattr(d, "lines", ())
+        checkers.append((counts, ch, pending))
+    steps, count_letters = set(fp.letters), set(fp.counts)
+    claims: list[Claim] = []
+    for st in checkers[-1][2] + [s for d in docs[1:] for s in d.statements]:
+        claims.extend(_check(st, checkers, fp, steps, count_letters))
+    last = checkers[-1][1]
+    unlisted = [Claim(sym.span.file, sym.span.line, "definition" if sym.is_node else "declaration", name,
+                      name, [], sym.span, listed=False)
+                for name, sym in last.model.symbols.items() if sym.span is not None]
+    return Report([d.file for d in docs], last.model.loss, unlisted + claims, last.judge.adjoints)
+
+
+def _one(checker, st: t.Statement) -> list[Claim]:
+    try:
+        return checker.check(st)
+    except SymderivError as err:
+        return [Claim(st.span.file, st.span.line, "identity", None, st.latex,
+                      [Step(st.latex, "invalid", err.reason, message=err.message, span=err.span)],
+                      st.span, st.side)]
+    except (ArithmeticError, ValueError, RecursionError, MemoryError) as err:
+        return [Claim(st.span.file, st.span.line, "identity", None, st.latex,
+                      [Step(st.latex, "invalid", "unsupported", span=st.span,
+                            message=f"cannot evaluate this line ({type(err).__name__})")], st.span, st.side)]
+
+
+def _check(st: t.Statement, checkers, fp: fam.FamilyProblem, steps: set[str], counts: set[str]) -> list[Claim]:
+    if st.error is not None:
+        return _one(checkers[-1][1], st)
+    free = set()
+    for p in list(st.parts):
+        free |= fam.free_steps(p, steps)
+    free |= {x for n in st.names for x in fam.mentions(n.name, steps)}
+    if len(free) > 1:
+        return [Claim(st.span.file, st.span.line, "identity", None, st.latex,
+                      [Step(st.latex, "invalid", "unsupported", span=st.span,
+                            message="a claim over two step or layer letters at once is not supported")],
+                      st.span, st.side)]
+    if st.relation == "=" and len(st.parts) >= 2:
+        left = fam.free_steps(st.parts[0], steps)
+        for p in st.parts[1:]:
+            stray = fam.free_steps(p, steps) - left
+            if stray:
+                x = next(iter(stray))
+                count = fp.letters[x]
+                return [Claim(st.span.file, st.span.line, "identity", _lhs_name(st.parts[0]), st.latex,
+                              [Step(st.latex, "invalid", "shape", span=p.span,
+                                    message=f"the step {x} is free on the right side but not on the left",
+                                    hint=f"did you mean a sum over the steps, \\sum_{{{x}=1}}^{{{count}}}?")],
+                              st.span, st.side)]
+    letter = next(iter(free), None)
+    members = _members(st, steps, counts)
+    got: list[tuple[dict[str, int], Claim]] = []
+    over: dict[int, list[int]] = {}
+    try:
+        for env_counts, ch, _ in checkers:
+            c = next(iter(env_counts.values()))
+            values = range(1, c + 1) if letter is not None else [None]
+            over[c] = []
+            for v in values:
+                env = dict(env_counts) if v is None else {**env_counts, letter: v}
+                u = fam.Unroll(steps, env)
+                if not all(_exists(ch, fam.rename(m, env)) for m in members):
+                    continue
+                inst = u.statement(st)
+                for claim in _one(ch, inst):
+                    got.append((env, claim))
+                if v is not None:
+                    over[c].append(v)
+    except SymderivError as err:
+        return [Claim(st.span.file, st.span.line, "identity", None, st.latex,
+                      [Step(st.latex, "invalid", err.reason, message=err.message, span=err.span)],
+                      st.span, st.side)]
+    if not got:
+        return [Claim(st.span.file, st.span.line, "identity", None, st.latex,
+                      [Step(st.latex, "invalid", "unknown-symbol", span=st.span,
+                            message="no step or count where every family member of this line exists")],
+                      st.span, st.side)]
+    count = fp.letters.get(letter, fp.counts[0]) if letter else fp.counts[0]
+    where = (_range_text(over, letter, count) + f" for {count} = {', '.join(map(str, COUNTS))}" if letter
+             else f"{count} = {', '.join(str(next(iter(e.values()))) for e, _, _ in checkers)}")
+    if letter is None and not members:
+        return [c for e, c in got if e == checkers[-1][0]]  # nothing depends on the count
+    return [_merge(st, got, where)]
