@@ -18,10 +18,12 @@ __all__ = ["CheckResult", "SymModel", "adjoints", "check_expression", "check_fil
 
 
 def check_files(files: list[str], seed: int = 0) -> Any:
-    """The `Report` of `symderiv check FILE...` (problem first, or named in front matter)."""
+    """The `Report` of `symderiv check FILE...` (problem first, or named in front matter),
+    with `.score`: the `scoring.Score` under the problem's policy (`score`, `max_score`,
+    `targets`, `items`), the same as `check --format json` and `grade` give."""
     from .load import load_documents
-    from .verify.check import check_documents
-    return check_documents(load_documents(list(files)), seed=seed)
+    from .scoring import check_scored
+    return check_scored(load_documents(list(files)), seed=seed)
 
 
 def __getattr__(name: str) -> Any:  # keep `import symderiv` (and the CLI's start) light

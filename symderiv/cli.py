@@ -6,9 +6,10 @@ or a problem that does not define a model.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
+
+from .atomic import OutputError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,38 +31,24 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("problem", metavar="PROBLEM")
     g.add_argument("submissions", nargs="+", metavar="SUBMISSION")
     g.add_argument("--out", required=True, metavar="RESULTS")
-    g.add_argument("--jobs", type=int, default=0, help="worker processes (default: the machine's cores)")
+    g.add_argument("--jobs", type=_jobs, default=0, help="worker processes (default: the machine's cores)")
     g.add_argument("--format", choices=("json", "gradescope"), default="json")
     g.add_argument("--csv", metavar="CSV", help="also write a CSV summary")
     g.add_argument("--resume", action="store_true", help="skip submissions already in RESULTS")
-    g.add_argument("--timeout", type=float, default=60.0, help="seconds per sheet (default 60)")
-    g.add_argument("--memory", type=int, default=1024, help="MiB per sheet (default 1024)")
+    g.add_argument("--timeout", type=_timeout, default=60.0, help="seconds per sheet (default 60, at most 86400)")
+    g.add_argument("--memory", type=_memory, default=1024, help="MiB per sheet (default 1024)")
     g.add_argument("--seed", type=_seed, default=0)
     return p
 
 
-class OutputError(Exception):
-    """The report cannot be written where -o says."""
-
-
 def _write(text: str, out: str | None, inputs: Sequence[str] = ()) -> None:
-    """Atomically (a temporary file, then rename); never over an input, a directory or a FIFO."""
+    """To stdout, or atomically to `out` (symderiv.atomic: never over an input, a FIFO or a device)."""
     if not out:
         sys.stdout.write(text)
         return
-    if os.path.exists(out) and not os.path.isfile(out):
-        raise OutputError(f"{out}: not a regular file")
-    if any(os.path.exists(f) and os.path.samefile(out, f) for f in inputs if os.path.exists(out)):
-        raise OutputError(f"{out}: is one of the input files; choose another output")
-    tmp = f"{out}.tmp{os.getpid()}"
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, out)
-    except OSError as err:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise OutputError(f"{out}: cannot write ({err.strerror or err})") from None
+    from .atomic import write_atomic
+
+    write_atomic(out, text, inputs)
 
 
 def _seed(text: str) -> int:
@@ -71,19 +58,51 @@ def _seed(text: str) -> int:
     return value
 
 
+MAX_TIMEOUT = 24 * 3600.0  # seconds per sheet
+MAX_MEMORY = 1 << 20       # MiB per sheet (1 TiB)
+MAX_JOBS = 1024
+
+
+def _timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, not {text!r}") from None
+    if not 0 < value <= MAX_TIMEOUT:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {MAX_TIMEOUT:g} seconds, not {text}")
+    return value
+
+
+def _whole(low: int, high: int, unit: str):  # noqa: ANN202 - an argparse type
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number{unit}, not {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}{unit}, not {text}")
+        return value
+    return parse
+
+
+_memory = _whole(1, MAX_MEMORY, " of MiB")
+_jobs = _whole(0, MAX_JOBS, " (0: all cores)")
+
+
 def _fail(msg: str) -> int:
-    print(f"symderiv: {msg}", file=sys.stderr)
+    from .report.escape import terminal_safe
+    print(f"symderiv: {terminal_safe(msg)}", file=sys.stderr)
     return 2
 
 
 def _check(args: argparse.Namespace) -> int:
     from .errors import SymderivError
     from .load import load_documents
-    from .verify.check import check_documents
+    from .scoring import check_scored
 
-    try:
-        docs = load_documents(args.files)
-        report = check_documents(docs, seed=args.seed)
+    try:  # a Gradescope report is a grading context: the problem given first is the TA's
+        docs = load_documents(args.files, problem_given=args.format == "gradescope" and len(args.files) > 1)
+        report = check_scored(docs, seed=args.seed)
     except SymderivError as err:
         return _fail(str(err))
     inputs = list(args.files) + [d.file for d in docs]
@@ -95,7 +114,7 @@ def _check(args: argparse.Namespace) -> int:
         _write(render(report, args.all), args.output, inputs)
     elif args.format == "gradescope":
         from .report.gradescope import render as gs
-        _write(gs(report), args.output, inputs)
+        _write(gs(report, report.score), args.output, inputs)
     elif args.format == "html":
         from .report.html import render as html
         _write(html(report, args.all, args.show_answer), args.output, inputs)
@@ -113,10 +132,13 @@ def _latex(args: argparse.Namespace) -> int:
     from .load import load_model
 
     try:
-        model = load_model(args.files)
-        from .derive.adjoints import derive
-        from .report.latex import derivation_latex
-        text = derivation_latex(derive(model), expanded=args.expanded, standalone=args.standalone)
+        from .load import family_latex_of
+        text = family_latex_of(args.files, args.expanded, args.standalone)  # steps or layers
+        if text is None:
+            model = load_model(args.files)
+            from .derive.adjoints import derive
+            from .report.latex import derivation_latex
+            text = derivation_latex(derive(model), expanded=args.expanded, standalone=args.standalone)
     except SymderivError as err:
         return _fail(str(err))
     _write(text if text.endswith("\n") else text + "\n", args.output, args.files)

@@ -45,6 +45,12 @@ class UnsupportedError(SymderivError):
     reason = "unsupported"
 
 
+class WrongAdjointError(SymderivError):
+    """A Leibniz product that pairs the adjoint of one node with another node's partial."""
+
+    reason = "wrong-adjoint"
+
+
 class ModelError(SymderivError):
     """A problem that does not define a usable model (no loss, non-scalar loss, ...)."""
 

@@ -59,21 +59,37 @@ class PoolError(Exception):
 
 
 # ---- what a sheet may be ----------------------------------------------------------------------
+def _escaping_link(path: str) -> tuple[str, str] | None:
+    """The first symbolic link along `path` (every component, not only the last) whose target
+    leaves the directory holding the link: (link, target), or None when there is none."""
+    parts = os.path.normpath(path).split(os.sep)
+    prefix = os.sep if os.path.isabs(path) else ""
+    for part in parts:
+        if not part:
+            continue
+        here = os.path.join(prefix, part) if prefix else part
+        if os.path.islink(here):
+            home = os.path.realpath(os.path.dirname(os.path.abspath(here)))
+            target = os.path.realpath(here)
+            if os.path.commonpath([home, target]) != home:
+                return here, target
+        prefix = here
+    return None
+
+
 def read_sheet(path: str) -> Any:
-    """The submission's Document, or InputError. A symbolic link is followed only when its
-    target stays inside the link's own directory; FIFOs, devices and directories are refused."""
+    """The submission's Document, or InputError. Every symbolic link along the path is followed
+    only when its target stays inside the link's own directory; FIFOs, devices and
+    directories are refused."""
     from .errors import InputError
     from .read.document import read_document
 
     try:
-        st = os.lstat(path)
-        if stat.S_ISLNK(st.st_mode):
-            home = os.path.realpath(os.path.dirname(os.path.abspath(path)))
-            target = os.path.realpath(path)
-            if os.path.commonpath([home, target]) != home:
-                raise InputError(f"{path}: a symbolic link out of the submission's directory "
-                                 f"(to {target}); refused")
-            st = os.stat(path)
+        escape = _escaping_link(path)
+        if escape is not None:
+            raise InputError(f"{path}: a symbolic link out of the submission's directory "
+                             f"({escape[0]} -> {escape[1]}); refused")
+        st = os.stat(path)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file (or a broken link)") from None
     except OSError as err:

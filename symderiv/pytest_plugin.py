@@ -23,7 +23,9 @@ Which files (README "pytest"):
 Other ini options: `symderiv_seed` (the spot checks' seed, default 0) and
 `symderiv_show_answer` (print the derived adjoint beside wrong steps, default false).
 
-Each file is checked once, at collection; an item passes when its claim is `correct`. A
+Each file is checked once, at collection; an item passes when its claim is `correct`. Each
+sheet's score under its problem's `scoring:` policy (`scoring.py`, the same as `check` and
+`grade`) is printed in a "symderiv scores" section at the end of the run. A
 failing item prints symderiv's report of the claim (the step, the diagnosis, the
 counterexample), never a traceback. symderiv itself is imported only when a Markdown file is
 collected, so the plugin costs nothing in projects that do not use it.
@@ -39,7 +41,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-DEFAULT_PATTERNS = ("*.md",)
+DEFAULT_PATTERNS = ("*.md", "*.tex", "*.ipynb")
 _MATH = re.compile(r"\$|\\\[|\\begin\s*\{")
 
 
@@ -56,6 +58,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "symderiv: a claim of a derivation Markdown file (symderiv plugin)")
     _seed(config)  # a bad value is a usage error now, not a collection error per file
+
+
+SCORES = pytest.StashKey[dict]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Each sheet's score under its problem's `scoring:` policy (the same as `check` and `grade`)."""
+    scores = config.stash.get(SCORES, {})
+    if not scores:
+        return
+    terminalreporter.section("symderiv scores")
+    for path, score in scores.items():
+        parts = ", ".join(f"{i.label} {i.score:g}/{i.max_score:g}" for i in score.items)
+        terminalreporter.line(f"{path}: {score.score:g} / {score.max_score:g} ({parts})")
 
 
 def _matches(path: Path, patterns: Any) -> bool:
@@ -139,7 +155,8 @@ class DerivationFile(pytest.File):
     def _claims(self) -> list:
         from .errors import ModelError
         from .load import load_documents
-        from .verify.check import Checker, check_documents
+        from .meaning.build import build_model
+        from .scoring import check_scored
 
         docs = load_documents([self._display_path()])
         own = os.path.realpath(self.path)
@@ -151,17 +168,18 @@ class DerivationFile(pytest.File):
             return []  # math, but not a derivation (no declarations, no `problem:`)
         seed = _seed(self.config)
         try:
-            report = check_documents(docs, seed=seed)
+            report = check_scored(docs, seed=seed)
         except ModelError:
             if len(docs) == 1:
-                probe = Checker()
-                probe.build(docs[0])  # a bad definition raises again, with its own message
-                if not probe.model.nodes:
+                model, _ = build_model(docs[0])  # a bad definition raises again, with its own message
+                if not model.nodes:
                     return []  # declarations only: nothing to check against
             raise
         if self.config.getini("symderiv_show_answer"):
             from .report.answers import attach_answers
             attach_answers(report)
+        if os.path.realpath(docs[0].file) != own:  # a sheet: its score under the problem's policy
+            self.config.stash.setdefault(SCORES, {})[self._display_path()] = report.score
         return [c for c in report.claims if c.listed and os.path.realpath(c.file) == own]
 
 
@@ -181,14 +199,16 @@ def _is_problem(doc: Any) -> bool:
 
 
 def claim_item_name(c: Any) -> str:
-    """`\\bar{W}@12`, `W@8`, `z@14`, `identity@20`: the item's name for claim `c`."""
+    """`\\bar{W}@12`, `W@8`, `z@14`, `identity@20`: the item's name for claim `c`; in a
+    notebook `\\bar{W}@3:12` (cell 3, line 12)."""
     if c.kind == "adjoint":
         what = f"\\bar{{{c.target}}}" if c.target else "adjoint"
     elif c.kind in ("declaration", "definition"):
         what = c.target or c.kind
     else:
         what = "identity"
-    return f"{what}@{c.line}"
+    cell = getattr(c, "cell", None)
+    return f"{what}@{cell}:{c.line}" if cell else f"{what}@{c.line}"
 
 
 class ClaimItem(pytest.Item):

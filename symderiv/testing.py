@@ -21,17 +21,25 @@ from .verify.verdicts import Claim
 __all__ = ["assert_adjoint", "check_adjoint"]
 
 
+def _model(problem: Any) -> Any:
+    """The model `problem` stands for: a path (a problem, or a sheet naming its problem), a
+    `Model`, or the `SymModel` that `symderiv.new_model()` returns."""
+    from .model.graph import Model
+    if isinstance(problem, Model):
+        return problem
+    graph = getattr(problem, "graph", None)
+    if isinstance(graph, Model):
+        return graph
+    from .load import load_documents
+    from .meaning.build import model_of
+    return model_of(load_documents([os.fspath(problem)])[0])
+
+
 def _checker(problem: Any, seed: int) -> Any:
     from .errors import no_model
-    from .model.graph import Model
     from .verify.check import Checker
 
-    checker = Checker(seed)
-    if isinstance(problem, Model):
-        checker.model = problem
-    else:
-        from .load import load_documents
-        checker.build(load_documents([os.fspath(problem)])[0])
+    checker = Checker(seed, _model(problem))
     if not checker.model.nodes:
         raise no_model(str(problem))
     checker.start()
@@ -41,7 +49,8 @@ def _checker(problem: Any, seed: int) -> Any:
 def check_adjoint(problem: Any, target: str, latex: str, *, seed: int = 0) -> tuple[Claim, Any]:
     """The claim `\\bar{target} = latex`, judged; and the report it belongs to (for answers).
 
-    `problem` is a path to a problem (or to an answer sheet naming its problem) or a `Model`.
+    `problem` is a path to a problem (or to an answer sheet naming its problem), a `Model`, or
+    the model `symderiv.new_model()` returns.
     Raises symderiv's own errors (`InputError`, `ModelError`) when there is no usable model."""
     from .read.document import read_text
     from .verify.verdicts import Report

@@ -163,7 +163,8 @@ def test_exit_codes(files, capsys):
 def test_json_schema(files, capsys):
     main(["check", str(files / "bad.md"), "--format", "json"])
     rep = json.loads(capsys.readouterr().out)
-    assert set(rep) == {"files", "loss", "claims", "summary"}
+    assert set(rep) == {"files", "loss", "claims", "summary", "score"}
+    assert set(rep["score"]) >= {"score", "max_score", "targets"}
     assert rep["loss"] == "\\mathcal{L}"
     c = rep["claims"][0]
     assert {"file", "line", "kind", "target", "latex", "verdict", "steps"} <= set(c)
@@ -182,7 +183,7 @@ def test_gradescope_results(files, capsys):
     main(["check", str(files / "bad.md"), "--format", "gradescope"])
     res = json.loads(capsys.readouterr().out)
     t = res["tests"][0]
-    assert {"name", "score", "max_score", "status", "output"} <= set(t)
+    assert {"name", "score", "max_score", "status", "output", "visibility"} <= set(t)
     assert t["status"] == "failed" and t["score"] == 0
 
 
@@ -229,11 +230,18 @@ def test_decorated_unknown_name_suggests_its_base():
 @pytest.mark.parametrize("line", [
     r"\bar{W}_1 = \frac{\partial \mathcal{L}}{\partial a} x^\top",
     r"\bar{W}_1 = \frac{\partial \mathcal{L}}{\partial a} \frac{\partial a}{\partial W_1}",
-    r"\bar{h} = \frac{\partial \mathcal{L}}{\partial y} \frac{\partial y}{\partial h}",
+    r"\bar{h}^\top = \frac{\partial \mathcal{L}}{\partial y} \frac{\partial y}{\partial h}",
+    r"\bar{h} = \frac{\partial y}{\partial h} \frac{\partial \mathcal{L}}{\partial y}",
     r"\bar{W}_2 = \frac{\partial \mathcal{L}}{\partial y} h^\top",
 ])
 def test_loss_partials_in_products_read_as_gradients(line):
     assert one(f"$${line}$$").verdict == "correct"
+
+
+def test_a_row_chain_for_a_column_adjoint_is_ill_shaped_in_every_layout():
+    c = one(r"$$\bar{h} = \frac{\partial \mathcal{L}}{\partial y} \frac{\partial y}{\partial h}$$")
+    assert c.steps[0].verdict == "invalid" and c.steps[0].reason == "shape"
+    assert "every layout" in c.steps[0].message and "numerator" in c.steps[0].message
 
 
 def test_loss_partial_in_a_product_is_still_checked():

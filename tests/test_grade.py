@@ -57,46 +57,56 @@ def test_json_results_per_submission(sheets: Path, tmp_path: Path) -> None:
                                                   "mean_score": res["summary"]["mean_score"]}
     assert [e["file"] for e in res["submissions"]] == files  # the order given
     right, wrong, seed = res["submissions"]
-    assert right["score"] == right["max_score"] == 8.0
-    assert wrong["score"] == 7.0 and wrong["max_score"] == 8.0
+    # the default policy: every input and parameter is a target worth 1; these sheets answer W and U
+    assert right["score"] == 2.0 and right["max_score"] == wrong["max_score"] == seed["max_score"] == 7.0
+    assert wrong["score"] == 1.0 and wrong["targets"] == {"x": 0, "\\eta": 0, "t": 0, "W": 0, "U": 1, "v": 0, "r": 0}
     claims = {c["target"]: c for c in wrong["report"]["claims"]}
     assert claims["W"]["verdict"] == "incorrect"
     assert all(c["file"] == files[1] for c in wrong["report"]["claims"])
     assert 0 < seed["score"] < seed["max_score"]
     assert oct(out.stat().st_mode & 0o777) != "0o600"
     rows = list(csv.DictReader((tmp_path / "r.csv").open()))
-    assert [r["file"] for r in rows] == files and rows[1]["score"] == "7.0" and rows[1]["incorrect"] == "1"
+    assert [r["file"] for r in rows] == files and rows[1]["score"] == "1.0" and rows[1]["incorrect"] == "1"
     assert not list(out.parent.glob("*.tmp"))
 
 
 def test_policy_from_front_matter(sheets: Path, tmp_path: Path) -> None:
     problem = tmp_path / "problem.md"
-    problem.write_text("---\npoints: 2\ncarried_forward: 0.25\n---\n" + PROBLEM.read_text())
+    problem.write_text("---\nscoring:\n  targets: {W: 2, U: 3}\n  carried_forward: 0.25\n---\n"
+                       + PROBLEM.read_text())
     out = tmp_path / "r.json"
     assert main(["grade", str(problem), str(sheets / "wrong.md"), "--out", str(out)]) == 0
     res = _load(out)
-    assert res["policy"] == {"points": 2.0, "carried_forward": 0.25}
+    assert res["policy"] == {"targets": {"W": 2.0, "U": 3.0}, "carried_forward": 0.25, "steps": 0.0,
+                             "max_score": 5.0}
     (entry,) = res["submissions"]
-    assert entry["max_score"] == 16.0 and entry["score"] == 14.0
+    assert entry["max_score"] == 5.0 and entry["score"] == 3.0
 
 
 def test_policy_carried_forward_credit() -> None:
-    from symderiv.report.gradescope import claim_score
-    from symderiv.verify.verdicts import Claim, Step
+    from symderiv.scoring import Policy, score_report
+    from symderiv.verify.verdicts import Claim, Report, Step
 
-    cf = Claim("a.md", 1, "adjoint", "W", "", [Step("", "incorrect", "carried-forward")])
-    sign = Claim("a.md", 1, "adjoint", "W", "", [Step("", "incorrect", "sign")])
-    policy = g.read_policy({"points": 2, "carried_forward": 0.25}, "p.md")
-    assert claim_score(cf, policy) == 0.5 and claim_score(sign, policy) == 0.0
+    policy = Policy((("W", 2.0),), carried_forward=0.25)
+
+    def scored(reason: str, explicit: bool = True) -> float:
+        c = Claim("a.md", 1, "adjoint", "W", "", [Step("", "incorrect", reason)], explicit=explicit)
+        return score_report(Report(["p.md", "a.md"], "l", [c]), policy).score
+
+    assert scored("carried-forward") == 0.5 and scored("sign") == 0.0
+    assert scored("carried-forward", explicit=False) == 0.0
 
 
-@pytest.mark.parametrize("front", ["points: two", "points: 0", "carried_forward: 1.5", "points: true"])
+@pytest.mark.parametrize("front", ["scoring: {targets: {W: two}}", "scoring: {targets: {Q: 1}}",
+                                   "scoring: {carried_forward: 1.5}", "scoring: {targets: {W: true}}",
+                                   "points: 2", "scoring: {steps: -1}", "scoring: {targets: {l: 1}}",
+                                   "scoring: {target: [W]}", "scoring: {targets: {}}"])
 def test_bad_policy_is_a_usage_error(front: str, sheets: Path, tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     problem = tmp_path / "problem.md"
     problem.write_text(f"---\n{front}\n---\n" + PROBLEM.read_text())
     assert main(["grade", str(problem), str(sheets / "right.md"), "--out", str(tmp_path / "r.json")]) == 2
-    assert "front matter" in capsys.readouterr().err
+    assert "scoring" in capsys.readouterr().err
 
 
 def test_problem_without_model_stops_the_run(sheets: Path, tmp_path: Path,
@@ -121,7 +131,7 @@ def test_gradescope_layout(tmp_path: Path) -> None:
     names = [e.get("results") for e in summary["submissions"]]
     assert names == ["alice__answers.json", "bob__answers.json", "carol.json", "nobody.json"]
     alice, bob = _load(out / "alice__answers.json"), _load(out / "bob__answers.json")
-    assert alice["score"] == 8.0 and bob["score"] == 7.0 and len(bob["tests"]) == 8
+    assert alice["score"] == 2.0 and bob["score"] == 1.0 and len(bob["tests"]) == 7
     assert _load(out / "nobody.json")["score"] == 0.0
     assert "no such file" in _load(out / "nobody.json")["output"]
 
@@ -146,8 +156,8 @@ def test_resume_skips_graded_and_retries_errors(sheets: Path, tmp_path: Path,
     assert first[1]["status"] == "error"
     late.write_text(CORRECT)
     graded: list[str] = []
-    real = g.grade_sheet
-    monkeypatch.setattr(g, "grade_sheet", lambda p, path: graded.append(path) or real(p, path))
+    real = g.job.grade_sheet
+    monkeypatch.setattr(g.job, "grade_sheet", lambda p, path: graded.append(path) or real(p, path))
     assert main(["grade", str(PROBLEM), str(sheets / "right.md"), str(late), "--out", str(out), "--resume",
                  "--jobs", "1"]) == 0
     res = _load(out)
@@ -183,7 +193,7 @@ def _misbehave(real):  # type: ignore[no-untyped-def]
 def test_limits_in_grade(sheets: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers are forked, so a patched job runs in them; each bad sheet gets its error, the
     worker is replaced and the good sheets after it are graded."""
-    monkeypatch.setattr(g, "grade_sheet", _misbehave(g.grade_sheet))
+    monkeypatch.setattr(g.job, "grade_sheet", _misbehave(g.job.grade_sheet))
     names = ["slow", "right", "crash", "wrong", "greedy", "seed"]
     for n in ("slow", "crash", "greedy"):
         (sheets / f"{n}.md").write_text(CORRECT)
@@ -265,7 +275,8 @@ def test_killed_run_resumes_to_a_complete_file(tmp_path: Path) -> None:
     kept = {e["file"]: e for e in half["submissions"]}
     resumed = subprocess.run(cmd + ["--resume"], check=False, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
-    assert resumed.stderr == "" and resumed.stdout == ""
+    assert resumed.stderr == "" and resumed.stdout.count("\n") == 1  # one summary line, no bar
+    assert resumed.stdout.startswith("symderiv grade: graded ") and "kept from the results" in resumed.stdout
     full = _load(out)
     assert full["complete"] and full["summary"]["graded"] == 40 and full["summary"]["pending"] == 0
     assert [e["file"] for e in full["submissions"]] == sheets
@@ -298,6 +309,6 @@ def test_fifo_and_links(sheets: Path, tmp_path: Path) -> None:
                  "--timeout", "20"]) == 1
     e = {Path(x["file"]).stem: x for x in _load(out)["submissions"]}
     assert "not a regular file" in e["pipe"]["error"]["message"]
-    assert e["inside"]["status"] == "graded" and e["inside"]["score"] == 8.0
+    assert e["inside"]["status"] == "graded" and e["inside"]["score"] == 2.0
     assert "out of the submission's directory" in e["outside"]["error"]["message"]
     assert "no such file" in e["dangling"]["error"]["message"]

@@ -181,7 +181,8 @@ def graded(sheets: dict[str, Path], workdir: Path) -> tuple[subprocess.Completed
 def test_grade_run(graded: tuple[subprocess.CompletedProcess, dict[str, dict]], workdir: Path) -> None:
     proc = graded[0]
     assert proc.returncode == 1  # some sheets got error entries
-    assert proc.stderr == "" and proc.stdout == ""  # quiet: not a terminal
+    assert proc.stderr == "" and proc.stdout.count("\n") == 1  # not a terminal: one summary line, no bar
+    assert "Traceback" not in proc.stdout
     _nothing_ran(workdir)
 
 

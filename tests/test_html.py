@@ -1,6 +1,7 @@
 """The HTML report: structure, escaping, MathML fallback, and a real browser's rendering."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -201,7 +202,10 @@ def test_cli_writes_the_page(tmp_path: Path) -> None:
 def test_gradescope_html_outputs(seed_report: Report) -> None:
     res = gradescope_results(seed_report)
     assert res["tests"] and all(t["output_format"] == "html" for t in res["tests"])
-    assert all(t["output"].startswith("<article") for t in res["tests"])
+    assert all(t["output"].startswith("<p>") for t in res["tests"])
+    answered = [t for t in res["tests"] if "not answered" not in t["output"]]
+    assert answered and all("<article" in t["output"] for t in answered)  # the claim scored, as HTML
+    assert "<script" not in json.dumps(res)
 
 
 def test_notebook_reprs(seed_report: Report) -> None:

@@ -132,20 +132,20 @@ def test_einsum_evaluation_matches_matrix_algebra(rows, cols, seed):
     """Σ_j W_ij x_j, Σ_i W_ij v_i, δ_ij u_j and Σ_{j≠i} x_j against numpy, at any sizes."""
     from symderiv.meaning import ir
     from symderiv.model import ops as o
-    from symderiv.verify.numeric import Env
+    from symderiv.verify.numeric import Env, evaluate
     rng = np.random.default_rng(seed)
     env = Env({"c": rows, "n": cols}, {"W": rng.normal(size=(rows, cols)), "x": rng.normal(size=(cols, 1)),
                                        "v": rng.normal(size=(rows, 1))})
     dims = {"i": "c", "j": "n"}
     W, x, v = o.Var("W", ("c", "n")), o.Var("x", ("n", 1)), o.Var("v", ("c", 1))
     wx = ir.ISum("j", ir.IMul((ir.IArr(W, ("i", "j")), ir.IArr(x, ("j", None)))))
-    arr, axes = ir.evaluate(wx, env, dims)
+    arr, axes = ir.evaluate(wx, env, dims, evaluate)
     assert axes == ("i",) and np.allclose(arr, (env.values["W"] @ env.values["x"])[:, 0])
     wv = ir.ISum("i", ir.IMul((ir.IArr(W, ("i", "j")), ir.IArr(v, ("i", None)))))
-    arr, axes = ir.evaluate(wv, env, dims)
+    arr, axes = ir.evaluate(wv, env, dims, evaluate)
     assert axes == ("j",) and np.allclose(arr, (env.values["W"].T @ env.values["v"])[:, 0])
     skip = ir.ISum("k", ir.IArr(x, ("k", None)), skip="j")
-    arr, axes = ir.evaluate(skip, env, {"k": "n", "j": "n"})
+    arr, axes = ir.evaluate(skip, env, {"k": "n", "j": "n"}, evaluate)
     assert axes == ("j",) and np.allclose(arr, env.values["x"].sum() - env.values["x"][:, 0])
 
 

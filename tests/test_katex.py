@@ -10,16 +10,14 @@ install katex@0.16`; `.ci/run` does it).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from devset import DEVSET, problems
 
 from symderiv.cli import main
-
-from devset import DEVSET, problems
 
 ROOT = Path(__file__).resolve().parent.parent
 JS = Path(__file__).resolve().parent / "js"

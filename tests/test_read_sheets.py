@@ -12,7 +12,7 @@ from symderiv.read.show import sexpr, sexpr_statement
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEED = SHARED / "seeds" / "csc413-2.3-handwritten-answers.md"
-from devset import DEVSET, SUPPORTED  # noqa: E402
+from devset import DEVSET, SUPPORTED
 
 SHEETS = sorted(p for p in DEVSET.glob("*/*.md") if p.parent.name in SUPPORTED)
 pytestmark = pytest.mark.skipif(not SEED.exists(), reason="shared sheets not available")

@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from devset import DEVSET, problems
 from mutate import (
     KINDS,
     Oracle,
@@ -49,8 +50,6 @@ from mutate import (
 
 from symderiv.read.document import read_document, read_text
 from symderiv.verify.check import check_documents
-
-from devset import DEVSET, problems
 
 ROOT = Path(__file__).resolve().parents[1]
 DERIVATIONS = ROOT / "derivations"

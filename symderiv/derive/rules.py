@@ -8,17 +8,13 @@ docstring is the identity, the very thing students' answers are compared with.
 from __future__ import annotations
 
 from collections.abc import Callable
-from fractions import Fraction
 
 from ..errors import UnsupportedError
 from ..model import ops as o
-from ..model.ops import Expr
+from ..model.elementwise import RECORDS
+from ..model.ops import Expr, ones_like
 
 Rule = Callable[[Expr, Expr, Expr], Expr]
-
-
-def ones_like(e: Expr) -> Expr:
-    return o.const(1) if e.is_scalar else o.Ones(e.shape)
 
 
 def matmul_left(n: Expr, out: Expr, g: Expr) -> Expr:
@@ -148,35 +144,5 @@ def rule_for(node: Expr, i: int) -> Rule:
     return rules[0] if len(rules) == 1 else rules[i]
 
 
-# ---- derivatives of the elementwise scalar functions: f'(x), given x and out = f(x) ------
-
-def _ones(e: Expr) -> Expr:
-    return ones_like(e)
-
-
-DERIVATIVES: dict[str, Callable[[Expr, Expr], Expr]] = {
-    # σ'(x) = σ(x)(1 - σ(x))
-    "sigma": lambda x, out: o.hadamard(out, o.sub(_ones(out), out)),
-    # tanh'(x) = 1 - tanh²(x)
-    "tanh": lambda x, out: o.sub(_ones(out), o.hadamard(out, out)),
-    # exp' = exp
-    "exp": lambda x, out: out,
-    # log'(x) = 1/x
-    "log": lambda x, out: o.power(x, Fraction(-1)),
-    # ReLU'(x) = 1[x > 0]
-    "relu": lambda x, out: o.apply("step", x),
-    # softplus'(x) = σ(x)
-    "softplus": lambda x, out: o.apply("sigma", x),
-    # 1[x > 0]' = 0 almost everywhere
-    "step": lambda x, out: o.Zero(x.shape),
-    "stepge": lambda x, out: o.Zero(x.shape),
-    # σ''(x) = σ'(x)(1 - 2σ(x))
-    "dsigma": lambda x, out: o.hadamard(out, o.sub(_ones(x), o.scale(o.const(2), o.apply("sigma", x)))),
-    # tanh''(x) = -2 tanh(x) tanh'(x)
-    "dtanh": lambda x, out: o.scale(o.const(-2), o.hadamard(o.apply("tanh", x), out)),
-    # cosh' = sinh, sinh' = cosh
-    "cosh": lambda x, out: o.apply("sinh", x),
-    "sinh": lambda x, out: o.apply("cosh", x),
-    # sech'(x) = -sech(x) tanh(x)
-    "sech": lambda x, out: o.neg(o.hadamard(out, o.apply("tanh", x))),
-}
+#: f'(x) from x and out = f(x), per elementwise function: the records' named derivatives
+DERIVATIVES: dict[str, Callable[[Expr, Expr], Expr]] = {f.name: f.derivative for f in RECORDS}

@@ -9,6 +9,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..model import ops as o
+from ..model.elementwise import FUNCTIONS
 from ..model.ops import Expr
 from ..model.walk import KeyMemo, fold
 from ..names import bar_latex
@@ -72,7 +73,7 @@ class _Sympy:
         self.key = KeyMemo()
         self.atoms: dict[tuple, Any] = {}
         self.back: dict[Any, Expr] = {}
-        self.fns = {fn: sympy.Function(fn) for fn in o.FUNCTIONS}
+        self.fns = {fn: sympy.Function(fn) for fn in FUNCTIONS}
 
     def simplify(self, region: Expr) -> Expr:
         if _too_big(region):

@@ -2,33 +2,52 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from ..errors import ShapeError, UnsupportedError
-from ..read import tree as t
 from ..model import ops as o
+from ..model.elementwise import as_written
 from ..model.ops import Expr
-from .resolve import Scope, exponent, resolve
+from ..read import tree as t
 
-#: (function, number of primes) -> how to build it from its argument
-ELEMENTWISE: dict[tuple[str, int], object] = {
-    ("sigma", 0): lambda a: o.apply("sigma", a),
-    ("sigma", 1): lambda a: o.apply("dsigma", a),
-    ("tanh", 0): lambda a: o.apply("tanh", a),
-    ("tanh", 1): lambda a: o.apply("dtanh", a),
-    ("exp", 0): lambda a: o.apply("exp", a),
-    ("exp", 1): lambda a: o.apply("exp", a),
-    ("log", 0): lambda a: o.apply("log", a),
-    ("log", 1): lambda a: o.power(a, Fraction(-1)),
-    ("relu", 0): lambda a: o.apply("relu", a),
-    ("relu", 1): lambda a: o.apply("step", a),
-    ("softplus", 0): lambda a: o.apply("softplus", a),
-    ("softplus", 1): lambda a: o.apply("sigma", a),
-    ("cosh", 0): lambda a: o.apply("cosh", a),
-    ("sinh", 0): lambda a: o.apply("sinh", a),
-    ("sech", 0): lambda a: o.apply("sech", a),
+if TYPE_CHECKING:  # resolution recurses through scope.resolve: no import of resolve.py
+    from .resolve import Scope
+
+MAX_EXPONENT = 64
+
+#: the reader's other functions with their primes, beside the elementwise records'
+_POWERS: dict[tuple[str, int], object] = {
     ("sqrt", 0): lambda a: o.power(a, Fraction(1, 2)),
     ("sqrt", 1): lambda a: o.scale(o.Const(Fraction(1, 2)), o.power(a, Fraction(-1, 2))),
 }
+
+
+def elementwise(func: str, primes: int):
+    """How an elementwise function as written (with its primes) is built from its argument;
+    None when it is not elementwise (index notation applies only these to entries)."""
+    return as_written(func, primes) or _POWERS.get((func, primes))
+
+
+def exponent(node: t.Node) -> Fraction:
+    """An exponent must be a small exact number: 2, -1, \\frac{1}{2}, 1/2."""
+    if isinstance(node, t.Number):
+        if len(node.text) > 12:
+            raise UnsupportedError("exponent too long", node.span)
+        v = Fraction(node.text)
+    elif isinstance(node, t.Add) and len(node.terms) == 1:
+        v = node.terms[0][0] * exponent(node.terms[0][1])
+    elif isinstance(node, t.Frac):
+        num, den = exponent(node.num), exponent(node.den)
+        if den == 0:
+            raise UnsupportedError("division by zero in an exponent", node.span)
+        v = num / den
+    elif isinstance(node, t.Product) and len(node.factors) == 1:
+        v = exponent(node.factors[0])
+    else:
+        raise UnsupportedError("only exact numbers are supported as exponents", node.span)
+    if abs(v) > MAX_EXPONENT or v.denominator > 8:
+        raise UnsupportedError(f"exponent {v} is outside the supported range (|k| <= {MAX_EXPONENT})", node.span)
+    return v
 
 
 def _square(name: str, n: t.Call, a: Expr) -> None:
@@ -76,14 +95,14 @@ def _is_zero(node: t.Node) -> bool:
 def call(n: t.Call, scope: Scope) -> Expr:
     if n.func == "max" and len(n.args) == 2 and n.deriv == 0 and n.power is None \
             and any(_is_zero(a) for a in n.args):  # \max(u, 0), \max(0, u): ReLU
-        return o.apply("relu", resolve(next(a for a in n.args if not _is_zero(a)), scope))
+        return o.apply("relu", scope.resolve(next(a for a in n.args if not _is_zero(a))))
     if len(n.args) != 1:
         raise UnsupportedError(f"{n.func} takes one argument, not {len(n.args)}", n.span)
     if ("\\" + n.func) in scope.model.symbols or n.func in scope.model.symbols:
         name = ("\\" + n.func) if ("\\" + n.func) in scope.model.symbols else n.func
-        return o.matmul(scope.model.symbols[name].var(), resolve(n.args[0], scope), n.span)
-    a = resolve(n.args[0], scope)
-    build = ELEMENTWISE.get((n.func, n.deriv))
+        return o.matmul(scope.model.symbols[name].var(), scope.resolve(n.args[0]), n.span)
+    a = scope.resolve(n.args[0])
+    build = as_written(n.func, n.deriv) or _POWERS.get((n.func, n.deriv))
     if build is not None:
         out = build(a)  # type: ignore[operator]
     elif n.deriv == 0:

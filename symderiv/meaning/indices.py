@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from ..errors import ShapeError, UnsupportedError
 from ..model import ops as o
@@ -24,7 +25,10 @@ from ..model.ops import Expr
 from ..read import tree as t
 from ..spans import Span
 from . import ir
-from .resolve import Scope, exponent
+from .functions import elementwise, exponent
+
+if TYPE_CHECKING:  # resolution recurses through scope.resolve: no import of resolve.py
+    from .resolve import Scope
 
 #: a name with a trailing subscript: base and the subscript's text
 _SUBSCRIPTED = re.compile(r"^(?P<base>.+?)_(?:\{(?P<braced>[^{}]*)\}|(?P<one>[A-Za-z0-9]))$")
@@ -116,10 +120,11 @@ class Entries(Expr):
     def _shape_of(self) -> o.Shape:
         return self.shp
 
-    def evaluate_in(self, env) -> object:
+    def evaluate_in(self, env, ev) -> object:
+        """The value on one instance; `ev(expr, env)` is the verifier's matrix evaluator."""
         import numpy as np
         dims = dict(self.dims)
-        arr = ir.align(ir.evaluate(self.tree, env, dims), self.out, env, dims)
+        arr = ir.align(ir.evaluate(self.tree, env, dims, ev), self.out, env, dims)
         if len(self.out) <= 2:
             return np.asarray(arr, dtype=float).reshape(env.shape(self.shp))
         return np.asarray(arr, dtype=float).reshape(arr.shape[0], -1)
@@ -192,8 +197,7 @@ def _entry(ctx: _Ctx, e: Expr, letters: list[str], node: t.Node, name: str) -> i
 
 
 def _plain(ctx: _Ctx, node: t.Node) -> Expr:
-    from .resolve import resolve
-    return resolve(node, ctx.scope)
+    return ctx.scope.resolve(node)
 
 
 def _array(ctx: _Ctx, name: str, node: t.Node, bar: bool) -> ir.INode:
@@ -342,8 +346,7 @@ def build(ctx: _Ctx, node: t.Node, bound: tuple[str, ...] = ()) -> ir.INode:
 
 
 def _call(ctx: _Ctx, n: t.Call, bound: tuple[str, ...]) -> ir.INode:
-    from .functions import ELEMENTWISE
-    if len(n.args) != 1 or (n.func, n.deriv) not in ELEMENTWISE:
+    if len(n.args) != 1 or elementwise(n.func, n.deriv) is None:
         if not uses_indices(n, ctx.scope):
             return _whole(ctx, _plain(ctx, n), n)
         raise UnsupportedError(f"{n.func} of an index expression: apply it to the whole array and take "
@@ -356,10 +359,9 @@ def _call(ctx: _Ctx, n: t.Call, bound: tuple[str, ...]) -> ir.INode:
 
 def _partial_of(ctx: _Ctx, n: t.PartialOf, bound: tuple[str, ...]) -> ir.INode:
     """`\\frac{\\partial f(y_i)}{\\partial z_j}` = f'(y_i) `\\frac{\\partial y_i}{\\partial z_j}`."""
-    from .functions import ELEMENTWISE
     num = n.num
     if (isinstance(num, t.Call) and len(num.args) == 1 and isinstance(num.args[0], t.Name)
-            and num.power is None and (num.func, num.deriv + 1) in ELEMENTWISE):
+            and num.power is None and elementwise(num.func, num.deriv + 1) is not None):
         inner = num.args[0]
         jac = _partial(ctx, t.Partial(n.span, inner.name, n.den))
         return ir.IMul((ir.IFn(num.func + "'" * (num.deriv + 1), build(ctx, inner, bound)), jac))
@@ -489,7 +491,7 @@ def definition(lhs: t.Name, rhs: t.Node, scope: Scope) -> tuple[str, Expr] | Non
         return None  # `z_y = v^\top h`: a new name that happens to have a subscript
     if len(set(letters)) != len(letters) or len(letters) > 2:
         raise UnsupportedError("an index-form definition has one or two distinct indices", lhs.span)
-    inner = Scope(scope.model, dict(scope.local), scope.source, scope.origin)
+    inner = type(scope)(scope.model, dict(scope.local), scope.source, scope.origin)
     inner.indices = tuple((x, None) for x in letters)  # ranges inferred from the right side
     e = entries(rhs, inner)
     return base, lowered(e, lhs.span)

@@ -205,15 +205,14 @@ def _pow(a: np.ndarray, k: Fraction) -> np.ndarray:
 _TEMPLATES: dict[str, Expr] = {}
 
 
-def _fn(name: str, arr: np.ndarray) -> np.ndarray:
+def _fn(name: str, arr: np.ndarray, env: Any, ev: Any) -> np.ndarray:
     """The elementwise function as the matrix reader builds it, on a flattened copy."""
-    from ..verify.numeric import Env, evaluate
     if name not in _TEMPLATES:
-        from .functions import ELEMENTWISE
+        from .functions import elementwise
         func, primes = name.rstrip("'"), len(name) - len(name.rstrip("'"))
-        _TEMPLATES[name] = ELEMENTWISE[(func, primes)](o.Var("\\arg", ("\\N", 1)))  # type: ignore[operator]
-    env = Env({"\\N": arr.size}, {"\\arg": np.asarray(arr, dtype=float).reshape(-1, 1)})
-    return evaluate(_TEMPLATES[name], env).reshape(arr.shape)
+        _TEMPLATES[name] = elementwise(func, primes)(o.Var("\\arg", ("\\N", 1)))  # type: ignore[misc]
+    flat = type(env)({"\\N": arr.size}, {"\\arg": np.asarray(arr, dtype=float).reshape(-1, 1)})
+    return ev(_TEMPLATES[name], flat).reshape(arr.shape)
 
 
 def _size(env: Any, dims: dict[str, o.Dim], x: str) -> int:
@@ -225,10 +224,9 @@ def _end(b: Bound, env: Any) -> int:
     return whole if dim is None else int(env.size(dim)) + off
 
 
-def evaluate(n: INode, env: Any, dims: dict[str, o.Dim]) -> Value:
-    """The value of an index tree on one instance."""
-    from ..verify.numeric import Env
-    from ..verify.numeric import evaluate as ev
+def evaluate(n: INode, env: Any, dims: dict[str, o.Dim], ev: Any) -> Value:
+    """The value of an index tree on one instance; `ev(expr, env)` evaluates a matrix
+    expression (the verifier's, passed in: meaning does not import verify)."""
     if isinstance(n, IArr):
         return _labelled(ev(n.expr, env), list(n.axes))
     if isinstance(n, IConst):
@@ -243,39 +241,39 @@ def evaluate(n: INode, env: Any, dims: dict[str, o.Dim]) -> Value:
         for k in range(rows * cols):  # one pull-back per entry of the numerator
             cot[:] = 0.0
             cot.flat[k] = 1.0
-            slices.append(ev(n.pulled, Env(env.dims, {**env.values, COTANGENT: cot}, env.bars)))
+            slices.append(ev(n.pulled, type(env)(env.dims, {**env.values, COTANGENT: cot}, env.bars)))
         tensor = np.stack(slices).reshape((rows, cols) + slices[0].shape)
         return _labelled(tensor, list(n.num_axes + n.den_axes))
     if isinstance(n, IMul):
-        acc = evaluate(n.items[0], env, dims)
+        acc = evaluate(n.items[0], env, dims, ev)
         for item in n.items[1:]:
-            acc = _mul(acc, evaluate(item, env, dims))
+            acc = _mul(acc, evaluate(item, env, dims, ev))
         return acc
     if isinstance(n, IAdd):
-        vals = [evaluate(x, env, dims) for _, x in n.terms]
+        vals = [evaluate(x, env, dims, ev) for _, x in n.terms]
         order = _union(vals)
         total = sum(s * _expand(v, order) for (s, _), v in zip(n.terms, vals))
         return np.broadcast_to(total, [_size(env, dims, x) for x in order]).copy(), order
     if isinstance(n, IDiv):
-        a, b = evaluate(n.num, env, dims), evaluate(n.den, env, dims)
+        a, b = evaluate(n.num, env, dims, ev), evaluate(n.den, env, dims, ev)
         order = _union([a, b])
         with np.errstate(all="ignore"):
             return np.broadcast_to(_expand(a, order) / _expand(b, order),
                                    [_size(env, dims, x) for x in order]).copy(), order
     if isinstance(n, IPow):
-        a, axes = evaluate(n.arg, env, dims)
+        a, axes = evaluate(n.arg, env, dims, ev)
         with np.errstate(all="ignore"):
             return _pow(a, n.k), axes
     if isinstance(n, IFn):
-        a, axes = evaluate(n.arg, env, dims)
-        return _fn(n.fn, a), axes
+        a, axes = evaluate(n.arg, env, dims, ev)
+        return _fn(n.fn, a, env, ev), axes
     if isinstance(n, ISum):
-        return _sum(n, env, dims)
+        return _sum(n, env, dims, ev)
     raise TypeError(type(n).__name__)
 
 
-def _sum(n: ISum, env: Any, dims: dict[str, o.Dim]) -> Value:
-    arr, axes = evaluate(n.body, env, dims)
+def _sum(n: ISum, env: Any, dims: dict[str, o.Dim], ev: Any) -> Value:
+    arr, axes = evaluate(n.body, env, dims, ev)
     size = _size(env, dims, n.index)
     weights = np.ones(size)
     if n.lo is not None:

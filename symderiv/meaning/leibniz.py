@@ -6,20 +6,22 @@ factors are written. A chain of partials is pulled back one link at a time.
 """
 from __future__ import annotations
 
-from ..errors import ShapeError, UnsupportedError
-from ..names import bar_latex
-from ..read import tree as t
+from typing import TYPE_CHECKING
+
+from ..derive.reverse import vjp
+from ..errors import ShapeError, UnsupportedError, WrongAdjointError
 from ..model import ops as o
 from ..model.graph import leaves
 from ..model.ops import Expr
-from .resolve import Scope, WrongAdjointError, resolve
+from ..names import bar_latex
+from ..read import tree as t
+
+if TYPE_CHECKING:  # resolution recurses through scope.resolve: no import of resolve.py
+    from .resolve import Scope
 
 
 def _node(scope: Scope, name: str, span) -> str:
-    c = scope.canonical(name)
-    if c is None:
-        raise scope.unknown(name, span)
-    return c
+    return scope.node(name, span)
 
 
 def _definition(scope: Scope, p: t.Partial) -> tuple[str, str, Expr]:
@@ -32,7 +34,6 @@ def _definition(scope: Scope, p: t.Partial) -> tuple[str, str, Expr]:
 
 
 def _pull(scope: Scope, p: t.Partial, cot: Expr) -> Expr:
-    from ..derive.reverse import vjp
     num, den, definition = _definition(scope, p)
     if den not in leaves(definition):
         scope.notes.append(f"\\frac{{\\partial {p.num}}}{{\\partial {p.den}}} is zero: {p.den} does not "
@@ -63,14 +64,48 @@ def is_partial(f: t.Node) -> bool:
     return isinstance(f, t.Partial) or isinstance(f, t.Transpose) and isinstance(f.arg, t.Partial)
 
 
-def leibniz(n: t.Product, scope: Scope) -> Expr:
-    # orientation carries no meaning in a VJP: (∂s/∂q)ᵀ s̄ and s̄ᵀ ∂s/∂W are s̄ ∂s/∂q, s̄ ∂s/∂W
-    factors = [f.arg if isinstance(f, t.Transpose) and isinstance(f.arg, t.Partial) else f for f in n.factors]
+def is_formal(n: t.Product) -> bool:
+    """`\\bar{a}\\frac{\\partial a}{\\partial b}\\cdots`: the adjoint first, then partials, no
+    transposes: the course's notation, a VJP whatever the shapes (SPEC 3.2, first bullet)."""
+    f = n.factors
+    return (len(f) >= 2 and isinstance(f[0], t.Bar) and all(isinstance(x, t.Partial) for x in f[1:]))
+
+
+def leibniz(n: t.Product, scope: Scope, allow_probe: bool = False) -> Expr:
+    if is_formal(n):
+        return formal(n, scope)
+    _adjacent_adjoints(n, scope)
+    from .layouts import chain
+    out, matrix = chain(scope, list(n.factors), allow_probe, n.span)
+    if matrix is not None:
+        scope.probed = matrix
+    return out
+
+
+def _adjacent_adjoints(n: t.Product, scope: Scope) -> None:
+    """An adjoint written next to another node's partial is the wrong adjoint in any layout."""
+    fs = n.factors
+    for i, f in enumerate(fs):
+        bar = f.arg if isinstance(f, t.Transpose) and isinstance(f.arg, t.Bar) else f
+        if not isinstance(bar, t.Bar):
+            continue
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(fs) and is_partial(fs[j]):
+                p = fs[j].arg if isinstance(fs[j], t.Transpose) else fs[j]
+                assert isinstance(p, t.Partial)
+                if p.form == "nabla":
+                    continue
+                if _node(scope, bar.name, bar.span) != _node(scope, p.num, p.span):
+                    raise WrongAdjointError(
+                        f"{bar_latex(_node(scope, bar.name, bar.span))} is paired with "
+                        f"\\frac{{\\partial {p.num}}}{{\\partial {p.den}}}: the chain rule pairs "
+                        f"{bar_latex(_node(scope, p.num, p.span))} with it", n.span)
+
+
+def formal(n: t.Product, scope: Scope) -> Expr:
+    factors = list(n.factors)
     partials = [f for f in factors if isinstance(f, t.Partial)]
     others = [f for f in factors if not isinstance(f, t.Partial)]
-    if len(others) == 1 and isinstance(others[0], t.Transpose) and isinstance(others[0].arg, t.Bar):
-        others = [others[0].arg]
-    n = t.Product(n.span, tuple(factors))
     bar = others[0] if len(others) == 1 and isinstance(others[0], t.Bar) else None
     start = _node(scope, bar.name, bar.span) if bar is not None else None
     first_nums = {_node(scope, p.num, p.span) for p in partials}
@@ -83,20 +118,15 @@ def leibniz(n: t.Product, scope: Scope) -> Expr:
     head = _node(scope, chain[0].num, chain[0].span)
     loss_bar = any(isinstance(f, t.Bar) and _node(scope, f.name, f.span) == head for f in others)
     if head == scope.model.loss and not loss_bar:
-        # \frac{\partial L}{\partial z} x^\top: the loss's chain is a gradient (L-bar = 1),
-        # and the other factors multiply it where they are written
         return _loss_chain_in_product(n, chain, scope)
-    if others:
-        cot = resolve(others[0] if len(others) == 1 else t.Product(n.span, tuple(others)), scope)
-    else:
-        if not o.is_scalar_shape(scope.model.shape(head)):
-            raise UnsupportedError("a Jacobian on its own has no matrix form: pair it with an adjoint, "
-                                   "as in \\bar{a}\\frac{\\partial a}{\\partial b}", n.span)
-        cot = o.const(1)
+    cot = scope.resolve(others[0] if len(others) == 1 else t.Product(n.span, tuple(others)))
     return _pull_chain(scope, chain, cot, n)
 
 
+
 def _loss_chain_in_product(n: t.Product, chain: list[t.Partial], scope: Scope) -> Expr:
+    """\\frac{\\partial L}{\\partial z} x^\\top: the loss's chain is a gradient (L-bar = 1),
+    and the other factors multiply it where they are written."""
     first = chain[0]
     loss_def = scope.model.symbols[scope.model.loss].definition
     den = _node(scope, first.den, first.span)
@@ -114,7 +144,7 @@ def _loss_chain_in_product(n: t.Product, chain: list[t.Partial], scope: Scope) -
                 continue
             e, placed = g, True
         else:
-            e = resolve(f, scope)
+            e = scope.resolve(f)
         acc = e if acc is None else o.matmul(acc, e, n.span)
     assert acc is not None
     return acc
@@ -131,17 +161,33 @@ def _pull_chain(scope: Scope, chain: list[t.Partial], cot: Expr, n: t.Node) -> E
     return cot
 
 
-def partial_alone(p: t.Partial, scope: Scope) -> Expr:
-    """A partial with no adjoint beside it: the gradient of a scalar, or f'(a) of an
-    elementwise node (its diagonal Jacobian, written as a vector)."""
-    num, den, definition = _definition(scope, p)
-    shape = scope.model.shape(num)
-    if num == scope.model.loss and den not in leaves(definition):
-        # nobody means an identically zero partial: written alone, dL/du is u's adjoint
-        return o.Bar(den, scope.model.shape(den))
-    if o.is_scalar_shape(shape):
-        return _pull(scope, p, o.const(1))
-    if isinstance(definition, o.Apply) and isinstance(definition.a, o.Var) and definition.a.name == den:
-        return _pull(scope, p, o.Ones(shape))
-    raise UnsupportedError("a Jacobian on its own has no matrix form: pair it with an adjoint, "
-                           "as in \\bar{a}\\frac{\\partial a}{\\partial b}", p.span)
+def partial_alone(p: t.Node, scope: Scope, allow_probe: bool = False) -> Expr:
+    """A partial with no adjoint beside it, read in the sheet's layout: a gradient, a Jacobian
+    (a claim of its own: applied to a probe), or inside an expression the elementwise
+    shorthand f'(a) of an elementwise node (its diagonal Jacobian, written as a vector)."""
+    from .layouts import chain
+    inner = p.arg if isinstance(p, t.Transpose) else p
+    assert isinstance(inner, t.Partial)
+    if not allow_probe and not isinstance(p, t.Transpose):
+        num, den, definition = _definition(scope, inner)
+        shape = scope.model.shape(num)
+        if (not o.is_scalar_shape(shape) and isinstance(definition, o.Apply)
+                and isinstance(definition.a, o.Var) and definition.a.name == den):
+            return _pull(scope, inner, o.Ones(shape))
+    out, matrix = chain(scope, [p], allow_probe, p.span)
+    if matrix is not None:
+        scope.probed = matrix
+    return out
+
+
+def resolve_part(node: t.Node, scope: Scope) -> tuple[Expr, o.Shape | None]:
+    """A claim's part: its value, and when it is a matrix of Jacobians (a Jacobian claim), the
+    matrix's shape; the value is then the matrix applied to the probe vector."""
+    scope.probed = None
+    if isinstance(node, t.Product) and any(is_partial(f) for f in node.factors):
+        e = leibniz(node, scope, True)
+    elif is_partial(node):
+        e = partial_alone(node, scope, True)
+    else:
+        e = scope.resolve(node)
+    return e, scope.probed

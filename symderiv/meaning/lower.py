@@ -106,10 +106,10 @@ class _Lower:
             e, axes = self.go(n.arg)
             return o.power(e, n.k), axes
         if isinstance(n, ir.IFn):
-            from .functions import ELEMENTWISE
+            from .functions import elementwise
             e, axes = self.go(n.arg)
             func, primes = n.fn.rstrip("'"), len(n.fn) - len(n.fn.rstrip("'"))
-            return ELEMENTWISE[(func, primes)](e), axes  # type: ignore[operator]
+            return elementwise(func, primes)(e), axes  # type: ignore[misc]
         if isinstance(n, ir.ISum):
             return self.sum(n)
         raise self.fail(type(n).__name__)

@@ -1,5 +1,9 @@
 """Parse tree -> expression: give what was written its meaning, with the symbol table.
 
+`Scope.resolve` is the one entry: it dispatches on the node's type through `RESOLVE`, and
+the rules (here, in `functions.py` and in `leibniz.py`) recurse through `scope.resolve`, so
+those modules need no import of this one (they name `Scope` for type checking only).
+
 Decides what the grammar cannot: whether a name is a symbol, the identity, or unknown;
 every shape (sizes of `\\mathbf{1}` and `I` by unification; a 1x1 acts as a scalar); what a
 Leibniz product `\\bar{a}\\frac{\\partial a}{\\partial b}` pulls back. Errors carry spans.
@@ -14,22 +18,17 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from ..errors import ShapeError, SymderivError, UnknownSymbolError, UnsupportedError
-from ..read import tree as t
-from ..spans import Span
+from ..errors import ShapeError, UnknownSymbolError, UnsupportedError, WrongAdjointError  # noqa: F401 (re-exported)
 from ..model import ops as o
 from ..model.graph import Model
 from ..model.ops import Expr
+from ..read import tree as t
+from ..spans import Span
+from .functions import call, exponent
+from .leibniz import is_partial, leibniz, partial_alone
 
 #: names that may stand for the loss when the loss was given another one of them
 LOSS_SPELLINGS = ("\\mathcal{L}", "L", "\\ell", "l", "\\mathcal{l}", "J", "\\mathcal{J}", "E")
-MAX_EXPONENT = 64
-
-
-class WrongAdjointError(SymderivError):
-    """A Leibniz product that pairs the adjoint of one node with another node's partial."""
-
-    reason = "wrong-adjoint"
 
 
 @dataclass
@@ -41,6 +40,8 @@ class Scope:
     source: str = ""  # the statement's text, for quoting operands
     origin: Span | None = None
     notes: list[str] = field(default_factory=list)  # worth saying even when the step is right
+    ctx: Any = None  # the sheet's layout while judging (verify.layouts.LayoutContext), or None
+    probed: o.Shape | None = None  # set when a part is a Jacobian matrix applied to a probe
     #: an entrywise claim's left-side free indices and their ranges (None: not entrywise)
     indices: tuple[tuple[str, Any], ...] | None = None
     inside: bool = False  # resolving inside a statement part (index notation already decided)
@@ -52,15 +53,23 @@ class Scope:
             return self.model.nodes[-1]  # one loss: any of its usual names means it
         return None
 
+    def node(self, name: str, span: Span) -> str:
+        """The canonical name of a model symbol, or an unknown-symbol error at `span`."""
+        c = self.canonical(name)
+        if c is None:
+            raise self.unknown(name, span)
+        return c
+
     @classmethod
     def at(cls, model: Model, st: t.Statement, lines: dict[str, tuple[str, ...]],
-           local: dict[str, Expr] | None = None) -> Scope:
+           local: dict[str, Expr] | None = None, ctx: Any = None) -> Scope:
         """A scope for statement `st`, quoting from its file's line when the text is known."""
         src = lines.get(st.span.file, ())
         if 0 < st.span.line <= len(src):
             text = src[st.span.line - 1]
-            return cls(model, dict(local or {}), text, Span(st.span.file, st.span.line, 1, st.span.line, 1))
-        return cls(model, dict(local or {}), st.latex, st.span)
+            return cls(model, dict(local or {}), text, Span(st.span.file, st.span.line, 1, st.span.line, 1),
+                       ctx=ctx)
+        return cls(model, dict(local or {}), st.latex, st.span, ctx=ctx)
 
     def text(self, node: t.Node) -> str:
         """The written text of a node, when it lies on the statement's first line."""
@@ -77,6 +86,26 @@ class Scope:
             end += 1
             text = self.source[start:end]
         return text.strip()
+
+    def resolve(self, node: t.Node) -> Expr:
+        """What `node` means here (an expression of the model's symbols), or an error with a span.
+        A part in index notation (SPEC 3.3) is read by `meaning.indices`."""
+        if self.inside:
+            return self._dispatch(node)
+        self.inside = True
+        try:
+            from . import indices
+            if self.indices is not None or indices.uses_indices(node, self):
+                return indices.entries(node, self)
+            return self._dispatch(node)
+        finally:
+            self.inside = False
+
+    def _dispatch(self, node: t.Node) -> Expr:
+        fn: Callable[[Any, Scope], Expr] | None = RESOLVE.get(type(node))
+        if fn is None:
+            raise UnsupportedError(f"{type(node).__name__} is not a value here", node.span)
+        return fn(node, self)
 
     def unknown(self, name: str, span: Span) -> UnknownSymbolError:
         known = list(self.model.symbols) + list(self.local)
@@ -99,47 +128,9 @@ def _binary(scope: Scope, what: str, fn, a_node: t.Node, a: Expr, b_node: t.Node
         raise ShapeError(f"{what}: {_q(scope, a_node, a)} and {_q(scope, b_node, b)} do not fit", span) from None
 
 
-def exponent(node: t.Node) -> Fraction:
-    """An exponent must be a small exact number: 2, -1, \\frac{1}{2}, 1/2."""
-    if isinstance(node, t.Number):
-        if len(node.text) > 12:
-            raise UnsupportedError("exponent too long", node.span)
-        v = Fraction(node.text)
-    elif isinstance(node, t.Add) and len(node.terms) == 1:
-        v = node.terms[0][0] * exponent(node.terms[0][1])
-    elif isinstance(node, t.Frac):
-        num, den = exponent(node.num), exponent(node.den)
-        if den == 0:
-            raise UnsupportedError("division by zero in an exponent", node.span)
-        v = num / den
-    elif isinstance(node, t.Product) and len(node.factors) == 1:
-        v = exponent(node.factors[0])
-    else:
-        raise UnsupportedError("only exact numbers are supported as exponents", node.span)
-    if abs(v) > MAX_EXPONENT or v.denominator > 8:
-        raise UnsupportedError(f"exponent {v} is outside the supported range (|k| <= {MAX_EXPONENT})", node.span)
-    return v
-
-
 def resolve(node: t.Node, scope: Scope) -> Expr:
-    """The meaning of a parse tree; a part in index notation (SPEC 3.3) is read by `indices`."""
-    if scope.inside:
-        return _dispatch(node, scope)
-    scope.inside = True
-    try:
-        from . import indices
-        if scope.indices is not None or indices.uses_indices(node, scope):
-            return indices.entries(node, scope)
-        return _dispatch(node, scope)
-    finally:
-        scope.inside = False
-
-
-def _dispatch(node: t.Node, scope: Scope) -> Expr:
-    fn: Callable[[Any, Scope], Expr] | None = RESOLVE.get(type(node))
-    if fn is None:
-        raise UnsupportedError(f"{type(node).__name__} is not a value here", node.span)
-    return fn(node, scope)
+    """`scope.resolve(node)`, for callers that hold the node first."""
+    return scope.resolve(node)
 
 
 def _name(n: t.Name, scope: Scope) -> Expr:
@@ -169,7 +160,7 @@ def _number(n: t.Number, scope: Scope) -> Expr:
 
 
 def _add(n: t.Add, scope: Scope) -> Expr:
-    terms = [(sign, node, resolve(node, scope)) for sign, node in n.terms]
+    terms = [(sign, node, scope.resolve(node)) for sign, node in n.terms]
     big = next((e for _, _, e in terms if not e.is_scalar), None)
     out: Expr | None = None
     prev: tuple[t.Node, Expr] | None = None
@@ -192,13 +183,12 @@ def _is_vector(e: Expr) -> bool:
 
 
 def _product(n: t.Product, scope: Scope) -> Expr:
-    from .leibniz import is_partial, leibniz
     if any(is_partial(f) for f in n.factors):
         return leibniz(n, scope)
     acc_node: t.Node = n.factors[0]
-    acc = resolve(acc_node, scope)
+    acc = scope.resolve(acc_node)
     for f in n.factors[1:]:
-        e = resolve(f, scope)
+        e = scope.resolve(f)
         acc = _binary(scope, "matrix product", o.matmul, acc_node, acc, f, e, n.span)
         acc_node = t.Product(_join(acc_node.span, f.span), (acc_node, f))
     return acc
@@ -209,12 +199,12 @@ def _join(a: Span, b: Span) -> Span:
 
 
 def _hadamard(n: t.Hadamard, scope: Scope) -> Expr:
-    a, b = resolve(n.left, scope), resolve(n.right, scope)
+    a, b = scope.resolve(n.left), scope.resolve(n.right)
     return _binary(scope, "elementwise product", o.hadamard, n.left, a, n.right, b, n.span)
 
 
 def _frac(n: t.Frac, scope: Scope) -> Expr:
-    num, den = resolve(n.num, scope), resolve(n.den, scope)
+    num, den = scope.resolve(n.num), scope.resolve(n.den)
     if isinstance(den, o.Const) and den.value == 0:
         raise UnsupportedError("division by zero", n.den.span)
     if den.is_scalar:
@@ -236,13 +226,13 @@ def _norm_kind(n: t.Norm) -> None:
 def _power(n: t.Power, scope: Scope) -> Expr:
     if isinstance(n.base, t.Name) and n.base.name == "e" and "e" not in scope.local \
             and scope.canonical("e") is None:
-        return o.apply("exp", resolve(n.exponent, scope))  # e^{h}: Euler's number, when e is no symbol
+        return o.apply("exp", scope.resolve(n.exponent))  # e^{h}: Euler's number, when e is no symbol
     k = exponent(n.exponent)
     if isinstance(n.base, t.Norm) and k == 2:
         _norm_kind(n.base)
-        a = resolve(n.base.arg, scope)
+        a = scope.resolve(n.base.arg)
         return o.Sum(o.hadamard(a, a))
-    base = resolve(n.base, scope)
+    base = scope.resolve(n.base)
     if base.is_scalar:
         return o.power(base, k)
     rows, cols = base.shape
@@ -263,12 +253,15 @@ def _power(n: t.Power, scope: Scope) -> Expr:
 
 
 def _transpose(n: t.Transpose, scope: Scope) -> Expr:
-    return o.transpose(resolve(n.arg, scope))
+    if isinstance(n.arg, t.Partial):
+        from .leibniz import partial_alone
+        return partial_alone(n, scope)
+    return o.transpose(scope.resolve(n.arg))
 
 
 def _norm(n: t.Norm, scope: Scope) -> Expr:
     _norm_kind(n)
-    a = resolve(n.arg, scope)
+    a = scope.resolve(n.arg)
     return o.power(o.Sum(o.hadamard(a, a)), Fraction(1, 2))
 
 
@@ -277,7 +270,7 @@ def _ones(n: t.Ones, scope: Scope) -> Expr:
 
 
 def _indicator(n: t.Indicator, scope: Scope) -> Expr:
-    left, right = resolve(n.left, scope), resolve(n.right, scope)
+    left, right = scope.resolve(n.left), scope.resolve(n.right)
     if isinstance(right, o.Const) and not left.is_scalar:
         right = o.scale(right, o.Ones(left.shape))
     if isinstance(left, o.Const) and not right.is_scalar:
@@ -287,21 +280,8 @@ def _indicator(n: t.Indicator, scope: Scope) -> Expr:
     return o.apply(fn, diff if n.op in (">", ">=") else o.neg(diff))
 
 
-def _partial(n: t.Partial, scope: Scope) -> Expr:
-    from .leibniz import partial_alone
-    return partial_alone(n, scope)
-
-
 RESOLVE: dict[type, Callable[[Any, Scope], Expr]] = {
     t.Name: _name, t.Bar: _bar, t.Number: _number, t.Add: _add, t.Product: _product,
     t.Hadamard: _hadamard, t.Frac: _frac, t.Power: _power, t.Transpose: _transpose,
-    t.Norm: _norm, t.Ones: _ones, t.Indicator: _indicator, t.Partial: _partial,
+    t.Norm: _norm, t.Ones: _ones, t.Indicator: _indicator, t.Partial: partial_alone, t.Call: call,
 }
-
-
-def _call(n: t.Call, scope: Scope) -> Expr:
-    from .functions import call
-    return call(n, scope)
-
-
-RESOLVE[t.Call] = _call

@@ -172,16 +172,9 @@ class Transpose(Unary):
         return (s[1], s[0])
 
 
-#: elementwise scalar functions; `dsigma`, `dtanh` are the derivatives students write as
-#: \sigma' and \tanh'; `step` is the indicator [x > 0] (ReLU'), `stepge` is [x >= 0] (they
-#: differ exactly where it matters: a ReLU output is 0 on a whole set).
-FUNCTIONS = ("sigma", "tanh", "exp", "log", "relu", "softplus", "step", "stepge", "dsigma", "dtanh",
-             "cosh", "sinh", "sech")
-
-
 @dataclass(frozen=True, eq=False)
 class Apply(Expr):
-    """An elementwise scalar function."""
+    """An elementwise scalar function: `fn` names its record in `model/elementwise.py`."""
 
     fn: str
     a: Expr
@@ -309,6 +302,10 @@ def scale(s: Expr, a: Expr) -> Expr:
     if isinstance(a, Scale) and isinstance(s, Const) and isinstance(a.a, Const):
         return scale(Const(s.value * a.a.value), a.b)
     return Scale(s, a)
+
+
+def ones_like(e: Expr) -> Expr:
+    return const(1) if e.is_scalar else Ones(e.shape)
 
 
 def neg(a: Expr) -> Expr:

@@ -21,12 +21,14 @@ from typing import Any
 
 from ..errors import UnknownSymbolError, UnsupportedError
 from . import ops as o
+from .elementwise import FUNCTIONS, RECORDS
 from .graph import Model
 from .ops import Expr
 from .walk import fold
 
 BAR_PREFIX, BAR_SUFFIX = "\\bar{", "}"
 _lambdas: dict[str, Any] = {}
+_heads: dict[Any, list[tuple[str, Any]]] = {}
 
 
 def bar_name(name: str) -> str:
@@ -34,18 +36,50 @@ def bar_name(name: str) -> str:
 
 
 def lambdas() -> dict[str, Any]:
-    """Our elementwise functions as SymPy Lambdas of one variable (built once)."""
+    """Our elementwise functions as SymPy Lambdas of one variable (built once, from the records)."""
     if not _lambdas:
         import sympy as sp
         x = sp.Dummy("x")
-        sig = 1 / (1 + sp.exp(-x))
-        bodies = {"sigma": sig, "tanh": sp.tanh(x), "exp": sp.exp(x), "log": sp.log(x),
-                  "relu": sp.Max(x, 0), "softplus": sp.log(1 + sp.exp(x)), "step": sp.Heaviside(x, 0),
-                  "stepge": sp.Heaviside(x, 1),
-                  "dsigma": sig * (1 - sig), "dtanh": 1 - sp.tanh(x) ** 2,
-                  "cosh": sp.cosh(x), "sinh": sp.sinh(x), "sech": sp.sech(x)}
-        _lambdas.update({fn: sp.Lambda(x, body) for fn, body in bodies.items()})
+        _lambdas.update({f.name: sp.Lambda(x, f.sympy(sp, x)) for f in RECORDS})
     return _lambdas
+
+
+def _by_head() -> dict[Any, list[tuple[str, Any]]]:
+    """SymPy head (`exp`, `Pow`, `log`, ...) -> the records whose body has it, largest first
+    (so `log(1 + exp(u))` is softplus before it is log)."""
+    if not _heads:
+        import sympy as sp
+        for fn, lam in sorted(lambdas().items(), key=lambda kv: -sp.count_ops(kv[1].expr)):
+            _heads.setdefault(lam.expr.func, []).append((fn, lam))
+    return _heads
+
+
+def _argument(pattern: Any, e: Any, x: Any) -> Any:
+    """The u with pattern[x := u] == e, found along x's path in the pattern (None if none).
+    Through a sum or product the other terms are taken off e (`1 + exp(-x)` against `1 +
+    exp(-a - b)` gives `exp(-a - b)`, then `a + b`); elsewhere the heads must agree."""
+    while pattern != x:
+        if e.func is not pattern.func and not (pattern.is_Add or pattern.is_Mul):
+            return None
+        inner = [a for a in pattern.args if a.has(x)]
+        if len(inner) != 1:
+            return None
+        others = [a for a in pattern.args if not a.has(x)]
+        if pattern.is_Add:
+            e = e - pattern.func(*others)
+        elif pattern.is_Mul:
+            e = e / pattern.func(*others)
+        else:
+            rest = list(e.args)
+            for a in others:
+                if a not in rest:
+                    return None
+                rest.remove(a)
+            if len(rest) != 1:
+                return None
+            e = rest[0]
+        pattern = inner[0]
+    return e
 
 
 def dim_symbol(d: o.Dim, dims: dict[str, Any]) -> Any:
@@ -61,8 +95,8 @@ def dim_symbol(d: o.Dim, dims: dict[str, Any]) -> Any:
 
 
 def elementwise(fn: str, arg: Any) -> Any:
-    """`fn` (sigma, tanh, exp, log, relu, softplus, step, dsigma, dtanh) applied to a SymPy
-    scalar, or elementwise to a SymPy matrix expression."""
+    """`fn` (a record of model/elementwise.py) applied to a SymPy scalar, or elementwise to a
+    SymPy matrix expression."""
     from sympy.matrices.expressions import MatrixExpr
     from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
     lam = lambdas()[fn]
@@ -253,41 +287,31 @@ class _From:
             return [e.parent], lambda c: c[0]
         if isinstance(e, ElementwiseApplyFunction):
             return [e.expr], lambda c: self.lambda_of(e.function, c[0])
+        known = self.record_plan(e)
+        if known is not None:
+            return known
         if e.is_Pow:
             return self.pow_plan(e)
         return self.function_plan(e)
 
+    def record_plan(self, e: Any) -> Plan | None:
+        """One of our functions, by its body: `1/(1 + exp(-u))` is sigma(u), `cosh(u)` cosh."""
+        for fn, lam in _by_head().get(e.func, ()):
+            x = lam.variables[0]
+            u = _argument(lam.expr, e, x)
+            if u is not None and lam.expr.xreplace({x: u}) == e:
+                return [u], lambda c, fn=fn: o.apply(fn, c[0])  # type: ignore[misc]
+        return None
+
     def pow_plan(self, e: Any) -> Plan:
-        sp = self.sp
         base, k = e.base, e.exp
         if not k.is_Rational:
             raise UnsupportedError(f"the power {e} has a symbolic exponent")
-        if k == -1 and isinstance(base, sp.Add) and len(base.args) == 2 and 1 in base.args:
-            other = base.args[0] if base.args[1] == 1 else base.args[1]
-            if isinstance(other, sp.exp):  # 1/(1 + exp(-u)) = sigma(u)
-                return [-other.args[0]], lambda c: o.apply("sigma", c[0])
         return [base], lambda c: o.power(c[0], _fraction(k))
 
     def function_plan(self, e: Any) -> Plan:
         sp = self.sp
-        for cls, fn in ((sp.exp, "exp"), (sp.tanh, "tanh")):
-            if isinstance(e, cls):
-                return [e.args[0]], lambda c, fn=fn: o.apply(fn, c[0])  # type: ignore[misc]
-        if isinstance(e, sp.log):
-            u = e.args[0]
-            if isinstance(u, sp.Add) and len(u.args) == 2 and 1 in u.args:
-                other = u.args[0] if u.args[1] == 1 else u.args[1]
-                if isinstance(other, sp.exp):  # log(1 + exp(u)) = softplus(u)
-                    return [other.args[0]], lambda c: o.apply("softplus", c[0])
-            return [u], lambda c: o.apply("log", c[0])
-        if isinstance(e, sp.Heaviside) and (len(e.args) == 1 or e.args[1] == 0):
-            return [e.args[0]], lambda c: o.apply("step", c[0])
-        if isinstance(e, sp.Heaviside) and e.args[1] == 1:
-            return [e.args[0]], lambda c: o.apply("stepge", c[0])
-        if isinstance(e, sp.Max) and len(e.args) == 2 and 0 in e.args:
-            u = e.args[0] if e.args[1] == 0 else e.args[1]
-            return [u], lambda c: o.apply("relu", c[0])
-        if isinstance(e, sp.core.function.AppliedUndef) and e.func.__name__ in o.FUNCTIONS and len(e.args) == 1:
+        if isinstance(e, sp.core.function.AppliedUndef) and e.func.__name__ in FUNCTIONS and len(e.args) == 1:
             return [e.args[0]], lambda c: o.apply(e.func.__name__, c[0])
         raise UnsupportedError(f"{type(e).__name__} is not supported: {e}")
 

@@ -6,12 +6,17 @@ replaced by one error statement). Per-statement limits are in `parse.py`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from typing import Any
 from pathlib import Path
 
-from ..errors import InputError, ParseError
-from .markdown import extract, parse_front_matter
+from ..errors import InputError, ParseError, SymderivError
+from .markdown import MathPiece, extract, parse_front_matter
+from .notebook import markdown_cells
 from .split import statements
+from .tex import TexSource, read_tex
+from ..spans import Span
 from .tree import Statement
 
 MAX_DOCUMENT_BYTES = 2_000_000
@@ -33,16 +38,114 @@ def read_text(text: str, file: str = "<string>") -> Document:
     if "\x00" in text:
         raise InputError(f"{file}: binary data (NUL bytes), not a Markdown text")
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    kind = file.rsplit(".", 1)[-1].lower() if "." in file.rsplit("/", 1)[-1] else ""
+    if kind == "ipynb":
+        return _notebook(text, file)
+    if kind == "tex":
+        return _tex(text, file)
     front, pieces = extract(text)
+    out = read_pieces(pieces, file)
+    return Document(file, parse_front_matter(front) if front else {}, tuple(out), tuple(text.split("\n")))
+
+
+def _tex(text: str, file: str) -> Document:
+    """A LaTeX document; a parse error inside a macro's expansion names the macro and its use."""
+    src = read_tex(text, file)
+    out = read_pieces(src.pieces, file)
+    if src.expansions:
+        out = [_blame_macro(st, src) for st in out]
+    return Document(file, {}, tuple(out), tuple(src.text.split("\n")))
+
+
+def _blame_macro(st: Statement, src: TexSource) -> Statement:
+    err = st.error
+    span = getattr(err, "span", None)
+    if not isinstance(err, ParseError) or span is None:
+        return st
+    lines = src.text.split("\n")
+    offset = sum(len(ln) + 1 for ln in lines[:span.line - 1]) + span.col - 1
+    for x in src.expansions:
+        if x.start <= offset < max(x.end, x.start + 1):
+            where = Span(span.file, x.line, x.col, x.line, x.col + x.width)
+            error = ParseError(f"{err.message} (in the expansion of `\\{x.name}`, used at line {x.line})",
+                               where, err.hint)
+            return replace(st, error=error)
+    return st
+
+
+def _notebook(text: str, file: str) -> Document:
+    """A notebook's Markdown cells, each read as a Markdown document; every span carries its cell."""
     out: list[Statement] = []
-    for piece in pieces:
+    front: dict = {}
+    for cell in markdown_cells(text, file):
+        fm, pieces = extract(cell.source)
+        if fm and not front:
+            front = parse_front_matter(fm)
+        out.extend(in_cell(st, cell.index) for st in read_pieces(pieces, file))
+        if len(out) > MAX_STATEMENTS:
+            break
+    return Document(file, front, tuple(out[:MAX_STATEMENTS + 1]), ())
+
+
+def in_cell(value: Any, cell: int) -> Any:
+    """A copy of a statement (its nodes, spans and error) with every span in `cell`."""
+    if isinstance(value, Span):
+        return replace(value, cell=cell)
+    if isinstance(value, tuple):
+        return tuple(in_cell(v, cell) for v in value)
+    if isinstance(value, SymderivError):
+        if getattr(value, "span", None) is not None:
+            value.span = in_cell(value.span, cell)
+        return value
+    if is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: in_cell(getattr(value, f.name), cell) for f in fields(value)
+                   if isinstance(getattr(value, f.name), (Span, tuple, SymderivError)) or is_dataclass(getattr(value, f.name))}
+        return replace(value, **changes) if changes else value
+    return value
+
+
+_CONTINUES = re.compile(r"\s*(?:\\begin\s*\{[A-Za-z]+\*?\}\s*)?&?\s*=")
+
+
+def _end(piece: MathPiece) -> tuple[int, int]:
+    """(line, col) just after a piece's text."""
+    lines = piece.text.split("\n")
+    return piece.line + len(lines) - 1, (piece.col if len(lines) == 1 else 1) + len(lines[-1])
+
+
+def continued(pieces: list[MathPiece]) -> list[MathPiece]:
+    """A display that starts with `=` continues the previous display's statement (SPEC 1): the
+    two are joined into one piece, blanks in between, so every offset keeps its position."""
+    out: list[MathPiece] = []
+    for p in pieces:
+        prev = out[-1] if out else None
+        if (prev is not None and p.display and prev.display and not p.error and not prev.error
+                and _CONTINUES.match(p.text)):
+            line, col = _end(prev)
+            if p.line > line:
+                gap = "\n" * (p.line - line) + " " * (p.col - 1)
+            elif p.line == line and p.col >= col:
+                gap = " " * (p.col - col)
+            else:
+                out.append(p)
+                continue
+            out[-1] = replace(prev, text=prev.text + gap + p.text)
+            continue
+        out.append(p)
+    return out
+
+
+def read_pieces(pieces: list[MathPiece], file: str) -> list[Statement]:
+    """The statements of a document's math pieces, in order, at most `MAX_STATEMENTS`."""
+    out: list[Statement] = []
+    for piece in continued(pieces):
         out.extend(statements(piece, file, MAX_STATEMENTS - len(out)))
         if len(out) > MAX_STATEMENTS:
             last = out[MAX_STATEMENTS]
             error = ParseError(f"more than {MAX_STATEMENTS:,} statements; the rest is not read", last.span)
             out[MAX_STATEMENTS:] = [Statement(last.span, last.latex, "=", error=error)]
             break
-    return Document(file, parse_front_matter(front) if front else {}, tuple(out), tuple(text.split("\n")))
+    return out
 
 
 def read_document(path: str | Path) -> Document:

@@ -22,6 +22,7 @@ from . import tokens as v
 from .brackets import check_brackets, pair
 from .names import CMD, LETTERS, NUM, SIZE_NAMES, WS, TextReader, is_letter
 from .tokens import LexError, Tok
+from .unicode import normalise
 
 __all__ = ["LexError", "Tok", "tokenize"]
 
@@ -342,12 +343,29 @@ class _Lexer(TextReader):
 
 
 def tokenize(s: str, max_depth: int = 64) -> list[Tok]:
-    """The statement's tokens, brackets paired; raises LexError."""
-    check_brackets(s, max_depth)
-    toks = _Lexer(s).run()
-    for k in range(len(toks) - 1):  # `\log\sum_k`: a bare function whose argument is a sum
+    """The statement's tokens, brackets paired; raises LexError. Unicode math is rewritten to
+    its commands first (`read/unicode.py`); offsets are mapped back to the text as written."""
+    text, starts, ends = normalise(s)
+    last = len(text)
+    try:
+        check_brackets(text, max_depth)
+        toks = pair(_marked(_Lexer(text).run()))
+    except LexError as e:
+        if text is s:
+            raise
+        a, b = min(e.start, last), min(max(e.end, e.start), last)
+        raise LexError(e.message, starts[a], max(ends[b], starts[a] + 1), e.hint) from None
+    if text is s:
+        return toks
+    return [t._replace(start=starts[t.start], end=ends[t.end]) for t in toks]
+
+
+def _marked(toks: list[Tok]) -> list[Tok]:
+    """Token types that need a look at the neighbour: `\\log\\sum_k` (a bare function whose
+    argument is a sum) and `\\frac{\\partial E}{...}` (a derivative's numerator)."""
+    for k in range(len(toks) - 1):
         if toks[k].type == "FUNC" and toks[k + 1].type == "SUM":
             toks[k] = toks[k]._replace(type="SUMFUNC")
         if k >= 1 and toks[k - 1].type == "_FRAC" and toks[k].type == "_LBRACE" and toks[k + 1].type == "_PARTIAL":
-            toks[k + 1] = toks[k + 1]._replace(type="_FPARTIAL")  # \frac{\partial E}{...}: a numerator
-    return pair(toks)
+            toks[k + 1] = toks[k + 1]._replace(type="_FPARTIAL")
+    return toks

@@ -267,6 +267,21 @@ def _scalar(value: str) -> Any:
 
 
 def parse_front_matter(text: str) -> dict:
+    """YAML front matter as a dict (`yaml.safe_load`: data only, nothing constructed or run), so
+    nested blocks such as `scoring: {targets: {W: 2}}` read as written; text that is not a
+    YAML mapping falls back to the simple reader below (a sheet's front matter never fails)."""
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError, RecursionError):
+        value = None
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return value
+    return simple_front_matter(text)
+
+
+def simple_front_matter(text: str) -> dict:
     """Simple YAML: `key: scalar`, `key: [a, b]`, and one level of indented `sub: value` or `- item`."""
     result: dict = {}
     key = None

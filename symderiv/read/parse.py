@@ -104,8 +104,7 @@ def _parse(src: _Text, start: str) -> Any:
         raise src.error(e.message, e.start, e.end, e.hint) from None
     if not toks:
         raise src.error("nothing to read in this statement", 0, len(body))
-    from lark import Token
-    from lark.exceptions import UnexpectedInput, VisitError
+    from ._lalr import Token, UnexpectedInput, VisitError
     parser, builder = _parser()
     feed = [Token(t.type, t.value, t.start, *src.local(t.start), *src.local(t.end), t.end) for t in toks]
     ip = parser.parse_interactive(None, start=start)

@@ -22,10 +22,14 @@ from dataclasses import dataclass, field, replace
 from ..errors import ParseError
 from ..spans import Span
 from .markdown import ENVIRONMENTS, MathPiece
+from .decorations import read_through
 from .parse import parse_statement
 from .tree import Statement
 
 _CMD = re.compile(r"\\([A-Za-z]+)\*?")
+#: connectors between parts: each starts a new statement (SPEC section 1)
+CONNECTORS = {"implies", "Rightarrow", "Longrightarrow", "therefore", "because"}
+_UNICODE_CONNECTORS = "\u21d2\u27f9\u2234\u2235"
 _NOTES = {"text", "textrm", "textit", "textbf", "textnormal", "mbox"}
 _DROP_ARG = {"label", "tag", "intertext"}
 _LEAD_OP = re.compile(r"\s*(?:\+|-|\\odot|\\cdot|\\times|\\circ)")
@@ -64,6 +68,7 @@ def _skip_ws(s: str, i: int) -> int:
 
 
 def _scan(s: str) -> _Scan:
+    s = read_through(s)
     sc = _Scan(list(s))
     blank = sc.chars
 
@@ -105,6 +110,11 @@ def _scan(s: str) -> _Scan:
                 depth -= 1
             elif c == "," and depth <= 0:
                 sc.commas.append(i)
+            elif c in _UNICODE_CONNECTORS and depth <= 0:
+                sc.quads.append((i, i + 1, True))
+                drop(i, i + 1)
+            elif c == "\u2208" and depth <= 0:
+                sc.ins.append(i)
             i += 1
     sc.rows.append((row_start, len(s), s[row_start:].lstrip().startswith("&")))
     return sc
@@ -139,6 +149,11 @@ def _command(s: str, i: int, depth: int, sc: _Scan, drop) -> int:  # type: ignor
         if name in _NOTES and depth <= 0 and s[arg_end - 1:arg_end] == "}":
             sc.notes.append((i, arg_end))
         return arg_end
+    if name in CONNECTORS and depth <= 0:  # `a = b \implies c = d`: two statements
+        q_end, _ = _marker_end(s, end)
+        sc.quads.append((i, q_end, True))
+        drop(i, q_end)
+        return q_end
     if name in ("quad", "qquad") and depth <= 0:
         q_end, marked = _marker_end(s, end)
         sc.quads.append((i, q_end, marked))
@@ -255,8 +270,36 @@ class _Piece:
 
     def one(self, a: int, b: int, side: bool) -> Statement:
         a = _skip_ws(self.t, a)
-        st = parse_statement(self.t[a:b], self.file, *self.pos(a), side=side, inline=not self.piece.display)
-        return replace(st, latex=" ".join(st.latex.split()))
+        cut = self.annotation(a, b)
+        st = parse_statement(self.t[a:cut], self.file, *self.pos(a), side=side, inline=not self.piece.display)
+        if cut < b and st.error is None:
+            line, col = self.pos(cut)  # `x` stands for the annotated part, one column before `\in`
+            ann = parse_statement("x" + self.t[cut:b], self.file, line, col - 1)
+            if ann.error is not None or ann.relation != "in":
+                st = replace(st, error=ann.error or st.error)
+            else:
+                st = replace(st, annotation=ann.parts[0], span=Span(st.span.file, st.span.line, st.span.col,
+                                                                      ann.span.end_line, ann.span.end_col))
+        return replace(st, latex=" ".join(self.t[a:b].split()) if cut < b else " ".join(st.latex.split()))
+
+    def annotation(self, a: int, b: int) -> int:
+        r"""Where a trailing `\in \mathbb{R}^{q}` after an `=` chain starts (SPEC: a shape claim
+        on the last part), or b."""
+        ins = self.between(self.sc.ins, a, b)
+        if not ins:
+            return b
+        depth = 0
+        for k in range(a, ins[-1]):
+            c = self.t[k]
+            if c == "\\":
+                continue
+            if c in "([{":
+                depth += 1
+            elif c in ")]}":
+                depth -= 1
+            elif c == "=" and depth <= 0 and (k == 0 or self.t[k - 1] != "\\"):
+                return ins[-1]
+        return b
 
     def parse(self, a: int, b: int, side: bool, limit: int) -> list[Statement]:
         """One statement, or several (at most limit + 1) declarations separated by top-level commas."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from ..model.elementwise import spellings
+
 
 class LexError(Exception):
     """A lexical or bracket error at text offsets [start, end)."""
@@ -31,17 +33,14 @@ _GREEK_LETTERS = [
 GREEK = {g: g for g in _GREEK_LETTERS}
 GREEK.update(varepsilon="epsilon", vartheta="theta", varphi="phi", varrho="rho", varpi="pi",
              varsigma="sigma")
-FUNC_CMDS = {"tanh": "tanh", "exp": "exp", "log": "log", "ln": "log", "det": "det", "sqrt": "sqrt",
-             "sin": "sin", "cos": "cos", "tan": "tan", "sinh": "sinh", "cosh": "cosh", "max": "max",
-             "min": "min", "tr": "tr", "Tr": "tr", "trace": "tr", "diag": "diag", "softmax": "softmax",
-             "relu": "relu", "ReLU": "relu", "sigmoid": "sigma"}
-WORD_FUNCS = {"relu": "relu", "softmax": "softmax", "logsoftmax": "logsoftmax", "diag": "diag",
-              "tr": "tr", "trace": "tr", "softplus": "softplus", "sum": "sum", "sigmoid": "sigma",
-              "sigma": "sigma", "tanh": "tanh", "exp": "exp", "log": "log", "ln": "log", "det": "det",
-              "sqrt": "sqrt"}
-PLAIN_FUNCS = {"ReLU": "relu", "relu": "relu", "Relu": "relu", "RELU": "relu", "softmax": "softmax",
-               "diag": "diag", "sigmoid": "sigma", "softplus": "softplus", "tanh": "tanh", "exp": "exp",
-               "log": "log", "logsoftmax": "logsoftmax"}
+# function spellings: the elementwise functions' come from their records (model/elementwise.py)
+FUNC_CMDS = spellings("commands") | {
+    "det": "det", "sqrt": "sqrt", "tan": "tan", "max": "max", "min": "min", "tr": "tr", "Tr": "tr",
+    "trace": "tr", "diag": "diag", "softmax": "softmax"}
+WORD_FUNCS = spellings("words") | {
+    "softmax": "softmax", "logsoftmax": "logsoftmax", "diag": "diag", "tr": "tr", "trace": "tr",
+    "sum": "sum", "det": "det", "sqrt": "sqrt"}
+PLAIN_FUNCS = spellings("plain") | {"softmax": "softmax", "diag": "diag", "logsoftmax": "logsoftmax"}
 TEXT_CMDS = {"text", "textrm", "textnormal", "textit", "textbf", "textsf", "texttt", "mbox",
              "operatorname", "mathrm", "mathsf", "mathtt"}
 DECOR = {"mathbf", "boldsymbol", "bm", "vec", "mathit", "pmb", "bold", "mathbfit", "symbf"}

@@ -1,20 +1,16 @@
-"""Lark tree -> `tree.py` nodes. Imported lazily by `parse.py`: lark costs ~60 ms to import.
+"""Lark tree -> `tree.py` nodes. Imported lazily by `parse.py`; the tables are `_lalr.py`.
 
 One method per `->` alias of `latex.lark`. The transformer is non-recursive, so no input
 depth can raise RecursionError here; products, sums and postfix chains arrive flat.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
-
-from lark import Lark, Token, Transformer_NonRecursive, v_args
-from lark.lexer import Lexer
 
 from ..errors import ParseError
 from ..spans import Span
+from ._lalr import Lark, Lark_StandAlone, Token, Transformer_NonRecursive, v_args
 from .tree import (
     Add,
     Bar,
@@ -39,31 +35,10 @@ from .tree import (
 )
 
 
-class _FedLexer(Lexer):
-    """Placeholder: tokens come from `lex.py` and are fed to the interactive parser."""
-
-    def __init__(self, conf: Any) -> None:
-        pass
-
-    def lex(self, lexer_state: Any, parser_state: Any) -> Any:  # pragma: no cover - never called
-        raise RuntimeError("symderiv feeds tokens; the lark lexer is not used")
-
-
-def _cache_path() -> str | bool:
-    """A private cache file (not the shared temp dir: the cache is a pickle)."""
-    try:
-        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "symderiv"
-        root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except (OSError, RuntimeError):  # no home directory, read-only file system...
-        return False
-    return str(root / "latex-lark.cache") if os.access(root, os.W_OK) else False
-
-
 def load_parser() -> Lark:
-    return Lark.open_from_package(
-        "symderiv", "latex.lark", ("read",), parser="lalr", lexer=_FedLexer, strict=True,
-        propagate_positions=True, maybe_placeholders=False, start=["statement", "expression"],
-        cache=_cache_path())
+    """The LALR parser from the generated tables (`_lalr.py`, see `build_parser.py`): no lark
+    import, no table construction, nothing read from disk."""
+    return Lark_StandAlone()
 
 
 def _join(a: Span, b: Span) -> Span:

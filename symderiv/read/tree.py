@@ -183,7 +183,7 @@ class Statement:
     relation `=`: parts are the =-separated expressions (at least one; one part alone is an
     expression with no claim). relation `in`: names are the declared symbols (Name nodes),
     parts is (space,). `side` marks a statement that followed a top-level `\\quad *`.
-    `inline` marks one read from `$...$` in prose (declarations only). When `error` is set the
+    `inline` marks one read from `$...$` in prose (declarations and adjoint or Jacobian claims). When `error` is set the
     statement could not be parsed and parts is empty.
     """
 
@@ -195,3 +195,4 @@ class Statement:
     side: bool = False
     inline: bool = False
     error: Exception | None = None
+    annotation: Node | None = None  # a trailing `\\in \\mathbb{R}^{q}`: a shape claim on the last part

@@ -1,12 +1,14 @@
 """Parse tree -> LaTeX, for "did you mean" repairs: the student's notation, re-grouped."""
 from __future__ import annotations
 
+from ..model.elementwise import RECORDS
 from . import tree as t
 
-_FUNC = {"sigma": "\\sigma", "tanh": "\\tanh", "cosh": "\\cosh", "sinh": "\\sinh", "exp": "\\exp", "log": "\\log", "sqrt": "\\sqrt",
-         "det": "\\det", "relu": "\\mathrm{ReLU}", "diag": "\\operatorname{diag}",
-         "tr": "\\operatorname{tr}", "softmax": "\\operatorname{softmax}", "sum": "\\operatorname{sum}",
-         "softplus": "\\operatorname{softplus}", "logsoftmax": "\\operatorname{logsoftmax}"}
+#: the reader's function names as printed: the elementwise records' commands, and the rest
+_FUNC = {f.name: f.latex for f in RECORDS if f.called} | {
+    "sqrt": "\\sqrt", "det": "\\det", "diag": "\\operatorname{diag}", "tr": "\\operatorname{tr}",
+    "softmax": "\\operatorname{softmax}", "sum": "\\operatorname{sum}",
+    "logsoftmax": "\\operatorname{logsoftmax}"}
 
 # precedence: sum 1, hadamard 2, product 3, unary/postfix 4, atom 5
 _PREC = {t.Add: 1, t.Hadamard: 2, t.Product: 3, t.Frac: 5, t.Power: 4, t.Transpose: 4}

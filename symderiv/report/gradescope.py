@@ -1,51 +1,56 @@
-"""Gradescope autograder `results.json`: one test per claim.
+"""Gradescope autograder `results.json`: one test per scored target (SPEC 4, `scoring.py`).
 
-Scoring (documented in README "Grading"): each listed claim is worth `points` (default 1);
-a correct claim earns all of it, an incorrect one whose every wrong step is `carried-forward`
-earns `carried_forward` of it (default 0.5, follow-through credit), anything else earns 0.
+Each target (and each intermediate step when the problem's `scoring: steps` is set) is a
+test: `name` (`\\bar{W}`), `score`, `max_score`, `status` (`passed` when it earned all its
+points), `output` (what was scored: the final answer's line and text, and the diagnosis),
+`visibility`. The top level has the `score`, `execution_time`, and `output`: the verdict
+of every claim of the sheet, scored or not, so identities, declarations and restatements
+still get feedback. `max_score` of each test comes from the problem, never from the sheet.
 """
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from ..names import bar_latex
-from ..verify.verdicts import Claim, Report
-from .text import plain_claim
+from ..scoring import Score
+from ..verify.verdicts import Report
+from .text import plain_claim, summary_line
 
-DEFAULT_POLICY = {"points": 1.0, "carried_forward": 0.5}
-
-
-def claim_score(c: Claim, policy: dict[str, float]) -> float:
-    pts = float(policy.get("points", 1.0))
-    if c.verdict == "correct":
-        return pts
-    bad = [s for s in c.steps if s.verdict != "correct"]
-    if bad and all(s.verdict == "incorrect" and s.reason == "carried-forward" for s in bad):
-        return pts * float(policy.get("carried_forward", 0.5))
-    return 0.0
+VISIBILITY = "visible"
 
 
-def claim_name(c: Claim) -> str:
-    what = bar_latex(c.target) if c.kind == "adjoint" and c.target else (c.target or c.kind)
-    return f"{c.file.rsplit('/', 1)[-1]}:{c.line} {what}"
+def test_entry(item: Any, output: str) -> dict[str, Any]:
+    return {"name": item.label + (" (step)" if item.step else ""), "score": item.score,
+            "max_score": item.max_score, "status": "passed" if item.score >= item.max_score else "failed",
+            "output": output, "visibility": VISIBILITY}
 
 
-def results(r: Report, policy: dict[str, float] | None = None) -> dict[str, Any]:
-    policy = {**DEFAULT_POLICY, **(policy or {})}
-    tests: list[dict[str, Any]] = []
-    for c in r.claims:
-        if not c.listed:
-            continue
-        score = claim_score(c, policy)
-        tests.append({"name": claim_name(c), "score": round(score, 4), "max_score": float(policy["points"]),
-                      "status": "passed" if c.verdict == "correct" else "failed",
-                      "output": plain_claim(c)})
-    s = r.summary()
-    return {"score": round(sum(float(t["score"]) for t in tests), 4),  # type: ignore[arg-type]
-            "output": f"{s['correct']} correct, {s['incorrect']} incorrect, {s['invalid']} invalid",
-            "tests": tests}
+def item_output(item: Any) -> str:
+    text = item.message
+    if item.claim is not None and item.status != "correct":
+        text += "\n\n" + plain_claim(item.claim)
+    return text
 
 
-def render(r: Report, policy: dict[str, float] | None = None) -> str:
-    return json.dumps(results(r, policy), indent=2, ensure_ascii=False) + "\n"
+def results(r: Report, score: Score, execution_time: float | None = None) -> dict[str, Any]:
+    """The results.json of one sheet; `score` is `scoring.score_report(r, policy)`."""
+    tests = [test_entry(i, item_output(i)) for i in score.items]
+    feedback = [plain_claim(c) for c in r.claims if c.listed and c.file != (r.files[0] if r.files else None)]
+    head = f"Score {score.score:g} / {score.max_score:g}. {summary_line(r)}."
+    out: dict[str, Any] = {"score": score.score, "output": "\n\n".join([head, *feedback]),
+                           "visibility": VISIBILITY, "stdout_visibility": "hidden", "tests": tests}
+    if execution_time is not None:
+        out["execution_time"] = round(execution_time, 3)
+    return out
+
+
+def error_results(message: str, execution_time: float | None = None) -> dict[str, Any]:
+    """A submission that could not be graded: score 0, the reason as the output."""
+    out: dict[str, Any] = {"score": 0.0, "output": message, "visibility": VISIBILITY, "tests": []}
+    if execution_time is not None:
+        out["execution_time"] = round(execution_time, 3)
+    return out
+
+
+def render(r: Report, score: Score, execution_time: float | None = None) -> str:
+    return json.dumps(results(r, score, execution_time), indent=2, ensure_ascii=False) + "\n"

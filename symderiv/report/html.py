@@ -7,10 +7,8 @@ small tables, and the derived answer in a `<details>` "show answer" element (ope
 `--show-answer`). `claim_fragment` is one claim alone (no page, classes only), for
 Gradescope's `output_format: html` (`gradescope_results`) and notebooks.
 
-Math goes through `latex2mathml`; its output is parsed and re-serialised through a whitelist
-of MathML elements and attributes, so no string of a sheet can inject markup (latex2mathml
-passes `\\text{<script>}` through verbatim). Anything it rejects, or leaves as an unknown
-`\\command`, is shown as escaped LaTeX source in `<code>`.
+Math goes through the sanitiser of `report/mathml.py` (`math`), so no string of a sheet can
+inject markup.
 """
 from __future__ import annotations
 
@@ -19,79 +17,12 @@ import re
 from html import escape
 from importlib import resources
 from typing import Any
-from xml.etree import ElementTree as ET
 
 from ..verify.verdicts import Claim, Report, Step
+from .mathml import math
 
 MARK = {"correct": "✓", "incorrect": "✗", "invalid": "!"}
 KIND = {"adjoint": "adjoint", "declaration": "declaration", "definition": "definition", "identity": "identity"}
-NS = "{http://www.w3.org/1998/Math/MathML}"
-TAGS = {"math", "mrow", "mi", "mn", "mo", "mtext", "mspace", "ms", "msub", "msup", "msubsup", "mfrac", "msqrt",
-        "mroot", "mover", "munder", "munderover", "mtable", "mtr", "mtd", "mstyle", "mpadded", "mphantom",
-        "menclose", "merror", "mmultiscripts", "mprescripts", "none", "semantics", "annotation"}
-ATTRS = {"mathvariant", "stretchy", "fence", "form", "width", "height", "depth", "accent", "accentunder",
-         "movablelimits", "lspace", "rspace", "minsize", "maxsize", "linethickness", "displaystyle",
-         "scriptlevel", "columnalign", "rowalign", "columnspacing", "rowspacing", "columnlines", "rowlines",
-         "frame", "separator", "symmetric", "largeop", "notation", "encoding"}
-# MathML Core renders mathvariant only as "normal": map the common ones to Unicode letters.
-_ALPHA = {"bold": (0x1D400, 0x1D41A, 0x1D7CE), "bold-italic": (0x1D468, 0x1D482, None),
-          "double-struck": (None, None, 0x1D7D8)}
-
-
-# ---- math ------------------------------------------------------------------------------
-
-def _styled(text: str, variant: str) -> str | None:
-    upper, lower, digit = _ALPHA.get(variant, (None, None, None))
-    out = []
-    for ch in text:
-        if "A" <= ch <= "Z" and upper:
-            out.append(chr(upper + ord(ch) - 65))
-        elif "a" <= ch <= "z" and lower:
-            out.append(chr(lower + ord(ch) - 97))
-        elif "0" <= ch <= "9" and digit:
-            out.append(chr(digit + ord(ch) - 48))
-        else:
-            return None
-    return "".join(out)
-
-
-def _serialise(el: ET.Element, out: list[str]) -> None:
-    tag = el.tag.removeprefix(NS)
-    if tag not in TAGS:
-        raise ValueError(f"element {tag} is not allowed")
-    attrs = {k: v for k, v in el.attrib.items() if k in ATTRS}
-    text = el.text or ""
-    if "\\" in text:
-        raise ValueError("an unknown command")  # latex2mathml keeps `\foo` as text
-    variant = attrs.get("mathvariant")
-    if variant in _ALPHA and text and (styled := _styled(text, variant)) is not None:
-        text = styled
-        del attrs["mathvariant"]
-    out.append(f"<{tag}" + "".join(f' {k}="{escape(v)}"' for k, v in attrs.items()) + ">")
-    out.append(escape(text, quote=False))
-    for child in el:
-        _serialise(child, out)
-        if child.tail and child.tail.strip():
-            raise ValueError("text between elements")
-    out.append(f"</{tag}>")
-
-
-def math(latex: str, display: bool = False) -> str:
-    """`latex` as sanitised MathML, or as escaped source in `<code class="tex">`."""
-    src = latex.strip()
-    try:
-        from latex2mathml.converter import convert
-        root = ET.fromstring(convert(src))
-        out: list[str] = []
-        for child in root:
-            _serialise(child, out)
-    except Exception:  # noqa: BLE001 -- whatever latex2mathml rejects (or we do) is shown as source
-        return f'<code class="tex">{escape(src)}</code>'
-    style = ' displaystyle="true"' if display else ""
-    return (f'<math xmlns="http://www.w3.org/1998/Math/MathML" title="{escape(src)}"{style}>'
-            + "".join(out) + "</math>")
-
-
 _TICKS = re.compile(r"`([^`]+)`")
 _DID_YOU_MEAN = re.compile(r"^did you mean (.+?)\?(?=\s|$)")
 
@@ -244,7 +175,7 @@ def _source(c: Claim, s: Step) -> str:
         return ""
     t = c.latex
     return (f'<pre class="src">{escape(t[:lo])}<mark>{escape(t[lo:hi])}</mark>{escape(t[hi:])}</pre>'
-            f'<p class="where">line {sp.line}, column {sp.col}</p>')
+            f'<p class="where">{f"cell {sp.cell}, " if sp.cell else ""}line {sp.line}, column {sp.col}</p>')
 
 
 def step_notes(c: Claim, s: Step, show_answer: bool = False) -> str:
@@ -276,7 +207,7 @@ def claim_what(c: Claim) -> str:
 def claim_fragment(c: Claim, show_answer: bool = False, anchor: str = "") -> str:
     """One claim as an `<article>`: a header, then an align-like grid of its steps."""
     v = c.verdict
-    where = f"{escape(c.file.rsplit('/', 1)[-1])}:{c.line}"
+    where = escape(c.where.rsplit('/', 1)[-1])
     link = f'<a href="#{anchor}">{where}</a>' if anchor else where
     side = ' <span class="tag">side note</span>' if c.side else ""
     ident = f' id="{anchor}"' if anchor else ""
@@ -323,8 +254,8 @@ def render(report: Report, all_claims: bool = False, show_answer: bool = False) 
             current = c.file
             body.append(f'<h2 class="file"><code>{escape(c.file)}</code></h2>')
         anchor = _anchor(c, used)
-        toc.append(f'<a class="dot v-{c.verdict}" href="#{anchor}" title="{escape(c.file)}:{c.line} '
-                   f'{escape(c.verdict)}">{MARK[c.verdict]} {c.line}</a>')
+        toc.append(f'<a class="dot v-{c.verdict}" href="#{anchor}" title="{escape(c.where)} '
+                   f'{escape(c.verdict)}">{MARK[c.verdict]} {_short(c)}</a>')
         body.append(claim_fragment(c, show_answer, anchor))
     if not claims:
         body.append('<p class="empty">No claims: the sheet states nothing to check.</p>')
@@ -339,9 +270,13 @@ def render(report: Report, all_claims: bool = False, show_answer: bool = False) 
             f'</footer></body></html>\n')
 
 
+def _short(c: Claim) -> str:
+    return f"{c.cell}:{c.line}" if c.cell else str(c.line)
+
+
 def _anchor(c: Claim, used: set[str]) -> str:
     stem = re.sub(r"[^A-Za-z0-9_-]+", "-", c.file.rsplit("/", 1)[-1]).strip("-") or "f"
-    base = f"{stem}-L{c.line}"
+    base = f"{stem}-C{c.cell}-L{c.line}" if c.cell else f"{stem}-L{c.line}"
     anchor, n = base, 1
     while anchor in used:
         n += 1
@@ -350,17 +285,21 @@ def _anchor(c: Claim, used: set[str]) -> str:
     return anchor
 
 
-def gradescope_results(report: Report, policy: dict[str, float] | None = None) -> dict[str, Any]:
+def gradescope_results(report: Report, score: Any = None) -> dict[str, Any]:
     """Gradescope `results.json` with each test's output as an HTML fragment."""
+    from ..scoring import score_of
     from .gradescope import results
 
-    out = results(report, policy)
-    listed = [c for c in report.claims if c.listed]
-    for test, c in zip(out["tests"], listed):
-        test["output"] = claim_fragment(c)
+    score = score or score_of(report)
+    out = results(report, score)
+    for test, item in zip(out["tests"], score.items):
+        parts = [f"<p>{escape(line)}</p>" for line in item.message.split("\n")]
+        if item.claim is not None:
+            parts.append(claim_fragment(item.claim))
+        test["output"] = "".join(parts)
         test["output_format"] = "html"
     return out
 
 
-def render_gradescope(report: Report, policy: dict[str, float] | None = None) -> str:
-    return json.dumps(gradescope_results(report, policy), indent=2, ensure_ascii=False) + "\n"
+def render_gradescope(report: Report, score: Any = None) -> str:
+    return json.dumps(gradescope_results(report, score), indent=2, ensure_ascii=False) + "\n"

@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 from ..verify.verdicts import Claim, Report, Step
+from .escape import json_safe
 
 
 def step_dict(s: Step) -> dict[str, Any]:
@@ -22,15 +23,22 @@ def step_dict(s: Step) -> dict[str, Any]:
 
 
 def claim_dict(c: Claim) -> dict[str, Any]:
-    return {"file": c.file, "line": c.line, "kind": c.kind, "target": c.target, "latex": c.latex,
-            "verdict": c.verdict, "side": c.side, "steps": [step_dict(s) for s in c.steps]}
+    d: dict[str, Any] = {"file": c.file, "line": c.line}
+    if c.cell is not None:
+        d["cell"] = c.cell
+    d.update({"kind": c.kind, "target": c.target, "latex": c.latex, "verdict": c.verdict, "side": c.side,
+              "steps": [step_dict(s) for s in c.steps]})
+    return d
 
 
 def report_dict(r: Report, all_claims: bool = False) -> dict[str, Any]:
     claims = [c for c in r.claims if c.listed or all_claims]
-    return {"files": r.files, "loss": r.loss, "claims": [claim_dict(c) for c in claims],
-            "summary": r.summary(all_claims)}
+    out = {"files": r.files, "loss": r.loss, "claims": [claim_dict(c) for c in claims],
+           "summary": r.summary(all_claims)}
+    if r.score is not None:
+        out["score"] = r.score.as_dict()
+    return out
 
 
 def render(r: Report, all_claims: bool = False) -> str:
-    return json.dumps(report_dict(r, all_claims), indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(report_dict(r, all_claims), indent=2, ensure_ascii=False)) + "\n"

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..derive.scalar import scalar_simplify
 from ..model import ops as o
+from ..model.elementwise import BY_NAME
 from ..model.ops import Expr
 from ..model.walk import KeyMemo
 from ..names import bar_latex, name_latex
@@ -29,10 +30,6 @@ SUM, HAD, PROD, POST, ATOM = 1, 2, 3, 4, 5
 Piece = tuple[str, int]
 Get = Callable[[Expr], Piece]
 
-FUNCS = {"sigma": "\\sigma", "tanh": "\\tanh", "exp": "\\exp", "log": "\\log",
-         "relu": "\\mathrm{ReLU}", "softplus": "\\operatorname{softplus}",
-         "dsigma": "\\sigma'", "dtanh": "\\tanh'", "cosh": "\\cosh", "sinh": "\\sinh",
-         "sech": "\\operatorname{sech}"}
 MATRIX_FUNCS: dict[type, str] = {o.Det: "\\det", o.Trace: "\\operatorname{tr}", o.Diag: "\\operatorname{diag}",
                 o.DiagPart: "\\operatorname{diag}", o.Softmax: "\\operatorname{softmax}"}
 
@@ -276,10 +273,10 @@ def _quotient(num: Piece, den: o.Pow, base: Piece) -> Piece:
 
 
 def _apply(fn: str, arg: Piece) -> Piece:
-    if fn in ("step", "stepge"):
-        op = ">" if fn == "step" else "\\geq"
-        return f"\\mathbb{{1}}[{arg[0]} {op} 0]", ATOM
-    return f"{FUNCS[fn]}({arg[0]})", ATOM
+    f = BY_NAME[fn]
+    if f.indicator is not None:
+        return f"{f.latex}[{arg[0]} {f.indicator} 0]", ATOM
+    return f"{f.latex}({arg[0]})", ATOM
 
 
 def _power(x: o.Pow, base: Piece) -> Piece:

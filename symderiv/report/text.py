@@ -5,6 +5,7 @@ import json
 
 from ..names import bar_latex
 from ..verify.verdicts import Claim, Report, Step
+from .escape import terminal_safe
 
 MARK = {"correct": "✓", "incorrect": "✗", "invalid": "!"}
 STYLE = {"correct": "green", "incorrect": "red", "invalid": "yellow"}
@@ -30,21 +31,22 @@ def step_lines(s: Step, show_answer: bool = False) -> list[str]:
     why = f"{s.reason}: " if s.reason else ""
     lines = [head, f"    {s.verdict}{' (' + s.method + ')' if s.method else ''}: {why}{s.message}".rstrip()]
     if s.span is not None and s.verdict == "invalid":
-        lines.append(f"    at line {s.span.line}, column {s.span.col}")
+        cell = f"cell {s.span.cell}, " if s.span.cell else ""
+        lines.append(f"    at {cell}line {s.span.line}, column {s.span.col}")
     if s.hint:
         lines.append(f"    {s.hint}")
     if s.counterexample:
         lines.append(f"    {_cex(s)}")
     if show_answer and s.expected:
         lines.append(f"    answer: {s.expected}")
-    return lines
+    return [terminal_safe(x) for x in lines]
 
 
 def claim_header(c: Claim) -> str:
     what = {"adjoint": bar_latex(c.target or ""), "declaration": f"{c.target} ∈ ...",
             "definition": f"{c.target} = ...", "identity": "identity"}.get(c.kind, c.kind)
     side = " (side note)" if c.side else ""
-    return f"{c.file}:{c.line} {MARK[c.verdict]} {what}{side}"
+    return terminal_safe(f"{c.where} {MARK[c.verdict]} {what}{side}")
 
 
 def plain_claim(c: Claim, show_answer: bool = False) -> str:

@@ -11,15 +11,17 @@ import re
 from dataclasses import dataclass, field
 
 from ..derive.adjoints import Adjoints, derive
-from ..errors import ModelError, SymderivError, no_model
+from ..errors import SymderivError, no_model
+from ..meaning import indices
+from ..meaning.build import build_model, declared_shape
+from ..meaning.resolve import Scope, resolve
 from ..model import ops as o
 from ..model.graph import Model
-from ..meaning import indices
-from ..meaning.resolve import Scope, resolve
 from ..read import tree as t
 from ..read.document import Document
 from .equivalence import Instances
-from .judge import Judge, declared_shape
+from .judge import Judge
+from .sheet_layout import judge_in_layouts
 from .verdicts import Claim, Report, Step
 
 #: best effort at the target of a line that does not parse: \bar{W}_2, \overline{z_y}
@@ -39,62 +41,9 @@ class Checker:
     # ---- the problem ---------------------------------------------------------------------
     def build(self, doc: Document) -> list[t.Statement]:
         """Declarations and new definitions build the model; the rest is returned as claims."""
-        rest: list[t.Statement] = []
         self.lines[doc.file] = getattr(doc, "lines", ())
-        for st in doc.statements:
-            if st.error is not None and not rest and not st.inline:
-                err = st.error
-                raise ModelError(f"the problem does not parse: {getattr(err, 'message', err)}",
-                                 getattr(err, "span", None) or st.span)
-            if st.error is None and st.relation == "in":
-                for name in st.names:
-                    if name.name in self.model.symbols:
-                        rest.append(st)
-                        break
-                    shape, domain = declared_shape(st.parts[0])
-                    self.model.declare(name.name, shape, domain, st.span)
-                continue
-            if not rest and self._constraint(st):
-                continue
-            if (st.error is None and st.relation == "=" and len(st.parts) == 2
-                    and isinstance(st.parts[0], t.Name) and st.parts[0].name not in self.model.symbols
-                    and not rest):
-                try:
-                    scope = Scope.at(self.model, st, self.lines)
-                    entrywise = indices.definition(st.parts[0], st.parts[1], scope)
-                    name = st.parts[0].name
-                    if entrywise is not None:  # z_i = \sum_j W_{ij} x_j + b_i
-                        name, expr = entrywise
-                    else:
-                        expr = resolve(st.parts[1], scope)
-                        if isinstance(expr, indices.Entries):
-                            expr = indices.lowered(expr, st.span)
-                    self.model.define(name, expr, st.span)
-                except SymderivError as err:
-                    raise ModelError(f"the problem's definition of {st.parts[0].name} is not usable: "
-                                     f"{err.message}", err.span or st.span) from None
-                continue
-            if not st.inline:
-                rest.append(st)
+        _, rest = build_model(doc, self.model)
         return rest
-
-    def _constraint(self, st: t.Statement) -> bool:
-        """`\\mathbf{1}^\\top y = 1` in a problem: y is one-hot (declared in {0,1}) or a
-        probability vector (declared real); the spot checks then draw such values."""
-        if st.error is not None or st.relation != "=" or len(st.parts) != 2:
-            return False
-        lhs, rhs = st.parts
-        if not (isinstance(rhs, t.Number) and rhs.text == "1" and isinstance(lhs, t.Product)
-                and len(lhs.factors) == 2):
-            return False
-        a, b = lhs.factors
-        ones_t = isinstance(a, t.Transpose) and isinstance(a.arg, t.Ones)
-        name = b if ones_t else (a.arg if isinstance(a, t.Transpose) and isinstance(b, t.Ones) else None)
-        sym = self.model.symbols.get(name.name) if isinstance(name, t.Name) else None
-        if sym is None or sym.is_node or o.find(sym.shape[1]) != 1 or sym.domain not in ("binary", "real"):
-            return False
-        sym.domain = "onehot" if sym.domain == "binary" else "simplex"
-        return True
 
     def start(self) -> Adjoints:
         _ = self.model.loss  # raises ModelError when there is none
@@ -104,6 +53,32 @@ class Checker:
 
     # ---- the claims ----------------------------------------------------------------------
     def check(self, st: t.Statement) -> list[Claim]:
+        judge = self.judge
+        assert judge is not None
+        if st.error is not None or st.relation == "in" or len(st.parts) < 2:
+            claims = self._check(st)
+        else:
+            claims = judge_in_layouts(judge.sheets, st.span.file, st.span.line, lambda: self._check(st),
+                                      judge.save, judge.restore)
+        if st.annotation is not None and st.error is None and claims and claims[-1].steps:
+            claims[-1].steps.append(self._annotation(st))
+        return claims
+
+    def _annotation(self, st: t.Statement) -> Step:
+        """A trailing `\\in \\mathbb{R}^{q}`: the last part's shape must be the one written."""
+        assert st.annotation is not None
+        text = st.latex[st.latex.rfind("\\in"):] if "\\in" in st.latex else "\\in"
+        try:
+            want, _ = declared_shape(st.annotation)
+            got = resolve(st.parts[-1], Scope.at(self.model, st, self.lines, self.local)).shape
+        except SymderivError as err:
+            return Step(text, "invalid", err.reason, message=err.message, span=err.span or st.annotation.span)
+        if all(o.same(a, b) for a, b in zip(want, got)):
+            return Step(text, "correct", method="symbolic", message=f"the last part is {o.shape_str(got)}")
+        return Step(text, "incorrect", "shape", "symbolic", span=st.annotation.span,
+                    message=f"the last part is {o.shape_str(got)}, not {o.shape_str(want)}")
+
+    def _check(self, st: t.Statement) -> list[Claim]:
         assert self.judge is not None
         if st.error is not None:
             return [self._unparsable(st)]
@@ -119,7 +94,7 @@ class Checker:
         if entry is not None:  # \bar{W}_{ij} = ..., \frac{\partial L}{\partial z_j} = ...
             return [self.judge.adjoint(st, entry[0], self.local, kind="entrywise", indices=entry[1])]
         if indices.uses_indices(lhs, scope):
-            return [self.judge.identity(st, self.local, kind=self._entrywise_kind(lhs, scope),
+            return [self.judge.identity(st, self.local, kind=self._entrywise_kind(lhs),
                                         target=self._jacobian_target(lhs, scope))]
         target = self._adjoint_target(lhs)
         if target is not None:
@@ -143,11 +118,15 @@ class Checker:
             num = split[0] if split else None
         return scope.canonical(num) if num else None
 
-    def _entrywise_kind(self, lhs: t.Node, scope: Scope) -> str:
+    @staticmethod
+    def _entrywise_kind(lhs: t.Node) -> str:
         return "entrywise" if isinstance(lhs, (t.Partial, t.PartialOf)) else "identity"
 
     def _adjoint_target(self, lhs: t.Node) -> str | None:
         scope = Scope(self.model)
+        if isinstance(lhs, t.Transpose) and isinstance(lhs.arg, (t.Bar, t.Partial)):
+            inner = self._adjoint_target(lhs.arg)  # \bar{h}^\top: a row claim about h-bar
+            return inner if inner in self.model.symbols else None
         if isinstance(lhs, t.Bar):
             return scope.canonical(lhs.name) or lhs.name
         if isinstance(lhs, t.Partial) and scope.canonical(lhs.num) == self.model.loss:
@@ -182,12 +161,15 @@ def check_documents(docs: list[Document], seed: int = 0) -> Report:
     fp = read_families(docs[0].statements)
     if fp is not None:  # steps or layers: checked on the problem unrolled at several counts
         from .unrolled import check_family_documents
-        return check_family_documents(docs, fp, seed)
+        return check_family_documents(docs, fp, Checker, seed)
     checker = Checker(seed)
     pending = checker.build(docs[0])
     if not checker.model.nodes:
         raise no_model(docs[0].file)
     adjoints = checker.start()
+    layout = str(docs[0].front_matter.get("layout", "any")).strip().lower()
+    assert checker.judge is not None
+    checker.judge.sheets.problem = layout if layout in ("numerator", "denominator") else None
     claims: list[Claim] = []
     for d in docs[1:]:
         checker.lines[d.file] = getattr(d, "lines", ())

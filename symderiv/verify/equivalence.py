@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..derive.adjoints import Adjoints
+from ..model import ops as o
 from ..model.ops import Expr
 from ..model.walk import KeyMemo
 from .numeric import Env, close, evaluate
@@ -33,6 +34,17 @@ class Instances:
         self.envs = Sampler(self.adjoints.model, self.seed).envs
         for env in self.envs:
             self._fill_bars(env)
+        self._probes(self.envs, self.seed)
+
+    def _probes(self, envs: list[Env], seed: int) -> None:
+        """A random vector for every size (`\\probe:n`): a matrix claim (a Jacobian, a
+        Hessian) is compared by what it does to it, new on every instance."""
+        model = self.adjoints.model
+        dims = {d for s in model.symbols.values() for d in s.shape if isinstance(o.find(d), (int, str))}
+        for i, env in enumerate(envs):
+            rng = np.random.default_rng([seed, i, 7919])
+            for d in sorted(dims, key=str):
+                env.values[f"\\probe:{o.dim_str(o.find(d))}"] = rng.standard_normal((env.size(d), 1))
 
     def _fill_bars(self, env: Env) -> None:
         model = self.adjoints.model
@@ -47,6 +59,7 @@ class Instances:
             self._sym = Sampler(self.adjoints.model, self.seed + 1, symmetric=True).envs
             for env in self._sym:
                 self._fill_bars(env)
+            self._probes(self._sym, self.seed + 1)
         return self._sym
 
     def values(self, e: Expr, envs: list[Env] | None = None) -> Values:

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from ..derive.adjoints import Adjoints
-from ..errors import ShapeError, SymderivError, UnsupportedError
+from ..errors import ShapeError, SymderivError, WrongAdjointError
+from ..meaning.build import declared_shape
+from ..meaning.indices import Entries, uses_indices
+from ..meaning.jacobian import shape_kind
+from ..meaning.leibniz import resolve_part
+from ..meaning.resolve import Scope, resolve
 from ..model import ops as o
 from ..model.graph import Model
-from ..meaning.indices import Entries
-from ..meaning.resolve import Scope, WrongAdjointError, resolve
 from ..model.walk import nodes
 from ..names import bar_latex
 from ..read import tree as t
@@ -20,31 +23,9 @@ from .diagnose import Target, diagnose
 from .equivalence import Instances, agree, first_disagreement, structurally_equal
 from .numeric import Env
 from .repair import repairs
+from .sheet_layout import SheetLayouts
 from .thresholds import foreign_threshold
 from .verdicts import Claim, Step
-
-#: the largest written size: spot checks allocate arrays of the sizes a problem declares
-MAX_SIZE = 256
-
-
-def declared_shape(space: t.Node) -> tuple[o.Shape, str]:
-    """The shape and domain a set stands for: R^{c x a} -> (c, a)."""
-    if not isinstance(space, (t.RealSpace, t.BinarySet)):
-        raise UnsupportedError("a declaration needs a set such as \\mathbb{R}^{n}", space.span)
-    dims: list[o.Dim] = []
-    for d in space.dims:
-        if isinstance(d, t.Number) and d.text.isdigit() and int(d.text[:6]) <= MAX_SIZE and len(d.text) < 6:
-            dims.append(int(d.text))
-        elif isinstance(d, t.Name):
-            dims.append(d.name)
-        else:
-            raise UnsupportedError(f"a dimension must be a letter or a whole number up to {MAX_SIZE}", d.span)
-    if len(dims) > 2:
-        raise UnsupportedError("only vectors and matrices are supported", space.span)
-    shape = (dims + [1, 1])[:2] if dims else [1, 1]
-    if isinstance(space, t.BinarySet):
-        return (shape[0], shape[1]), "binary"
-    return (shape[0], shape[1]), "positive" if space.positive else "real"
 
 
 def _shape_fits(e: o.Expr, shape: o.Shape) -> bool:
@@ -53,6 +34,22 @@ def _shape_fits(e: o.Expr, shape: o.Shape) -> bool:
 
 def _unresolved(e: o.Expr) -> bool:
     return any(isinstance(o.find(d), o.SizeVar) for x in nodes(e) for d in x.shape)
+
+
+def _explicit(node: t.Node, target: str, scope: Scope) -> bool:
+    """A final answer (SPEC 4): no partial-derivative symbol, no adjoint of the target itself."""
+    stack: list = [node]
+    while stack:  # iterative: a sheet's tree can be deep
+        value = stack.pop()
+        if isinstance(value, tuple):
+            stack.extend(value)
+        elif isinstance(value, t.Partial):
+            return False
+        elif isinstance(value, t.Bar) and (scope.canonical(value.name) or value.name) == target:
+            return False
+        elif isinstance(value, t.Node):
+            stack.extend(getattr(value, f.name) for f in fields(value))
+    return True
 
 
 @dataclass
@@ -66,6 +63,18 @@ class Judge:
     _consumers: dict[str, list[str]] | None = None
     roots: dict[str, bool] = field(default_factory=dict)
     lines: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file -> its text  # node -> its override is an original mistake
+    sheets: SheetLayouts = field(default_factory=SheetLayouts)
+
+    def save(self) -> object:
+        return (dict(self.overrides), dict(self.sources), dict(self.roots))
+
+    def restore(self, state: object) -> None:
+        overrides, sources, roots = state  # type: ignore[misc]
+        self.overrides, self.sources, self.roots = dict(overrides), dict(sources), dict(roots)
+        self.version += 1  # the world cache is keyed by version: never reuse one
+
+    def _scope(self, st: t.Statement, local: dict[str, o.Expr]) -> Scope:
+        return Scope.at(self.model, st, self.lines, local, self.sheets.ctx)
 
     # ---- claims --------------------------------------------------------------------------
     def declaration(self, st: t.Statement, name: t.Name) -> Claim:
@@ -96,6 +105,17 @@ class Judge:
                                     message=f"{name.name} is {want}, not {got}"))
         return claim
 
+    def _flipped(self, lhs: t.Node, target: str) -> bool:
+        """Whether the left side is the adjoint's transpose: `\\bar{h}^\\top`, or in the
+        numerator layout `\\frac{\\partial L}{\\partial h}` of a vector h (a row)."""
+        flip = isinstance(lhs, t.Transpose)
+        inner = lhs.arg if flip else lhs
+        if isinstance(inner, t.Partial) and inner.form != "nabla" and \
+                shape_kind(self.model.shape(target)) == "vector":
+            self.sheets.ctx.sensitive = True
+            flip ^= self.sheets.ctx.layout == "numerator"
+        return flip
+
     def adjoint(self, st: t.Statement, target: str, local: dict[str, o.Expr], kind: str = "adjoint",
                 indices: tuple | None = None) -> Claim:
         """`indices`: an entrywise claim's left-side free indices and their ranges."""
@@ -105,10 +125,14 @@ class Judge:
                                     message=f"{target} is not a symbol of the problem"))
             return claim
         tgt = self._adjoint_target(target)
+        flip = indices is None and self._flipped(st.parts[0], target)
         expr = None
         for part in st.parts[1:]:
-            step, expr = self._step(st, part, tgt, local, self.model.shape(target), indices=indices)
+            # the transpose of a row claim is a claim about the adjoint itself
+            step, expr = self._step(st, t.Transpose(part.span, part) if flip else part, tgt, local,
+                                    self.model.shape(target), flip=flip, indices=indices)
             claim.steps.append(step)
+        claim.explicit = len(st.parts) > 1 and _explicit(st.parts[-1], target, Scope(self.model))
         final = claim.steps[-1] if claim.steps else None
         if final is not None and final.verdict == "correct":
             self._forget(target)
@@ -120,9 +144,12 @@ class Judge:
     def identity(self, st: t.Statement, local: dict[str, o.Expr], kind: str = "identity",
                  target: str | None = None) -> Claim:
         claim = Claim(st.span.file, st.span.line, kind, target, st.latex, [], st.span, st.side)
-        scope = Scope.at(self.model, st, self.lines, local)
+        scope = self._scope(st, local)
         try:
-            lhs = resolve(st.parts[0], scope)
+            if uses_indices(st.parts[0], scope):  # an entrywise left side: its own free indices
+                lhs, matrix = scope.resolve(st.parts[0]), None
+            else:
+                lhs, matrix = resolve_part(st.parts[0], scope)
             if _unresolved(lhs):
                 raise ShapeError("the size of a ones vector or identity cannot be inferred", st.parts[0].span)
         except SymderivError as err:
@@ -133,7 +160,7 @@ class Judge:
         truth_sym = (lambda envs, e=lhs: self.inst.values(e, envs))
         free = tuple((x, dict(lhs.dims)[x]) for x in lhs.out) if isinstance(lhs, Entries) else None
         for part in st.parts[1:]:
-            step, _ = self._step(st, part, tgt, local, lhs.shape, truth_sym, indices=free)
+            step, _ = self._step(st, part, tgt, local, lhs.shape, truth_sym, matrix=matrix, indices=free)
             claim.steps.append(step)
         return claim
 
@@ -185,18 +212,24 @@ class Judge:
 
     # ---- one step ------------------------------------------------------------------------
     def _step(self, st: t.Statement, part: t.Node, tgt: Target, local: dict[str, o.Expr],
-              shape: o.Shape, truth_sym: Callable | None = None,
-              indices: tuple | None = None) -> tuple[Step, o.Expr | None]:
-        scope = Scope.at(self.model, st, self.lines, local)
+              shape: o.Shape, truth_sym: Callable | None = None, flip: bool = False,
+              matrix: o.Shape | None = None, indices: tuple | None = None) -> tuple[Step, o.Expr | None]:
+        scope = self._scope(st, local)
         scope.indices = indices
-        text = scope.text(part) or unparse(part)
+        written = part.arg if flip and isinstance(part, t.Transpose) else part
+        text = scope.text(written) or unparse(written)
         if truth_sym is None and tgt.name is not None:
             truth_sym = (lambda envs, n=tgt.name: [e.bars[n] for e in envs])
         try:
-            expr = resolve(part, scope)
+            if matrix is not None:
+                expr = self._applied(part, scope, matrix, tgt)
+            else:
+                expr = resolve(part, scope)
             if not _shape_fits(expr, shape):
-                raise ShapeError(f"this is {o.shape_str(expr.shape)}, but {tgt.latex} is {o.shape_str(shape)}",
-                                 part.span)
+                got, want, who = expr.shape, shape, tgt.latex
+                if flip:
+                    got, want, who = (got[1], got[0]), (want[1], want[0]), scope.text(st.parts[0]) or who
+                raise ShapeError(f"this is {o.shape_str(got)}, but {who} is {o.shape_str(want)}", part.span)
             if _unresolved(expr):
                 raise ShapeError("the size of a ones vector or identity cannot be inferred", part.span)
         except WrongAdjointError as err:
@@ -225,6 +258,23 @@ class Judge:
         return Step(text, "incorrect", reason, "numeric", why or f"not equal to {tgt.latex}",
                     counterexample=cex, span=part.span), expr
 
+    def _applied(self, part: t.Node, scope: Scope, matrix: o.Shape, tgt: Target) -> o.Expr:
+        """A part of a Jacobian claim, applied to the probe the left side was applied to; a
+        vector beside a square Jacobian is its diagonal (the elementwise shorthand f'(b))."""
+        from ..meaning.layouts import probe
+        expr, own = resolve_part(part, scope)
+        if own is not None:
+            return expr
+        p = probe(matrix[1])
+        if _shape_fits(expr, matrix):
+            return o.matmul(expr, p)
+        if o.same(matrix[0], matrix[1]) and _shape_fits(expr, (matrix[0], 1)):
+            return o.hadamard(expr, p)
+        layout = self.sheets.ctx.layout or "denominator"
+        raise ShapeError(f"this is {o.shape_str(expr.shape)}, but {tgt.latex} is {o.shape_str(matrix)} in the "
+                         f"{layout} layout" + (" (or its diagonal, a column)" if o.same(matrix[0], matrix[1])
+                                               else ""), part.span)
+
     def _error_step(self, st: t.Statement, part: t.Node, err: SymderivError, tgt: Target | None,
                     shape: o.Shape | None, scope: Scope) -> Step:
         text = scope.text(part) or unparse(part)
@@ -236,10 +286,10 @@ class Judge:
     def _did_you_mean(self, part: t.Node, tgt: Target, shape: o.Shape, scope: Scope,
                       first: t.Node | None = None) -> str | None:
         fallback: str | None = None
-        cands = [first] if first is not None else repairs(part)
+        cands = [first] if first is not None else repairs(part)  # an index error knows its repair
         for cand in cands:
             try:
-                again = Scope(self.model, dict(scope.local), "", None)
+                again = Scope(self.model, dict(scope.local), "", None, ctx=self.sheets.ctx)
                 again.indices = scope.indices
                 e = resolve(cand, again)
                 if not _shape_fits(e, shape) or _unresolved(e):
@@ -264,4 +314,4 @@ class Judge:
                 "expected": arr(want), "got": arr(got)}
 
 
-__all__ = ["Judge", "declared_shape"]
+__all__ = ["Judge"]

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import UnsupportedError
 from ..model import ops as o
+from ..model.elementwise import RECORDS
 from ..model.ops import Expr
 from ..model.walk import fold
 
@@ -42,30 +43,12 @@ class Env:
         return (self.size(s[0]), self.size(s[1]))
 
 
-def _sigma(x: Array) -> Array:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
-
-
 def _softmax(x: Array) -> Array:
     e = np.exp(x - x.max(axis=0, keepdims=True))
     return e / e.sum(axis=0, keepdims=True)
 
 
-FUNCS: dict[str, Callable[[Array], Array]] = {
-    "sigma": _sigma,
-    "tanh": np.tanh,
-    "exp": np.exp,
-    "log": np.log,
-    "relu": lambda x: np.maximum(x, 0.0),
-    "softplus": lambda x: np.logaddexp(0.0, x),
-    "step": lambda x: (x > 0).astype(float),
-    "stepge": lambda x: (x >= 0).astype(float),
-    "dsigma": lambda x: _sigma(x) * (1.0 - _sigma(x)),
-    "dtanh": lambda x: 1.0 - np.tanh(x) ** 2,
-    "cosh": np.cosh,
-    "sinh": np.sinh,
-    "sech": lambda x: 1.0 / np.cosh(x),
-}
+FUNCS: dict[str, Callable[[Array], Array]] = {f.name: f.numpy for f in RECORDS}
 
 
 def _pow(a: Array, k) -> Array:
@@ -111,7 +94,7 @@ def _leaf(e: Expr, env: Env) -> Array:
         return np.eye(env.size(e.n))
     own = getattr(e, "evaluate_in", None)  # an index expression (meaning/indices.Entries)
     if own is not None:
-        return own(env)
+        return own(env, evaluate)
     raise UnsupportedError(f"cannot evaluate {type(e).__name__}")
 
 

@@ -17,11 +17,14 @@ import numpy as np
 
 from ..errors import ModelError
 from ..model import ops as o
+from ..model.elementwise import named, with_domain
 from ..model.graph import Model
 from ..model.walk import nodes
 from .numeric import Env, evaluate
 
 IntSource = Callable[[int, int], int]  # (lo, hi) inclusive -> an int
+POSITIVE = with_domain("positive")  # an input directly under one of these is drawn positive
+KINKS = named("kink")  # these functions' arguments are sampled with both signs
 
 
 def draw_sizes(dims: list[str], kind: str, integers: IntSource) -> dict[str, int]:
@@ -48,7 +51,7 @@ def _special_inputs(model: Model) -> tuple[set[str], set[str], set[str], set[str
             arg = e.args[0] if e.args else None
             if not isinstance(arg, (o.Var, o.Det)):
                 continue
-            if isinstance(e, o.Apply) and e.fn == "log" or isinstance(e, o.Pow) and e.k.denominator > 1:
+            if isinstance(e, o.Apply) and e.fn in POSITIVE or isinstance(e, o.Pow) and e.k.denominator > 1:
                 if isinstance(arg, o.Var):
                     positive.add(arg.name)
                 elif isinstance(arg.a, o.Var):
@@ -101,10 +104,10 @@ def forward(model: Model, env: Env) -> bool:
 
 
 def masks_mixed(model: Model, env: Env) -> bool:
-    """Every step/ReLU argument in the model has both signs where it has two entries or more."""
+    """Every kinked function's (step, ReLU) argument in the model has both signs where it has two entries or more."""
     for node in model.nodes:
         for e in nodes(model.symbols[node].definition):  # type: ignore[arg-type]
-            if isinstance(e, o.Apply) and e.fn in ("relu", "step", "stepge"):
+            if isinstance(e, o.Apply) and e.fn in KINKS:
                 v = evaluate(e.a, env)
                 if v.size >= 2 and (np.all(v > 0) or np.all(v <= 0)):
                     return False

@@ -11,12 +11,13 @@ from fractions import Fraction
 import numpy as np
 
 from ..model import ops as o
+from ..model.elementwise import named
 from ..model.graph import Model
 from ..model.ops import Expr
 from ..model.walk import nodes
 from .equivalence import Instances
 
-MASKS = ("step", "stepge")
+MASKS = named("indicator")
 
 
 def _constant_part(arg: Expr) -> tuple[Fraction, list[Expr]]:

@@ -10,6 +10,8 @@ checked, and a failure names the step and the count of its counterexample.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from typing import Any
 
 from ..errors import SymderivError, no_model
 from ..meaning import families as fam
@@ -24,7 +26,9 @@ def _members(st: t.Statement, steps: set[str], counts: set[str]) -> list[str]:
     """The names of a statement that name family members at its free step (`h_{t-1}`, `o_T`);
     members inside a sum over steps exist by the sum's own range."""
     out: list[str] = []
-    stack: list[t.Node] = list(st.parts) + list(st.names)
+    # a new name on the left (`\delta^{(l)} = ...`, the student's abbreviation) need not exist
+    parts = list(st.parts[1:]) if st.parts and isinstance(st.parts[0], t.Name) else list(st.parts)
+    stack: list[t.Node] = parts + list(st.names)
     while stack:
         n = stack.pop()
         if isinstance(n, t.BigSum) and n.index in steps:
@@ -88,13 +92,15 @@ def _merge(st: t.Statement, got: list[tuple[dict[str, int], Claim]], where: str)
     return claim
 
 
-def check_family_documents(docs: list[Document], fp: fam.FamilyProblem, seed: int = 0) -> Report:
-    from .check import Checker
+def check_family_documents(docs: list[Document], fp: fam.FamilyProblem, checker: Callable[[int], Any],
+                           seed: int = 0) -> Report:
+    """`checker(seed)` makes the per-count checker (verify.check.Checker, passed in: check.py
+    imports this module)."""
     checkers = []
     for c in COUNTS:
         counts = {k: c for k in fp.counts}
         problem = dataclasses.replace(docs[0], statements=tuple(fam.unrolled(fp, counts)))
-        ch = Checker(seed)
+        ch = checker(seed)
         pending = ch.build(problem)
         if not ch.model.nodes:
             raise no_model(docs[0].file)
@@ -173,6 +179,9 @@ def _check(st: t.Statement, checkers, fp: fam.FamilyProblem, steps: set[str], co
         return [Claim(st.span.file, st.span.line, "identity", None, st.latex,
                       [Step(st.latex, "invalid", err.reason, message=err.message, span=err.span)],
                       st.span, st.side)]
+    # a count at which a fixed member (`W^{(2)}` at L = 1) does not exist says nothing
+    known = [(e, c) for e, c in got if not (c.verdict == "invalid" and c.reason == "unknown-symbol")]
+    got = known or got
     if not got:
         return [Claim(st.span.file, st.span.line, "identity", None, st.latex,
                       [Step(st.latex, "invalid", "unknown-symbol", span=st.span,
@@ -181,6 +190,6 @@ def _check(st: t.Statement, checkers, fp: fam.FamilyProblem, steps: set[str], co
     count = fp.letters.get(letter, fp.counts[0]) if letter else fp.counts[0]
     where = (_range_text(over, letter, count) + f" for {count} = {', '.join(map(str, COUNTS))}" if letter
              else f"{count} = {', '.join(str(next(iter(e.values()))) for e, _, _ in checkers)}")
-    if letter is None and not members:
-        return [c for e, c in got if e == checkers[-1][0]]  # nothing depends on the count
+    if len(got) == len(checkers) and all(len(c.steps) == 0 for _, c in got):
+        return [c for e, c in got if e == checkers[-1][0]]  # a new name of the student's
     return [_merge(st, got, where)]

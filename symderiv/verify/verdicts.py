@@ -35,6 +35,17 @@ class Claim:
     span: Span | None = None
     side: bool = False
     listed: bool = True  # new definitions are listed only with --all
+    explicit: bool = False  # an adjoint whose final part has no partial derivative and not its own adjoint
+
+    @property
+    def cell(self) -> int | None:
+        """In a notebook, the claim's cell (1-based among all cells); its `line` is in that cell."""
+        return self.span.cell if self.span is not None else None
+
+    @property
+    def where(self) -> str:
+        """`file:line`, or `file:cell N:line` in a notebook."""
+        return f"{self.file}:cell {self.cell}:{self.line}" if self.cell else f"{self.file}:{self.line}"
 
     @property
     def verdict(self) -> str:
@@ -54,6 +65,7 @@ class Report:
     loss: str | None
     claims: list[Claim]
     derived: Any = None  # the Adjoints, for answers and renderers (not serialised)
+    score: Any = None  # the scoring.Score under the problem's policy, when scored
 
     def summary(self, all_claims: bool = False) -> dict[str, int]:
         out = {"correct": 0, "incorrect": 0, "invalid": 0}
