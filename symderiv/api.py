@@ -52,6 +52,10 @@ class SymModel:
     _derived: Adjoints | None = None
     _instances: dict[int, Any] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        """Bounded (the graph's names and shapes), however much has been derived or checked."""
+        return f"SymModel({self.graph!r})"
+
     def input(self, symbol: Any, shape: tuple[Any, Any] | None = None, domain: str = "real") -> Any:
         """Declare an input or parameter: a `MatrixSymbol`, a scalar `Symbol`, or a name with a
         shape (dims are names, SymPy symbols or whole numbers). `domain` is `real`, `binary`

@@ -53,8 +53,9 @@ def check_destination(path: str, inputs: Iterable[str] = ()) -> None:
             continue
 
 
-def write_atomic(path: str, text: str, inputs: Iterable[str] = ()) -> None:
-    """Write `text` (UTF-8) to `path` atomically; OutputError when it cannot or may not be."""
+def write_atomic(path: str, text: str | bytes, inputs: Iterable[str] = ()) -> None:
+    """Write `text` (str as UTF-8, or bytes) to `path` atomically; OutputError when it cannot
+    or may not be."""
     check_destination(path, inputs)
     folder = os.path.dirname(os.path.abspath(path))
     try:
@@ -63,8 +64,8 @@ def write_atomic(path: str, text: str, inputs: Iterable[str] = ()) -> None:
         raise OutputError(f"{path}: cannot write ({err.strerror or err})") from None
     try:
         os.chmod(tmp, _MODE)  # mkstemp makes 0600; reports are ordinary files
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8", "backslashreplace") if isinstance(text, str) else text)
             f.flush()
             os.fsync(f.fileno())
         check_destination(path, inputs)  # it may have become a FIFO meanwhile

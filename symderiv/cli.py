@@ -1,4 +1,4 @@
-"""symderiv check | latex | grade. Heavy imports happen inside the commands (cold start matters).
+"""symderiv check | latex | grade | autograder. Heavy imports happen inside the commands (cold start matters).
 
 Exit codes: 0 all claims correct, 1 some claim not correct, 2 usage error, unreadable file,
 or a problem that does not define a model.
@@ -22,6 +22,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--seed", type=_seed, default=0, help="seed of the random spot checks (default 0)")
     c.add_argument("--all", action="store_true", help="also list the problem's declarations and definitions")
     c.add_argument("--show-answer", action="store_true", help="show the derived adjoint beside wrong steps")
+    c.add_argument("--budget", type=_limit(float), metavar="SECONDS",
+                   help="CPU seconds per document (default 20, or $SYMDERIV_BUDGET_SECONDS; 0: no limit)")
+    c.add_argument("--memory", type=_limit(int), metavar="MIB",
+                   help="MiB of memory per document (default 1024, or $SYMDERIV_BUDGET_MIB; 0: no limit)")
     la = sub.add_parser("latex", help="write the derived adjoints of a problem as LaTeX")
     la.add_argument("files", nargs="+", metavar="FILE")
     la.add_argument("--expanded", action="store_true", help="in inputs and parameters only")
@@ -38,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--timeout", type=_timeout, default=60.0, help="seconds per sheet (default 60, at most 86400)")
     g.add_argument("--memory", type=_memory, default=1024, help="MiB per sheet (default 1024)")
     g.add_argument("--seed", type=_seed, default=0)
+    a = sub.add_parser("autograder", help="make an autograder bundle for a course platform")
+    asub = a.add_subparsers(dest="platform", required=True)
+    ag = asub.add_parser("gradescope", help="a Gradescope autograder zip (setup.sh, run_autograder)")
+    ag.add_argument("problem", metavar="PROBLEM")
+    ag.add_argument("-o", "--output", required=True, metavar="ZIP")
     return p
 
 
@@ -56,6 +65,19 @@ def _seed(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be a whole number >= 0, not {text}")
     return value
+
+
+def _limit(kind: type):  # type: ignore[no-untyped-def]
+    """An argparse type: a finite number >= 0 of `kind` (0 means no limit)."""
+    def parse(text: str) -> float | int:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number >= 0, not {text}") from None
+        if not (0 <= value < 1e9):  # also refuses inf and nan
+            raise argparse.ArgumentTypeError(f"must be a number from 0 to 1e9, not {text}")
+        return value
+    return parse
 
 
 MAX_TIMEOUT = 24 * 3600.0  # seconds per sheet
@@ -96,22 +118,21 @@ def _fail(msg: str) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from .verify.budget import DEFAULT_MIB, Budget
     from .errors import SymderivError
     from .load import load_documents
     from .scoring import check_scored
 
+    budget = Budget.from_env(args.budget, args.memory, default_mib=DEFAULT_MIB)
     try:  # a Gradescope report is a grading context: the problem given first is the TA's
         docs = load_documents(args.files, problem_given=args.format == "gradescope" and len(args.files) > 1)
-        report = check_scored(docs, seed=args.seed)
+        report = check_scored(docs, seed=args.seed, budget=budget)
     except SymderivError as err:
         return _fail(str(err))
     inputs = list(args.files) + [d.file for d in docs]
-    if args.show_answer or args.format == "html":
-        from .report.answers import attach_answers
-        attach_answers(report)
     if args.format == "json":
         from .report.json import render
-        _write(render(report, args.all), args.output, inputs)
+        _write(render(report, args.all, args.show_answer), args.output, inputs)
     elif args.format == "gradescope":
         from .report.gradescope import render as gs
         _write(gs(report, report.score), args.output, inputs)
@@ -150,10 +171,15 @@ def _grade(args: argparse.Namespace) -> int:
     return grade_command(args)
 
 
+def _autograder(args: argparse.Namespace) -> int:
+    from .autograder.gradescope import bundle_command
+    return bundle_command(args.problem, args.output)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return {"check": _check, "latex": _latex, "grade": _grade}[args.command](args)
+        return {"check": _check, "latex": _latex, "grade": _grade, "autograder": _autograder}[args.command](args)
     except OutputError as err:
         return _fail(str(err))
     except KeyboardInterrupt:

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from .verify.budget import address_space, limit_memory
+
 DEFAULT_TIMEOUT = 60.0  # seconds per sheet
 DEFAULT_MEMORY = 1024   # MiB per sheet, beyond what the loaded worker uses
 _STARTUP = 120.0        # seconds a new worker may take to run its setup
@@ -102,33 +104,7 @@ def read_sheet(path: str) -> Any:
 
 
 # ---- in the worker -----------------------------------------------------------------------------
-def address_space() -> int | None:
-    """This process's virtual memory size in bytes (Linux), or None where it is not known."""
-    try:
-        with open("/proc/self/statm", "rb") as f:
-            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def limit_memory(memory_mib: int) -> bool:
-    """Allow this process `memory_mib` MiB more address space than it has now (soft RLIMIT_AS)."""
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - not POSIX
-        return False
-    now = address_space()
-    if now is None:
-        return False
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    want = now + memory_mib * 1024 * 1024
-    if hard != resource.RLIM_INFINITY:
-        want = min(want, hard)
-    try:
-        resource.setrlimit(resource.RLIMIT_AS, (want, hard))
-    except (ValueError, OSError):
-        return False
-    return True
+# address_space and limit_memory live in verify/budget.py (check's memory budget uses them too)
 
 
 def _quiet_worker() -> None:

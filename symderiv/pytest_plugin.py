@@ -175,9 +175,6 @@ class DerivationFile(pytest.File):
                 if not model.nodes:
                     return []  # declarations only: nothing to check against
             raise
-        if self.config.getini("symderiv_show_answer"):
-            from .report.answers import attach_answers
-            attach_answers(report)
         if os.path.realpath(docs[0].file) != own:  # a sheet: its score under the problem's policy
             self.config.stash.setdefault(SCORES, {})[self._display_path()] = report.score
         return [c for c in report.claims if c.listed and os.path.realpath(c.file) == own]

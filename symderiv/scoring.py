@@ -74,7 +74,8 @@ class Item:
         """One sentence for a TA or a student: what was scored, and why it earned what it did."""
         if self.claim is None:
             return f"{self.label}: not answered (no line gives {self.label})."
-        where = f"line {self.claim.line}"
+        cell = getattr(self.claim, "cell", None)
+        where = f"cell {cell}, line {self.claim.line}" if cell else f"line {self.claim.line}"
         final = self.claim.steps[-1] if self.claim.steps else None
         text = final.latex if final is not None else self.claim.latex
         head = f"{self.label}, final answer on {where}: {text}"
@@ -106,7 +107,9 @@ class Score:
         if steps:
             out["steps"] = steps
         out["items"] = [{"name": i.name, "score": i.score, "max_score": i.max_score, "status": i.status,
-                         "line": i.claim.line if i.claim else None, "step": i.step} for i in self.items]
+                         "line": i.claim.line if i.claim else None, "step": i.step}
+                        | ({"cell": i.claim.cell} if i.claim is not None and i.claim.cell else {})
+                        for i in self.items]
         return out
 
 
@@ -214,16 +217,17 @@ def score_report(report: Report, policy: Policy) -> Score:
 def score_of(report: Report) -> Score:
     """The report's Score: the one attached by `check_scored`, else under the default policy."""
     if report.score is None:
-        report.score = score_report(report, read_policy({}, report.derived.model))
+        report.score = score_report(report, read_policy({}, report.model))
     return report.score
 
 
-def check_scored(docs: list, seed: int = 0) -> Report:
-    """Check `docs` (the problem first) and attach the Score under the problem's policy."""
+def check_scored(docs: list, seed: int = 0, budget: Any = None) -> Report:
+    """Check `docs` (the problem first) and attach the Score under the problem's policy;
+    `budget` is the work budget per document (`symderiv.verify.budget.Budget`)."""
     from .verify.check import check_documents
 
-    report = check_documents(docs, seed=seed)
-    policy = read_policy(docs[0].front_matter, report.derived.model, docs[0].file)
+    report = check_documents(docs, seed=seed, budget=budget)
+    policy = read_policy(docs[0].front_matter, report.model, docs[0].file)
     report.score = score_report(report, policy)
     return report
 

@@ -1,6 +1,7 @@
 """Source positions, so every verdict and error can point at the text it is about."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -32,10 +33,10 @@ class Span:
                     self.end_line + line - 1, self.end_col + ce, self.cell)
 
 
-def caret_excerpt(source_line: str, col: int, end_col: int | None = None, width: int = 100) -> str:
-    """The source line with a caret line under columns [col, end_col), clipped to `width` characters."""
-    start = max(0, col - 1 - width // 2) if len(source_line) > width else 0
-    text = source_line[start:start + width]
-    lo = max(0, col - 1 - start)
-    hi = max(lo + 1, min(len(text), (end_col or col + 1) - 1 - start))
-    return f"  {text}\n  {' ' * lo}{'^' * (hi - lo)}"
+def excerpt(lines: Sequence[str], span: Span, first_line: int = 1) -> str:
+    """The written text of `span` in `lines` (line `first_line` of its file first), when the
+    span lies on one of them; "" otherwise (a span across lines is not quoted)."""
+    k = span.line - first_line
+    if span.line != span.end_line or not 0 <= k < len(lines):
+        return ""
+    return lines[k][span.col - 1:span.end_col - 1].strip()

@@ -52,17 +52,18 @@ def check_adjoint(problem: Any, target: str, latex: str, *, seed: int = 0) -> tu
     `problem` is a path to a problem (or to an answer sheet naming its problem), a `Model`, or
     the model `symderiv.new_model()` returns.
     Raises symderiv's own errors (`InputError`, `ModelError`) when there is no usable model."""
+    from .names import bar_latex
     from .read.document import read_text
     from .verify.verdicts import Report
 
     if "$" in latex:
         raise ValueError("give the LaTeX without `$` delimiters")
     checker = _checker(problem, seed)
-    doc = read_text(f"$$\\bar{{{target}}} = {latex}$$\n", file="<assert_adjoint>")
+    doc = read_text(f"$${bar_latex(target)} = {latex}$$\n", file="<assert_adjoint>")
     claims = [c for st in doc.statements for c in checker.check(st)]
     if len(claims) != 1:
         raise ValueError(f"expected one statement, read {len(claims)} from {latex!r}")
-    report = Report(["<assert_adjoint>"], checker.model.loss, claims, checker.judge.adjoints)
+    report = Report(["<assert_adjoint>"], checker.model.loss, claims, checker.model)
     return claims[0], report
 
 
@@ -74,8 +75,5 @@ def assert_adjoint(problem: Any, target: str, latex: str, *, seed: int = 0, show
     claim, report = check_adjoint(problem, target, latex, seed=seed)
     if claim.verdict != "correct":
         from .report.text import plain_claim
-        if show_answer:
-            from .report.answers import attach_answers
-            attach_answers(report)
         raise AssertionError(plain_claim(claim, show_answer))
     return claim

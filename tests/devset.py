@@ -14,7 +14,7 @@ DEVSET = Path(os.environ.get("SYMDERIV_DEVSET", str(Path(__file__).resolve().par
 SUPPORTED = frozenset({
     "two-layer-tanh-mse", "residual-relu", "gru-style-gate", "logistic-weight-decay",
     "cookbook-trace-xbxt", "gaussian-nll-mean", "two-step-linear-chain",
-    "layouts-jacobians", "softmax-index",
+    "layouts-jacobians", "cookbook-operators", "softmax-index",
 })
 
 

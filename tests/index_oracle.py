@@ -67,6 +67,8 @@ def is_indexed(oracle, n: t.Node) -> bool:
     for x in _nodes(n):
         if isinstance(x, (t.BigSum, t.Subscript, t.PartialOf)):
             return True
+        if isinstance(x, t.Derivative) and split(oracle, x.wrt):
+            return True
         if isinstance(x, (t.Name, t.Bar)) and split(oracle, x.name):
             return True
         if isinstance(x, t.Partial) and (split(oracle, x.den) or split(oracle, x.num)):
@@ -226,6 +228,8 @@ class IndexEval:
             return total
         if isinstance(n, t.Partial):
             return self.partial(n, values, inst, bind)
+        if isinstance(n, t.Derivative) and n.form == "partial":
+            n = t.PartialOf(n.span, n.arg, n.wrt)
         if isinstance(n, t.PartialOf) and isinstance(n.num, t.Call) and isinstance(n.num.args[0], t.Name):
             y = go(n.num.args[0])
             from mutate import call

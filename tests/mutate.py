@@ -76,9 +76,17 @@ def add(a, b, sign: int = 1):
         return a + b
     if (_is_scalar(a) and 1 in b.shape) or (_is_scalar(b) and 1 in a.shape):  # any 1x1 beside a vector
         return (_sc(a) if _is_scalar(a) else a) + (_sc(b) if _is_scalar(b) else b)
+    a, b = _row_broadcast(a, b), _row_broadcast(b, a)
     if a.shape != b.shape:
         raise Invalid(f"sum of {a.shape} and {b.shape}")
     return a + b
+
+
+def _row_broadcast(v, m):
+    """SPEC 3.1's one broadcasting rule: a vector as long as a row of matrix m, added to every row."""
+    if 1 in m.shape or 1 not in v.shape or v.size == 1 or v.size != m.shape[1]:
+        return v
+    return np.tile(v.reshape(1, -1), (m.shape[0], 1))
 
 
 def matmul(a, b):
@@ -110,9 +118,9 @@ def _sigma(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def _softmax(x):
-    e = np.exp(x - x.max())
-    return e / e.sum()
+def _softmax(x, axis=0):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
 
 
 ELEMENTWISE = {
@@ -126,7 +134,7 @@ ELEMENTWISE = {
 }
 
 
-def call(func: str, deriv: int, a):
+def call(func: str, deriv: int, a, batch: str = "rows"):
     f = ELEMENTWISE.get((func, deriv))
     if f is not None:
         if isinstance(a, float):
@@ -154,10 +162,9 @@ def call(func: str, deriv: int, a):
         return np.array([[np.linalg.det(a)]])
     if func == "sum":
         return np.array([[a.sum()]])
-    if func in ("softmax", "logsoftmax"):
-        if a.shape[1] != 1:
-            raise Invalid("softmax of a matrix")
-        p = _softmax(a)
+    if func in ("softmax", "logsoftmax"):  # a vector, or each row (batch: rows) / column of a matrix
+        axis = 0 if a.shape[1] == 1 else 1 if a.shape[0] == 1 or batch != "columns" else 0
+        p = _softmax(a, axis)
         return p if func == "softmax" else np.log(p)
     raise Undecidable(f"function {func}")
 
@@ -180,6 +187,10 @@ class Problem:
     defs: dict[str, t.Node] = field(default_factory=dict)  # in order
     loss: str = ""
     index_defs: dict[str, list[str]] = field(default_factory=dict)  # z_i = ...: z -> [i]
+    #: premises, read here independently: (kind, name, other) with kind symmetric, posdef,
+    #: rows1 (T 1 = 1), sum1 (1^T t = 1), positive, geq/gt (sizes name >= other)
+    premises: list = field(default_factory=list)
+    batch: str = "rows"
 
     @property
     def dims(self) -> list[str]:
@@ -194,6 +205,7 @@ class Problem:
 def read_problem(path: str | Path) -> Problem:
     doc = read_document(str(path))
     prob = Problem(str(path), doc)
+    prob.batch = str((doc.front_matter or {}).get("batch", "rows"))
     for st in doc.statements:
         if st.error is not None or st.inline:
             continue
@@ -201,10 +213,15 @@ def read_problem(path: str | Path) -> Problem:
             space = st.parts[0]
             for n in st.names:
                 if isinstance(space, t.BinarySet):
-                    prob.decls[n.name] = Decl(n.name, (), "binary")
+                    dims = tuple(int(d.text) if isinstance(d, t.Number) else d.name for d in space.dims)
+                    prob.decls[n.name] = Decl(n.name, dims, "binary")
                 elif isinstance(space, t.RealSpace):
                     dims = tuple(int(d.text) if isinstance(d, t.Number) else d.name for d in space.dims)
                     prob.decls[n.name] = Decl(n.name, dims, "positive" if space.positive else "real")
+        elif st.relation != "=":
+            prob.premises.append(_inequality(st))
+        elif not prob.defs and _premise(st.parts) is not None:
+            prob.premises.append(_premise(st.parts))
         elif (len(st.parts) == 2 and isinstance(st.parts[0], t.Name)
               and st.parts[0].name not in prob.decls and st.parts[0].name not in prob.defs):
             m = ix._SUB.match(st.parts[0].name)
@@ -218,6 +235,46 @@ def read_problem(path: str | Path) -> Problem:
                 prob.defs[st.parts[0].name] = st.parts[1]
     prob.loss = list(prob.defs)[-1]
     return prob
+
+
+def _inequality(st: t.Statement) -> tuple:
+    a, b = st.parts
+    op = st.relation
+    if op in ("<", "<="):
+        a, b, op = b, a, op.replace("<", ">")
+    if op in ("succ", "succeq"):
+        return ("posdef", a.name, None)
+    if isinstance(b, t.Number) and b.text == "0" and op == ">" and isinstance(a, t.Name):
+        return ("positive", a.name, None)
+    other = int(b.text) if isinstance(b, t.Number) else b.name
+    return ("gt" if op == ">" else "geq", a.name, other)
+
+
+def _premise(parts: tuple) -> tuple | None:
+    """`C^T = C`, `T 1 = 1`, `1^T t = 1`."""
+    if len(parts) != 2:
+        return None
+    a, b = parts
+    if isinstance(a, t.Transpose) and isinstance(a.arg, t.Name) and isinstance(b, t.Name) and a.arg.name == b.name:
+        return ("symmetric", b.name, None)
+    if isinstance(a, t.Product) and len(a.factors) == 2:
+        x, y = a.factors
+        if isinstance(x, t.Name) and isinstance(y, t.Ones) and isinstance(b, t.Ones):
+            return ("rows1", x.name, None)
+        if isinstance(x, t.Transpose) and isinstance(x.arg, t.Ones) and isinstance(y, t.Name) \
+                and isinstance(b, t.Number) and b.text == "1":
+            return ("sum1", y.name, None)
+    return None
+
+
+def _sizes_hold(premises: list, sizes: dict[str, int]) -> bool:
+    for kind, name, other in premises:
+        if kind in ("geq", "gt"):
+            a = sizes[name]
+            b = other if isinstance(other, int) else sizes[other]
+            if a < b or (kind == "gt" and a == b):
+                return False
+    return True
 
 
 def _shape_of(decl: Decl, sizes: dict[str, int]) -> tuple[int, int]:
@@ -250,10 +307,11 @@ class Oracle:
         self.instances: list[Instance] = []
         self._lazy: Iterator[int] = iter(())
         self._size_cache: dict = {}
+        self._sizes: dict[str, int] | None = None
         dims = self.problem.dims
         pool = list(range(2, 4 + len(dims)))
         seen_sizes: list[tuple] = []
-        binary = [d.name for d in self.problem.decls.values() if d.domain == "binary"]
+        binary = [d.name for d in self.problem.decls.values() if d.domain == "binary" and not d.dims]
         tries = 0
         while len(self.instances) < n_instances:
             tries += 1
@@ -264,6 +322,8 @@ class Oracle:
             if perm in seen_sizes and tries < 50:
                 continue
             sizes = {d: perm[i] for i, d in enumerate(dims)}
+            if not _sizes_hold(self.problem.premises, sizes):
+                continue
             labels = {b: float(k % 2) if k < 2 else float(self.rng.integers(0, 2)) for b in binary}
             inst = self._draw(sizes, labels)
             if inst is not None:
@@ -277,7 +337,9 @@ class Oracle:
         values: dict[str, np.ndarray] = {}
         for d in self.problem.decls.values():
             shape = _shape_of(d, sizes)
-            if d.domain == "binary":
+            if d.domain == "binary" and d.dims:  # a {0,1} array
+                values[d.name] = self.rng.integers(0, 2, shape).astype(float)
+            elif d.domain == "binary":
                 values[d.name] = np.array([[labels[d.name]]])
             elif d.domain == "positive":
                 values[d.name] = self.rng.uniform(0.5, 2.0, shape)
@@ -286,6 +348,21 @@ class Oracle:
                 values[d.name] = self.rng.normal(0, 0.6, shape) + 1.5 * np.eye(shape[0])
             else:
                 values[d.name] = self.rng.normal(0, 1.0, shape)
+        for kind, name, _other in self.problem.premises:
+            v = values.get(name)
+            if kind == "symmetric":
+                values[name] = (v + v.T) / 2
+            elif kind == "posdef":
+                values[name] = v @ v.T + np.eye(v.shape[0])
+            elif kind == "positive":
+                values[name] = np.abs(v) + 0.5
+            elif kind in ("rows1", "sum1"):
+                axis = 1 if kind == "rows1" else 0
+                u = self.rng.uniform(0.2, 1.0, v.shape)
+                if self.problem.decls[name].domain == "binary":  # one-hot
+                    values[name] = (u == u.max(axis=axis, keepdims=True)).astype(float)
+                else:
+                    values[name] = u / u.sum(axis=axis, keepdims=True)
         try:
             self._forward(values)
         except (Invalid, Undecidable, FloatingPointError):
@@ -378,6 +455,7 @@ class Oracle:
         """The value of `n`, trying every size for its `\\mathbf{1}`s and `I`s: the sizes of
         the instance's dimensions (then 1, if nothing else fits). Invalid when no reading is
         well shaped, Undecidable when two well-shaped readings disagree."""
+        self._sizes = sizes
         m = self._lazy_count(n)
         if m == 0:
             self._lazy = iter(())
@@ -392,9 +470,11 @@ class Oracle:
         # sizes >= 2 first: a ones vector or identity of size 1 is only the reading of last
         # resort (every dimension of an instance is >= 2, so size 1 is a degenerate reading)
         for cands in (sorted(set(sizes.values())), sorted(set(sizes.values()) | {1})):
-            for combo in itertools.product(cands, repeat=m):
-                if found and 1 in combo:
-                    continue
+            # fewest size-1 readings first: a ones vector of size 1 only where nothing else fits
+            fewest = None
+            for combo in sorted(itertools.product(cands, repeat=m), key=lambda c: c.count(1)):
+                if fewest is not None and combo.count(1) > fewest:
+                    break
                 self._lazy = iter(combo)
                 try:
                     v = self._eval(n, values, inst)
@@ -402,6 +482,7 @@ class Oracle:
                     last = e
                     continue
                 found.append((combo, v))
+                fewest = combo.count(1)
             if found:
                 break
         if not found:
@@ -434,6 +515,8 @@ class Oracle:
                 return values[name]
             if n.name in IDENTITY:
                 return np.eye(self._next_size())
+            if n.name in self.problem.dims and self._sizes is not None:
+                return float(self._sizes[n.name])  # a size used as a value: \frac{1}{N}
             raise Invalid(f"unknown symbol {n.name}")
         if isinstance(n, t.Bar):
             if inst is None:
@@ -471,6 +554,7 @@ class Oracle:
                 return num / _sc(den)
             if _is_scalar(num):
                 return _sc(num) / den
+            den = _row_broadcast(den, num)
             if num.shape != den.shape:
                 raise Invalid("elementwise division of different shapes")
             return num / den
@@ -500,7 +584,7 @@ class Oracle:
             name = self.canonical(n.func) or self.canonical("\\" + n.func)
             if name is not None:  # `h(x)` with a declared h: a product
                 return matmul(values[name], ev(n.args[0]))
-            out = call(n.func, n.deriv, ev(n.args[0]))
+            out = call(n.func, n.deriv, ev(n.args[0]), self.problem.batch)
             if n.power is not None:
                 out = out ** self._exponent(n.power)
             return out
@@ -515,6 +599,11 @@ class Oracle:
             if n.op in ("<", "<="):
                 d = -d
             return (d > 0).astype(float)
+        if isinstance(n, t.Abs):  # |A| of a square matrix: its determinant
+            a = ev(n.arg)
+            if isinstance(a, float) or a.shape[0] != a.shape[1] or a.shape == (1, 1):
+                raise Undecidable("absolute value")
+            return np.array([[float(np.linalg.det(a))]])
         if isinstance(n, t.Partial):
             raise Undecidable("a Jacobian standing alone")
         raise Undecidable(type(n).__name__)

@@ -131,7 +131,8 @@ def test_single_expression_is_reported():
 
 def test_transpose_diagnosis_for_non_symmetric_matrix():
     problem = "$$X \\in \\mathbb{R}^{n \\times m}$$\n$$B \\in \\mathbb{R}^{m \\times m}$$\n$$f = \\operatorname{tr}(X B X^\\top)$$"
-    assert one("$$\\bar{X} = 2 X B$$", problem).steps[0].reason == "transpose"
+    step = one("$$\\bar{X} = 2 X B$$", problem).steps[0]
+    assert (step.reason, step.message) == ("premise", "right if `B^\\top = B`, which the problem does not state")
     assert one("$$\\bar{X} = X B$$", problem).steps[0].reason == "missing-term"
     assert one("$$\\bar{X} = X (B + B^\\top)$$", problem).verdict == "correct"
 

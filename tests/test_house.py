@@ -305,3 +305,85 @@ def test_no_import_circles() -> None:
     for m in sorted(graph):
         if m not in state:
             visit(m, [])
+
+
+# ---- source text: a step is quoted as written, brackets included -------------------------
+
+@pytest.mark.parametrize("written", [
+    r"(h - t) \odot (1 - h \odot h)",
+    r"\left(h - t\right) \odot \left(1 - h^2\right)",
+    r"[h - t] \odot (1 - h \odot h)",
+    r"(1 - h \odot h) \odot (h - t)",
+])
+def test_step_text_keeps_its_brackets(written: str) -> None:
+    from test_check import one
+    problem = r"""
+$$x \in \mathbb{R}^{n}$$
+$$t \in \mathbb{R}^{n}$$
+$$a = x$$
+$$h = \tanh(a)$$
+$$\mathcal{L} = \frac{1}{2}\|h - t\|^2$$
+"""
+    claim = one(rf"$$\bar{{a}} = \bar{{h}} \odot (1 - h \odot h) = {written}$$", problem)
+    assert [s.latex for s in claim.steps] == [r"\bar{h} \odot (1 - h \odot h)", written]
+    assert [s.verdict for s in claim.steps] == ["correct", "correct"]
+
+
+# ---- the public API takes the model new_model() returns; reprs stay small; Greek names -----
+
+def _sym_model():
+    import symderiv
+    from sympy import MatrixSymbol, Symbol
+    a, c = sp.symbols("a c", integer=True, positive=True)
+    m = symderiv.new_model()
+    x = m.input(MatrixSymbol("x", a, 1))
+    W = m.input("W", (c, a))
+    mu = m.input(MatrixSymbol("mu", c, 1))
+    v = m.input("v", ("c", 1))
+    t = m.input(Symbol("t"), domain="binary")
+    z = m.define("z", W * x + mu)
+    y = m.define("y", symderiv.elementwise("sigma", v.T * z))
+    m.define("l", -t * sp.log(y) - (1 - t) * sp.log(1 - y))
+    return m
+
+
+def test_assert_adjoint_takes_new_model() -> None:
+    from symderiv.testing import assert_adjoint
+    m = _sym_model()
+    assert assert_adjoint(m, "W", r"(y - t) v x^\top").verdict == "correct"
+    assert assert_adjoint(m, "mu", r"\bar{z}").verdict == "correct"  # `\mu` is the model's `mu`
+    with pytest.raises(AssertionError, match=r"answer: .*y - t"):
+        assert_adjoint(m, "mu", r"(y + t) v")
+
+
+@settings(max_examples=5, deadline=None)
+@given(data=st.data())
+def test_strategies_take_new_model(data: st.DataObject) -> None:
+    from symderiv.verify.strategies import sizes, values
+    m = _sym_model()
+    env = data.draw(instances(m))
+    assert set(env.values) >= {"x", "W", "mu", "v", "t"}
+    dims = data.draw(sizes(m))
+    assert set(data.draw(values(m, dims)).values) >= {"x", "W"}
+
+
+def test_reprs_are_bounded() -> None:
+    import symderiv
+    m = _sym_model()
+    symderiv.check_expression(m, "W", r"(y - t) v x^\top")
+    symderiv.gradient(m, "W")
+    assert len(repr(m)) < 500 and "mu" in repr(m)
+    assert len(repr(m.derived())) < 500 and len(repr(m.instances())) < 500
+    e: o.Expr = X
+    for _ in range(40):  # a shared DAG: the full repr would have 2^40 leaves
+        e = o.Hadamard(e, e)
+    assert len(repr(e)) <= o.REPR_BUDGET + 1 and repr(e).startswith("Hadamard(a=Hadamard(")
+    assert repr(o.Apply("tanh", X)) == "Apply(fn='tanh', a=Var(name='x', shp=('n', 1)))"
+
+
+def test_greek_names_print_as_commands() -> None:
+    import symderiv
+    from symderiv.names import bar_latex, name_latex
+    assert r"\bar{\mu} &= \bar{z}" in symderiv.latex(_sym_model())
+    assert name_latex("mu_1") == r"\mu_1" and bar_latex("eta") == r"\bar{\eta}"
+    assert name_latex("\\mu") == "\\mu" and name_latex("mux") == "mux" and name_latex("m") == "m"

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from symderiv.cli import main
+from symderiv.model import ops as o
 from symderiv.load import load_documents
-from symderiv.report.answers import attach_answers
 from symderiv.report.html import claim_fragment, gradescope_results, math, prose, render, top_level_parts
 from symderiv.report.notebook import adjoints_latex, model_latex, report_html, scoped_css
 from symderiv.spans import Span
 from symderiv.verify.check import check_documents
-from symderiv.verify.verdicts import Claim, Report, Step
+from symderiv.verify.verdicts import Answer, Claim, Report, Step
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEM = ROOT / "derivations" / "gated-unit" / "problem.md"
@@ -53,9 +53,7 @@ def parse(page: str) -> Tags:
 @pytest.fixture(scope="module")
 def seed_report() -> Report:
     docs = load_documents([str(PROBLEM), str(SEED)])
-    report = check_documents(docs)
-    attach_answers(report)
-    return report
+    return check_documents(docs)
 
 
 @pytest.fixture(scope="module")
@@ -135,9 +133,11 @@ def hostile_report() -> Report:
     steps = [Step(h, "incorrect", "sign", "numeric", message=f"see `{h}` and {h}", hint=f"did you mean {h}? {h}",
                   counterexample={"sizes": {"<n>": 2}, "values": {"<x>": [[1.0], ["<i>"]]},
                                   "expected": [["<b>"]], "got": [[2.0, 3.0], [4.0, 5.0]]},
-                  expected=h, span=Span("<evil>.md", 3, 2, 3, 9))
+                  span=Span("<evil>.md", 3, 2, 3, 9))
              for h in HOSTILE]
-    claim = Claim("<evil>.md", 3, "adjoint", "<W>", r"\bar{W} = " + " = ".join(HOSTILE), steps, span)
+    evil = o.Var(HOSTILE[1] + HOSTILE[3], ("<n>", 1))  # the derived answer names a hostile symbol
+    claim = Claim("<evil>.md", 3, "adjoint", "<W>", r"\bar{W} = " + " = ".join(HOSTILE), steps, span,
+                  answer=Answer("<W>", evil, o.add(evil, evil)))
     ident = Claim("<evil>.md", 4, "identity", None, HOSTILE[0],
                   [Step(HOSTILE[1], "invalid", "parse", message=HOSTILE[3], span=span)], span)
     return Report(["<evil>.md"], "<script>", [claim, ident])
@@ -153,6 +153,7 @@ def test_hostile_latex_is_escaped() -> None:
         assert all("javascript:" not in (v or "") for k, v in attrs.items() if k != "title"), attrs
     assert "<script" not in page.lower()
     assert "&lt;script&gt;" in page  # still shown, as text
+    assert page.count('class="answer"') == len(HOSTILE)  # the hostile answer too
 
 
 def test_hostile_fragment_for_gradescope() -> None:
@@ -209,11 +210,13 @@ def test_gradescope_html_outputs(seed_report: Report) -> None:
 
 
 def test_notebook_reprs(seed_report: Report) -> None:
-    model = seed_report.derived.model
+    from symderiv.derive.adjoints import derive
+    from symderiv.meaning.build import model_of
+    model = model_of(load_documents([str(PROBLEM)])[0])
     tex = model_latex(model)
     assert tex.startswith("$$") and r"W &\in \mathbb{R}^{c \times a}" in tex and r"t &\in \{0,1\}" in tex
     assert r"z &= W x" in tex
-    adj = adjoints_latex(seed_report.derived)
+    adj = adjoints_latex(derive(model))
     assert r"\begin{aligned}" in adj and r"\bar{W} &= \bar{z} x^\top" in adj
     frag = report_html(seed_report)
     assert frag.startswith('<div class="symderiv-report"><style>') and "<body" not in frag

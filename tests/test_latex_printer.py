@@ -72,7 +72,7 @@ CASES = [
     (o.neg(o.matmul(W, x)), r"-W x"),
     (o.neg(o.add(x, h)), r"-\left(x + h\right)"),
     (o.neg(o.hadamard(x, h)), r"-x \odot h"),
-    (o.matmul(o.transpose(W), o.neg(o.matmul(W, x))), r"W^\top \left(-W x\right)"),
+    (o.matmul(o.transpose(W), o.neg(o.matmul(W, x))), r"-W^\top W x"),  # the minus floats to the front
     (o.scale(t, o.power(y, F(-1))), r"\frac{t}{y}"),
     (o.power(o.sub(o.const(1), y), F(-1)), r"\frac{1}{1 - y}"),
     (o.scale(o.scale(o.sub(t, y), o.power(y, F(-1))), o.power(o.sub(o.const(1), y), F(-1))),

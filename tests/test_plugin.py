@@ -43,14 +43,14 @@ def _import_everything_first() -> None:
     during the run; symderiv imports lazily, so import (and use) all of it before, or later
     tests would meet second copies of its classes."""
     from symderiv.load import load_documents
-    from symderiv.report.answers import attach_answers
+    from symderiv.report.answers import expected
     from symderiv.report.text import plain_claim
-    from symderiv.verify.check import check_documents
+    from symderiv.scoring import check_scored
 
     docs = load_documents([str(GATED), str(GATED.parent / "seed-answers.md")])
-    report = check_documents(docs)
-    attach_answers(report)
+    report = check_scored(docs)
     assert all(plain_claim(c, True) for c in report.claims)
+    assert any(expected(c, s) for c in report.claims for s in c.steps)
 
 
 @pytest.fixture
@@ -262,3 +262,22 @@ def test_sheet_of_expected_mistakes_is_xfail(sheet: pytest.Pytester) -> None:
     (sheet.path / "answers.md").write_text(text.replace("---\n", "---\nexpect: mistakes\n", 1), encoding="utf-8")
     result = sheet.runpytest("answers.md")
     result.assert_outcomes(passed=3, xfailed=2)
+
+
+def test_notebook_items_are_named_by_cell_and_line(sheet: pytest.Pytester) -> None:
+    import json
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["---\n", "problem: problem.md\n", "---\n"]},
+             {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": ["1 + 1"]},
+             {"cell_type": "markdown", "metadata": {}, "source": ["# Answers\n", "$$\\bar{z} = z$$\n",
+                                                                   "$$\\bar{W} = -z x^\\top$$"]}]
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}
+    (sheet.path / "answers.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    items, _ = sheet.inline_genitems("answers.ipynb")
+    assert [i.name for i in items] == ["\\bar{z}@3:2", "\\bar{W}@3:3"]
+    sheet.runpytest("answers.ipynb").assert_outcomes(passed=1, failed=1)
+
+
+def test_each_sheet_gets_its_score_under_the_problems_policy(sheet: pytest.Pytester) -> None:
+    """The same policy as check and grade: W (wrong sign) earns nothing, x earns its point."""
+    result = sheet.runpytest("answers.md")
+    result.stdout.fnmatch_lines(["*symderiv scores*", "answers.md: 1 / 2 (\\bar{x} 1/1, \\bar{W} 0/1)"])

@@ -34,7 +34,9 @@ def _check(stmt: T.Statement) -> None:
         assert isinstance(stmt.error, ParseError) and stmt.error.span is not None
         assert stmt.parts == ()
     else:
-        assert stmt.parts and stmt.relation in ("=", "in")
+        assert stmt.parts and stmt.relation in ("=", "in", ">", ">=", "<", "<=", "succ", "succeq")
+        if stmt.relation not in ("=", "in"):
+            assert len(stmt.parts) == 2
 
 
 @settings(max_examples=1500, deadline=1000, suppress_health_check=[HealthCheck.too_slow])

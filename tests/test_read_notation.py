@@ -129,7 +129,7 @@ ERRORS = [  # text, words of the message, column of the error
     ("a = b +", "dangling `+`", 7), ("= b", "nothing on its left", 1), ("a = = b", "missing operand", 5),
     ("a + * b", "missing operand", 5), (r"a = \text{since} b", "text `\\text{since}`", 5),
     (r"a = \foo", "unknown command `\\foo`", 5), (r"a \neq b", "relation `\\neq`", 3),
-    ("a = |x|", "absolute value", 5), (r"a = \mathbb{R}^n", "belongs in a declaration", 5),
+    (r"a = \mathbb{R}^n", "belongs in a declaration", 5),
     ("a = x > 0", "outside an indicator", 7), (r"\bar{x} \in \mathbb{R}^n", "`\\in` must follow", 9),
     (r"t \in \{0,2\}", "only the label set", 7), (r"x \in S^n", "expected a set", 7),
     (r"a = \prod_i x_i", "`\\prod` is not supported", 5), ("a = b \\\\ c", "line break", 7),

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from symderiv.meaning.premises import Premise
 from symderiv.model import ops as o
 from symderiv.model.graph import Model
 from symderiv.verify.numeric import Env, evaluate
@@ -200,6 +201,7 @@ def test_sampler_draws_both_values_of_a_binary_scalar() -> None:
 
 
 def test_sampler_symmetric_instances_are_symmetric() -> None:
-    for env in Sampler(DOMAINS, seed=1, symmetric=True).envs:
+    both = (Premise("symmetric", "X"), Premise("symmetric", "Y"))
+    for env in Sampler(DOMAINS, seed=1, premises=both).envs:
         for name in ("X", "Y"):
             assert np.allclose(env.values[name], env.values[name].T)

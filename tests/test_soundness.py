@@ -21,12 +21,14 @@ found while writing these tests are pinned as strict xfails.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import functools
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -126,7 +128,11 @@ def mutation_run(name: str, dev: bool) -> Run:
                         equal = None
                 run.mutants.append(Mutant(f"{answers.name}:{line.line}", kind, statement, equal))
                 lines.append(statement)
-    results, crashes = check_lines_robust(read_document(str(problem)), lines)
+    # the oracle's gradients are columns: judge the mutants in the denominator layout (a sheet
+    # with nothing to fix its layout accepts a row for the derivative by a vector, SPEC 3.2)
+    doc = read_document(str(problem))
+    doc = dataclasses.replace(doc, front_matter={**doc.front_matter, "layout": "denominator"})
+    results, crashes = check_lines_robust(doc, lines)
     for i, m in enumerate(run.mutants, 1):
         if i in crashes:
             m.crash = f"{type(crashes[i]).__name__}: {crashes[i]}"
@@ -367,3 +373,104 @@ def test_double_mutants_are_not_accepted(sample):
         if i in crashes and not any(k in str(crashes[i]) for k in KNOWN_CRASHES):
             bad.append(f"crash {crashes[i]!r}: {latex}")
     assert not bad, "wrong double mutants accepted:\n" + "\n".join(bad)
+
+
+# ---------------------------------------------------------------------------------------
+# every transposition of every Leibniz chain, in each layout (SPEC 3.2)
+# ---------------------------------------------------------------------------------------
+@functools.cache
+def layout_run(name: str) -> list[tuple[str, str, bool | None, str | None]]:
+    """(layout, line, right per the independent oracle, symderiv's verdict) per variant."""
+    from layouts import LAYOUTS, LayoutOracle, judged, pairs, variants
+    problem, answers = _paths(name, False)
+    orc = oracle(problem)
+    lay = LayoutOracle(orc)
+    vs = [v for src, bar, p, target in pairs(answers, orc)
+          for v in variants(src, bar, p, target, orc.problem.loss)]
+    out = []
+    for layout in LAYOUTS:
+        claims = judged(problem, vs, layout)
+        for i, v in enumerate(vs, 1):
+            try:
+                right: bool | None = lay.right(v, layout)
+            except Undecidable:
+                right = None
+            got = [c for c in claims.get(i, []) if not c.side]
+            out.append((layout, v.latex, right, got[0].verdict if got else None))
+    return out
+
+
+@pytest.mark.parametrize("name", [n for n in SHIPPED if "\\partial" in (DERIVATIONS / n / "answers.md").read_text()
+                                  and "\\sum" not in (DERIVATIONS / n / "problem.md").read_text()])
+def test_transposed_leibniz_chains_are_not_accepted_where_wrong(name):
+    run = layout_run(name)
+    wrong = [r for r in run if r[2] is False]
+    bad = [f"  {layout}: {latex}" for layout, latex, right, verdict in wrong if verdict == "correct"]
+    print(f"{name}: {len(run)} layout variants, {len(wrong)} wrong, {len(bad)} accepted")
+    assert wrong, "no wrong variants generated"
+    assert not bad, "wrong in the sheet's layout, reported correct:\n" + "\n".join(bad)
+
+
+# ---------------------------------------------------------------------------------------
+# identity and Jacobian claims with derivative notation: mutants of their right-hand sides
+# ---------------------------------------------------------------------------------------
+NOTATION = [n for n in ("layouts-jacobians", "cookbook-operators") if n in DEV]
+
+
+def _labelled_right(name: str, sheet: str) -> dict[int, str | None]:
+    """line -> the sheet's layout, for the right identity / Jacobian claims of a devset sheet."""
+    import json
+    entries = json.loads((DEVSET / "expected.json").read_text())
+    return {e["line"]: e.get("layout") for e in entries
+            if e["problem"] == name and e["file"] == sheet and e["expect"] == "correct"
+            and e["kind"] in ("identity", "jacobian") and not e.get("side")}
+
+
+@pytest.mark.parametrize("name", NOTATION or [pytest.param("-", marks=pytest.mark.skip(reason="no devset"))])
+def test_mutants_of_derivative_claims_are_not_accepted(name):
+    """`\\frac{\\partial}{\\partial X}\\operatorname{tr}(AXB) = A^\\top B^\\top`, `\\frac{\\partial h}
+    {\\partial z} = \\operatorname{diag}(\\sigma'(z))`: each mutant of a right side is wrong when the
+    independent oracle's value of it differs from the original right side's (its truth)."""
+    problem = DEVSET / name / "problem.md"
+    orc = oracle(problem)
+    doc = read_document(str(problem))
+    total = wrong = 0
+    bad: list[str] = []
+    for sheet_path in sorted((DEVSET / name).glob("answers-*.md")):
+        right = _labelled_right(name, sheet_path.name)
+        text = sheet_path.read_text().split("\n")
+        lines: list[str] = []
+        truth: list[bool | None] = []
+        layout = next((v for v in right.values() if v), None)
+        for no, _layout in right.items():
+            st_ = parse_statement(text[no - 1].strip().strip("$"))
+            if st_.error is not None or len(st_.parts) != 2:
+                continue
+            lhs, part = st_.parts
+            try:
+                want = orc.value(part)
+            except Exception:  # noqa: BLE001 - a right side the oracle cannot evaluate is skipped
+                continue
+            for kind, _tree, latex in dedupe(mutants(part, orc.shapes), unparse(part)):
+                try:
+                    got = orc.value(parse_statement(latex).parts[0])
+                    same = all(np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-6, atol=1e-9)
+                               for a, b in zip(got, want))
+                except Undecidable:
+                    same = None
+                except Exception:  # noqa: BLE001 - ill-formed: wrong
+                    same = False
+                lines.append(f"{unparse(lhs)} = {latex}")
+                truth.append(same)
+        front = {**doc.front_matter, "layout": layout} if layout else doc.front_matter
+        results = check_lines_robust(dataclasses.replace(doc, front_matter=front), lines)[0]
+        for i, (latex, same) in enumerate(zip(lines, truth), 1):
+            claims = [c for c in results.get(i, []) if not c.side]
+            total += 1
+            if same is False:
+                wrong += 1
+                if claims and claims[0].verdict == "correct":
+                    bad.append(f"  {sheet_path.name}: {latex}")
+    print(f"{name}: {total} mutants of derivative claims, {wrong} wrong, {len(bad)} accepted")
+    assert wrong > 0
+    assert not bad, "wrong mutants reported correct:\n" + "\n".join(bad)

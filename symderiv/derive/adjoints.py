@@ -41,6 +41,10 @@ class Adjoints:
                 done[n] = simplify(self.local[n], known, key=self._key)
         return done[name]
 
+    def __repr__(self) -> str:
+        """Bounded: which adjoints, never their expressions (print them with `symderiv latex`)."""
+        return f"Adjoints({len(self.local)} adjoints of {self.model!r})"
+
     def _repr_latex_(self) -> str:
         from ..report.notebook import adjoints_latex
         return adjoints_latex(self)

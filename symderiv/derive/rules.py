@@ -107,14 +107,32 @@ def diagpart_arg(n: Expr, out: Expr, g: Expr) -> Expr:
     return o.Diag(g)
 
 
+def _spread(n: Expr, h: Expr) -> Expr:
+    """Each softmax group's total of h, spread over its group: h 𝟏𝟏ᵀ by rows, 𝟏𝟏ᵀ h by columns."""
+    rows, cols = h.shape
+    if n.rows:  # type: ignore[attr-defined]
+        return o.matmul(o.matmul(h, o.Ones((cols, 1))), o.Ones((1, cols)))
+    return o.matmul(o.Ones((rows, 1)), o.matmul(o.Ones((1, rows)), h))
+
+
+def _is_vector_softmax(n: Expr) -> bool:
+    return o.find(n.shape[1]) == 1 and not n.rows  # type: ignore[attr-defined]
+
+
 def softmax_arg(n: Expr, out: Expr, g: Expr) -> Expr:
-    """p = softmax(a)  =>  ā = p ⊙ p̄ - p (pᵀ p̄)."""
-    return o.sub(o.hadamard(out, g), o.matmul(out, o.matmul(o.transpose(out), g)))
+    """p = softmax(a)  =>  ā = p ⊙ p̄ - p (pᵀ p̄); of a matrix, per row (P ⊙ (P̄ - (P ⊙ P̄)𝟏𝟏ᵀ))
+    or per column."""
+    if _is_vector_softmax(n):
+        return o.sub(o.hadamard(out, g), o.matmul(out, o.matmul(o.transpose(out), g)))
+    return o.hadamard(out, o.sub(g, _spread(n, o.hadamard(out, g))))
 
 
 def logsoftmax_arg(n: Expr, out: Expr, g: Expr) -> Expr:
-    """q = log softmax(a)  =>  ā = q̄ - softmax(a) (𝟏ᵀ q̄)."""
-    return o.sub(g, o.scale(o.Sum(g), o.Softmax(n.a)))  # type: ignore[attr-defined]
+    """q = log softmax(a)  =>  ā = q̄ - softmax(a) (𝟏ᵀ q̄); of a matrix, per row or column."""
+    p = o.Softmax(n.a, n.rows)  # type: ignore[attr-defined]
+    if _is_vector_softmax(n):
+        return o.sub(g, o.scale(o.Sum(g), p))
+    return o.sub(g, o.hadamard(p, _spread(n, g)))
 
 
 #: op type -> one rule per argument (Add: the same rule for every term).

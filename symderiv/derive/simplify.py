@@ -27,8 +27,8 @@ BUILD: dict[type, Callable[[Expr, list[Expr]], Expr]] = {
     o.Sum: lambda n, a: o.Sum(a[0]),
     o.Diag: lambda n, a: o.Diag(a[0]),
     o.DiagPart: lambda n, a: o.DiagPart(a[0]),
-    o.Softmax: lambda n, a: o.Softmax(a[0]),
-    o.LogSoftmax: lambda n, a: o.LogSoftmax(a[0]),
+    o.Softmax: lambda n, a: o.Softmax(a[0], n.rows),  # type: ignore[attr-defined]
+    o.LogSoftmax: lambda n, a: o.LogSoftmax(a[0], n.rows),  # type: ignore[attr-defined]
 }
 
 

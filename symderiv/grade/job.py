@@ -35,7 +35,12 @@ _PREPARED: dict[tuple, Problem] = {}
 
 def prepare(path: str, seed: int, gradescope: bool) -> Problem:
     """Read the problem; raises SymderivError without a model or with a bad `scoring:` block."""
-    key = (os.path.abspath(path), seed, gradescope)
+    try:
+        st = os.stat(path)
+        stamp = (st.st_mtime_ns, st.st_size)  # an edited problem is read again
+    except OSError:
+        stamp = None  # read_document says what is wrong
+    key = (os.path.abspath(path), stamp, seed, gradescope)
     if key not in _PREPARED:
         from ..read.document import read_document
         from ..scoring import read_policy
@@ -43,7 +48,7 @@ def prepare(path: str, seed: int, gradescope: bool) -> Problem:
 
         doc = read_document(path)
         report = check_documents([doc], seed=seed)  # raises ModelError without a model; warms every import
-        policy = read_policy(doc.front_matter, report.derived.model, path)
+        policy = read_policy(doc.front_matter, report.model, path)
         with open(path, "rb") as f:
             sha = hashlib.sha256(f.read()).hexdigest()
         _PREPARED[key] = Problem(path, doc, seed, policy, gradescope, sha)
@@ -62,25 +67,40 @@ def _clip(text: str) -> str:
 
 def grade_sheet(problem: Problem, path: str) -> dict:
     """One submission -> its entry (score, max score, per-target scores, per-claim verdicts)."""
-    from ..report.json import report_dict
+    return grade_files(problem, [path], path)
+
+
+def check_submission(problem: Problem, paths: list[str], label: str) -> Any:
+    """The files of one submission, read in order as one derivation -> its Report (only the
+    submission's claims) with `.score` under the problem's policy. Raises SymderivError."""
+    from ..errors import InputError
     from ..scoring import score_report
     from ..verify.check import check_documents
     from ..verify.verdicts import Report
 
-    sheet = read_sheet(path)
-    if not sheet.statements:
-        from ..errors import InputError
-        raise InputError(f"{path}: no math found (no display or inline math): nothing to grade")
-    full = check_documents([problem.doc, sheet], seed=problem.seed)
+    sheets = [read_sheet(p) for p in paths]
+    if not any(s.statements for s in sheets):
+        raise InputError(f"{label}: no math found (no display or inline math): nothing to grade")
+    full = check_documents([problem.doc, *sheets], seed=problem.seed)
     score = score_report(full, problem.policy)
-    report = Report(full.files, full.loss, [c for c in full.claims if c.file == sheet.file], full.derived, score)
-    entry: dict[str, Any] = {"file": path, "status": "graded", "score": score.score,
+    mine = {s.file for s in sheets}
+    return Report(full.files, full.loss, [c for c in full.claims if c.file in mine], full.model, score)
+
+
+def grade_files(problem: Problem, paths: list[str], label: str, gradescope: bool | None = None) -> dict:
+    """One submission's entry. Used by `grade` (one file per submission) and the Gradescope
+    autograder (every source file of the submission)."""
+    from ..report.json import report_dict
+
+    report = check_submission(problem, paths, label)
+    score = report.score
+    entry: dict[str, Any] = {"file": label, "status": "graded", "score": score.score,
                              "max_score": score.max_score, "targets": score.targets}
     for c in report.claims:
         c.latex = _clip(c.latex)
         for s in c.steps:
             s.latex = _clip(s.latex)
-    if problem.gradescope:
+    if problem.gradescope if gradescope is None else gradescope:
         from ..report.gradescope import results
         entry["_gradescope"] = results(report, score)
     entry["report"] = report_dict(report)

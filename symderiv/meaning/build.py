@@ -1,4 +1,4 @@
-"""A problem document -> its model: declarations, constraints, then definitions in order.
+"""A problem document -> its model: declarations, premises, then definitions in order.
 
 The last definition is the loss. Everything else the problem says (a restated symbol, a
 claim after the first one) is returned for judging. This lives in `meaning/`, not in the
@@ -11,6 +11,7 @@ from ..model import ops as o
 from ..model.graph import Model
 from ..read import tree as t
 from ..read.document import Document
+from .premises import implied_sizes, read_premise
 from .resolve import Scope
 
 #: the largest written size: spot checks allocate arrays of the sizes a problem declares
@@ -37,23 +38,23 @@ def declared_shape(space: t.Node) -> tuple[o.Shape, str]:
     return (shape[0], shape[1]), "positive" if space.positive else "real"
 
 
-def constraint(model: Model, st: t.Statement) -> bool:
-    """`\\mathbf{1}^\\top y = 1` in a problem: y is one-hot (declared in {0,1}) or a
-    probability vector (declared real); the spot checks then draw such values."""
-    if st.error is not None or st.relation != "=" or len(st.parts) != 2:
+def premise(model: Model, st: t.Statement) -> bool:
+    """A premise of the problem (meaning/premises.py), recorded on the model for the sampler."""
+    found = read_premise(st, model)
+    if found is None:
         return False
-    lhs, rhs = st.parts
-    if not (isinstance(rhs, t.Number) and rhs.text == "1" and isinstance(lhs, t.Product)
-            and len(lhs.factors) == 2):
-        return False
-    a, b = lhs.factors
-    ones_t = isinstance(a, t.Transpose) and isinstance(a.arg, t.Ones)
-    name = b if ones_t else (a.arg if isinstance(a, t.Transpose) and isinstance(b, t.Ones) else None)
-    sym = model.symbols.get(name.name) if isinstance(name, t.Name) else None
-    if sym is None or sym.is_node or o.find(sym.shape[1]) != 1 or sym.domain not in ("binary", "real"):
-        return False
-    sym.domain = "onehot" if sym.domain == "binary" else "simplex"
+    model.premises.append(found)
+    model.premises.extend(implied_sizes(found, model))
     return True
+
+
+def batch_axis(doc: Document) -> str:
+    """The problem's front matter `batch` (SPEC 1): `rows` (the default) or `columns`."""
+    fm = doc.front_matter if isinstance(doc.front_matter, dict) else {}
+    batch = str(fm.get("batch", "rows")).strip().lower()
+    if batch not in ("rows", "columns"):
+        raise ModelError(f"{doc.file}: front matter `batch: {batch}` must be `rows` or `columns`")
+    return batch
 
 
 def build_model(doc: Document, model: Model | None = None) -> tuple[Model, list[t.Statement]]:
@@ -61,6 +62,7 @@ def build_model(doc: Document, model: Model | None = None) -> tuple[Model, list[
     left for judging. Raises ModelError when the problem does not parse or a definition is
     not usable."""
     model = Model() if model is None else model
+    model.batch = batch_axis(doc)
     rest: list[t.Statement] = []
     for st in doc.statements:
         if st.error is not None and not rest and not st.inline:
@@ -75,14 +77,14 @@ def build_model(doc: Document, model: Model | None = None) -> tuple[Model, list[
                 shape, domain = declared_shape(st.parts[0])
                 model.declare(name.name, shape, domain, st.span)
             continue
-        if not rest and constraint(model, st):
+        if not rest and premise(model, st):
             continue
         if (st.error is None and st.relation == "=" and len(st.parts) == 2
                 and isinstance(st.parts[0], t.Name) and st.parts[0].name not in model.symbols
                 and not rest):
             try:
                 from . import indices
-                scope = Scope.at(model, st, {doc.file: doc.lines})
+                scope = Scope.at(model, st)
                 name = st.parts[0].name
                 entrywise = indices.definition(st.parts[0], st.parts[1], scope)
                 if entrywise is not None:  # z_i = \sum_j W_{ij} x_j + b_i: the vector z

@@ -70,7 +70,21 @@ def _diag(n: t.Call, a: Expr) -> Expr:
     raise ShapeError(f"diag needs a vector or a square matrix, not {o.shape_str(a.shape)}", n.span)
 
 
-def _matrix_fn(n: t.Call, a: Expr) -> Expr:
+def _batch_rows(name: str, n: t.Call, a: Expr, batch: str) -> bool:
+    """Along which axis softmax of `a` acts: a column vector is one group, a row vector too;
+    a matrix's groups are its rows (`batch: rows`, the default) or its columns."""
+    cols = o.find(a.shape[1])
+    if isinstance(cols, o.SizeVar):
+        _column(name, n, a)
+        return False
+    if cols == 1:
+        return False
+    if o.find(a.shape[0]) == 1:
+        return True
+    return batch != "columns"
+
+
+def _matrix_fn(n: t.Call, a: Expr, batch: str = "rows") -> Expr:
     f = n.func
     if f == "diag":
         return _diag(n, a)
@@ -83,8 +97,8 @@ def _matrix_fn(n: t.Call, a: Expr) -> Expr:
     if f == "sum":
         return o.Sum(a)
     if f in ("softmax", "logsoftmax"):
-        _column(f, n, a)
-        return o.Softmax(a) if f == "softmax" else o.LogSoftmax(a)
+        rows = _batch_rows(f, n, a, batch)
+        return o.Softmax(a, rows) if f == "softmax" else o.LogSoftmax(a, rows)
     raise UnsupportedError(f"unknown function {f}", n.span)
 
 
@@ -106,7 +120,7 @@ def call(n: t.Call, scope: Scope) -> Expr:
     if build is not None:
         out = build(a)  # type: ignore[operator]
     elif n.deriv == 0:
-        out = _matrix_fn(n, a)
+        out = _matrix_fn(n, a, scope.model.batch)
     else:
         raise UnsupportedError(f"the derivative {n.func}{chr(39) * n.deriv} is not supported", n.span)
     if n.power is not None:  # \tanh^2(a): elementwise, whatever the shape

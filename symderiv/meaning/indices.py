@@ -92,6 +92,8 @@ def uses_indices(node: t.Node, scope: Scope) -> bool:
         n = stack.pop()
         if isinstance(n, (t.BigSum, t.Subscript, t.PartialOf)):
             return True
+        if isinstance(n, t.Derivative) and split_entry(n.wrt, scope) is not None:
+            return True
         if isinstance(n, (t.Name, t.Bar)) and split_entry(n.name, scope) is not None:
             return True
         if isinstance(n, t.Partial) and (split_entry(n.den, scope) or split_entry(n.num, scope)):
@@ -340,6 +342,8 @@ def build(ctx: _Ctx, node: t.Node, bound: tuple[str, ...] = ()) -> ir.INode:
         return _partial(ctx, node)
     if isinstance(node, t.PartialOf):
         return _partial_of(ctx, node, bound)
+    if isinstance(node, t.Derivative) and node.form == "partial" and node.order == 1:
+        return _partial_of(ctx, t.PartialOf(node.span, node.arg, node.wrt), bound)
     if uses_indices(node, ctx.scope):
         raise UnsupportedError(f"{type(node).__name__} of index expressions is not supported", node.span)
     return _whole(ctx, _plain(ctx, node), node)
@@ -491,7 +495,7 @@ def definition(lhs: t.Name, rhs: t.Node, scope: Scope) -> tuple[str, Expr] | Non
         return None  # `z_y = v^\top h`: a new name that happens to have a subscript
     if len(set(letters)) != len(letters) or len(letters) > 2:
         raise UnsupportedError("an index-form definition has one or two distinct indices", lhs.span)
-    inner = type(scope)(scope.model, dict(scope.local), scope.source, scope.origin)
+    inner = type(scope)(scope.model, dict(scope.local), scope.source, scope.first_line)
     inner.indices = tuple((x, None) for x in letters)  # ranges inferred from the right side
     e = entries(rhs, inner)
     return base, lowered(e, lhs.span)

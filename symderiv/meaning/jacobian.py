@@ -9,42 +9,26 @@ every path of the model, a node standing for its definition.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 
 from ..errors import UnsupportedError
 from ..model import ops as o
 from ..model.graph import Model, leaves
 from ..model.ops import Expr
-from ..model.walk import fold
-
-
-def rebuild(x: Expr, args: list[Expr]) -> Expr:
-    """x with its expression arguments replaced by `args` (in `x.args` order)."""
-    if not x.args:
-        return x
-    it = iter(args)
-    kw = {}
-    for f in fields(x):
-        v = getattr(x, f.name)
-        if isinstance(v, Expr):
-            kw[f.name] = next(it)
-        elif isinstance(v, tuple) and v and all(isinstance(a, Expr) for a in v):
-            kw[f.name] = tuple(next(it) for _ in v)
-    if all(kw[k] is getattr(x, k) for k in kw):
-        return x
-    return replace(x, **kw)
 
 
 def expand(model: Model, e: Expr, keep: str | None = None) -> Expr:
     """`e` with every node of the model replaced by its definition, except `keep` (the
     variable being differentiated by): what "through the model" means."""
+    from ..derive.simplify import rebuild
+
     def leaf(x: Expr) -> Expr | None:
         if isinstance(x, o.Var) and x.name != keep:
             sym = model.symbols.get(x.name)
             if sym is not None and sym.definition is not None:
                 return expand(model, sym.definition, keep)
         return None
-    return fold(e, rebuild, leaf=leaf)
+    return rebuild(e, leaf)
 
 
 def shape_kind(shape: o.Shape) -> str:

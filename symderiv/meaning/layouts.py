@@ -79,7 +79,8 @@ def gradient(scope, num: str, den: str, fn: Function, total: bool) -> Expr:
     return fn.vjp(o.const(1))
 
 
-def item(scope, p: t.Partial, layout: str, label: str | None = None, fn: Function | None = None) -> Item:
+def item(scope, p: t.Partial, layout: str, label: str | None = None, fn: Function | None = None,
+         sensitive: bool = True) -> Item:
     """What `\\frac{\\partial a}{\\partial b}` stands for as a factor, in a layout."""
     if fn is None:
         num, den, fn = _fn(scope, p)
@@ -90,23 +91,23 @@ def item(scope, p: t.Partial, layout: str, label: str | None = None, fn: Functio
     if a == "scalar":
         g = gradient(scope, num, den, fn, p.form == "d") if num else fn.vjp(o.const(1))
         if b == "vector":
-            _sensitive(scope)
+            _sensitive(scope, sensitive)
             return o.transpose(g) if layout == "numerator" else g
         return g  # by a scalar: a scalar; by a matrix: the matrix's shape (the Cookbook's)
     if b == "scalar":
         col = fn.jvp(o.const(1))
         if a == "vector":
-            _sensitive(scope)
+            _sensitive(scope, sensitive)
             return col if layout == "numerator" else o.transpose(col)
         return col  # a matrix by a scalar: entrywise, the matrix's shape
     if a == "vector" and b == "vector":
-        _sensitive(scope)
+        _sensitive(scope, sensitive)
         return Jac(fn, layout == "denominator", label)
     return Tensor(fn, label)
 
 
-def _sensitive(scope) -> None:
-    if scope.ctx is not None:
+def _sensitive(scope, really: bool = True) -> None:
+    if really and scope.ctx is not None:
         scope.ctx.sensitive = True
 
 
@@ -185,11 +186,26 @@ def chain(scope, nodes: list[t.Node], allow_probe: bool, span) -> tuple[Expr, o.
 
 
 def factor(scope, f: t.Node, layout: str) -> Item:
+    if isinstance(f, t.Transpose) and isinstance(f.arg, (t.Partial, t.Derivative)):
+        return transposed(factor(scope, f.arg, layout), f.span)
     if isinstance(f, t.Partial):
         return item(scope, f, layout)
-    if isinstance(f, t.Transpose) and isinstance(f.arg, t.Partial):
-        return transposed(item(scope, f.arg, layout), f.span)
+    if isinstance(f, t.Derivative):
+        if f.order != 1:
+            raise UnsupportedError("a Hessian has no matrix form inside a product: write it as a "
+                                   "claim of its own, \\nabla^2_{x} f = H", f.span)
+        wrt = scope.node(f.wrt, f.span)
+        e = scope.resolve(f.arg)
+        if f.form == "nabla":  # a gradient has the variable's shape, in any layout
+            return item(scope, t.Partial(f.span, "", wrt), "denominator", _operator_latex(scope, f),
+                        of_expression(scope.model, e, wrt), sensitive=False)
+        return operator(scope, wrt, e, f.span, _operator_latex(scope, f))
     return scope.resolve(f)
+
+
+def _operator_latex(scope, f: t.Derivative) -> str:
+    text = scope.text(f)
+    return f"`{text}`" if text else f"the derivative by {f.wrt}"
 
 
 def _pull(x: Tensor, cot: Expr, span) -> Expr:

@@ -60,8 +60,10 @@ def _chain(partials: list[t.Partial], scope: Scope, start: str | None) -> list[t
 
 
 def is_partial(f: t.Node) -> bool:
-    """`\\frac{\\partial a}{\\partial b}`, or its transpose (the Jᵀv way of writing a VJP)."""
-    return isinstance(f, t.Partial) or isinstance(f, t.Transpose) and isinstance(f.arg, t.Partial)
+    """`\\frac{\\partial a}{\\partial b}`, or its transpose (the Jᵀv way of writing a VJP), or a
+    derivative operator on an expression."""
+    inner = f.arg if isinstance(f, t.Transpose) else f
+    return isinstance(inner, (t.Partial, t.Derivative))
 
 
 def is_formal(n: t.Product) -> bool:
@@ -92,8 +94,7 @@ def _adjacent_adjoints(n: t.Product, scope: Scope) -> None:
         for j in (i - 1, i + 1):
             if 0 <= j < len(fs) and is_partial(fs[j]):
                 p = fs[j].arg if isinstance(fs[j], t.Transpose) else fs[j]
-                assert isinstance(p, t.Partial)
-                if p.form == "nabla":
+                if not isinstance(p, t.Partial) or p.form == "nabla":
                     continue
                 if _node(scope, bar.name, bar.span) != _node(scope, p.num, p.span):
                     raise WrongAdjointError(
@@ -115,39 +116,8 @@ def formal(n: t.Product, scope: Scope) -> Expr:
             f"{bar_latex(start)} is paired with \\frac{{\\partial {p.num}}}{{\\partial {p.den}}}: "
             f"the chain rule pairs {bar_latex(_node(scope, p.num, p.span))} with it", n.span)
     chain = _chain(partials, scope, start)
-    head = _node(scope, chain[0].num, chain[0].span)
-    loss_bar = any(isinstance(f, t.Bar) and _node(scope, f.name, f.span) == head for f in others)
-    if head == scope.model.loss and not loss_bar:
-        return _loss_chain_in_product(n, chain, scope)
     cot = scope.resolve(others[0] if len(others) == 1 else t.Product(n.span, tuple(others)))
     return _pull_chain(scope, chain, cot, n)
-
-
-
-def _loss_chain_in_product(n: t.Product, chain: list[t.Partial], scope: Scope) -> Expr:
-    """\\frac{\\partial L}{\\partial z} x^\\top: the loss's chain is a gradient (L-bar = 1),
-    and the other factors multiply it where they are written."""
-    first = chain[0]
-    loss_def = scope.model.symbols[scope.model.loss].definition
-    den = _node(scope, first.den, first.span)
-    if loss_def is not None and den not in leaves(loss_def):
-        g: Expr = o.Bar(den, scope.model.shape(den))  # dL/dz read as the total derivative
-        rest = chain[1:]
-    else:
-        g, rest = o.const(1), chain
-    g = _pull_chain(scope, rest, g, n)
-    acc: Expr | None = None
-    placed = False
-    for f in n.factors:
-        if isinstance(f, t.Partial):
-            if placed:
-                continue
-            e, placed = g, True
-        else:
-            e = scope.resolve(f)
-        acc = e if acc is None else o.matmul(acc, e, n.span)
-    assert acc is not None
-    return acc
 
 
 def _pull_chain(scope: Scope, chain: list[t.Partial], cot: Expr, n: t.Node) -> Expr:
@@ -167,8 +137,9 @@ def partial_alone(p: t.Node, scope: Scope, allow_probe: bool = False) -> Expr:
     shorthand f'(a) of an elementwise node (its diagonal Jacobian, written as a vector)."""
     from .layouts import chain
     inner = p.arg if isinstance(p, t.Transpose) else p
-    assert isinstance(inner, t.Partial)
-    if not allow_probe and not isinstance(p, t.Transpose):
+    if isinstance(inner, t.Derivative) and inner.order == 2:
+        return hessian(inner, scope, allow_probe, transposed=isinstance(p, t.Transpose))
+    if not allow_probe and isinstance(inner, t.Partial) and not isinstance(p, t.Transpose):
         num, den, definition = _definition(scope, inner)
         shape = scope.model.shape(num)
         if (not o.is_scalar_shape(shape) and isinstance(definition, o.Apply)
@@ -191,3 +162,21 @@ def resolve_part(node: t.Node, scope: Scope) -> tuple[Expr, o.Shape | None]:
     else:
         e = scope.resolve(node)
     return e, scope.probed
+
+
+def hessian(n: t.Derivative, scope: Scope, allow_probe: bool, transposed: bool = False) -> Expr:
+    """`\\nabla^2_w f` of a scalar f by a vector w, applied to the probe: H p, exactly, by reverse
+    mode over the derived gradient (H is symmetric, so its transpose is itself)."""
+    from .jacobian import hessian_vector, shape_kind
+    from .layouts import probe
+    wrt = _node(scope, n.wrt, n.span)
+    f = scope.resolve(n.arg)
+    shape = scope.model.shape(wrt)
+    if not f.is_scalar or shape_kind(shape) != "vector":
+        raise UnsupportedError("a Hessian is supported for a scalar by a vector only; write the "
+                               "entries in index notation, \\frac{\\partial^2 f}{\\partial x_i \\partial x_j}", n.span)
+    if not allow_probe:
+        raise UnsupportedError("a Hessian has no matrix form inside an expression: write it as a claim "
+                               "of its own, \\nabla^2_{x} f = H", n.span)
+    scope.probed = (shape[0], shape[0])
+    return hessian_vector(scope.model, f, wrt, probe(shape[0]))

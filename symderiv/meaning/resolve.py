@@ -22,23 +22,26 @@ from ..errors import ShapeError, UnknownSymbolError, UnsupportedError, WrongAdjo
 from ..model import ops as o
 from ..model.graph import Model
 from ..model.ops import Expr
+from ..names import GREEK_LETTERS
 from ..read import tree as t
-from ..spans import Span
+from ..spans import Span, excerpt
 from .functions import call, exponent
 from .leibniz import is_partial, leibniz, partial_alone
 
 #: names that may stand for the loss when the loss was given another one of them
 LOSS_SPELLINGS = ("\\mathcal{L}", "L", "\\ell", "l", "\\mathcal{l}", "J", "\\mathcal{J}", "E")
+_GREEK = re.compile(r"^\\(" + "|".join(GREEK_LETTERS) + r")(?![A-Za-z])")  # `\mu_1` -> `mu_1`
 
 
 @dataclass
 class Scope:
-    """What names mean while resolving one statement."""
+    """What names mean while resolving one statement; `source` is the text its spans are in
+    (lines, the first of them line `first_line` of the file), to quote operands as written."""
 
     model: Model
     local: dict[str, Expr] = field(default_factory=dict)  # the student's own abbreviations
-    source: str = ""  # the statement's text, for quoting operands
-    origin: Span | None = None
+    source: tuple[str, ...] | str = ()
+    first_line: int = 1
     notes: list[str] = field(default_factory=list)  # worth saying even when the step is right
     ctx: Any = None  # the sheet's layout while judging (verify.layouts.LayoutContext), or None
     probed: o.Shape | None = None  # set when a part is a Jacobian matrix applied to a probe
@@ -46,9 +49,18 @@ class Scope:
     indices: tuple[tuple[str, Any], ...] | None = None
     inside: bool = False  # resolving inside a statement part (index notation already decided)
 
+    def __post_init__(self) -> None:
+        if isinstance(self.source, str):
+            self.source = tuple(self.source.split("\n"))
+
     def canonical(self, name: str) -> str | None:
+        """The model's name for a written one: itself, `mu` for `\\mu` (a model built from
+        SymPy's `MatrixSymbol("mu")`), or the loss for any of its usual names."""
         if name in self.model.symbols:
             return name
+        plain = _GREEK.sub(r"\1", name)
+        if plain != name and plain in self.model.symbols:
+            return plain
         if name in LOSS_SPELLINGS and self.model.nodes:
             return self.model.nodes[-1]  # one loss: any of its usual names means it
         return None
@@ -61,31 +73,14 @@ class Scope:
         return c
 
     @classmethod
-    def at(cls, model: Model, st: t.Statement, lines: dict[str, tuple[str, ...]],
-           local: dict[str, Expr] | None = None, ctx: Any = None) -> Scope:
-        """A scope for statement `st`, quoting from its file's line when the text is known."""
-        src = lines.get(st.span.file, ())
-        if 0 < st.span.line <= len(src):
-            text = src[st.span.line - 1]
-            return cls(model, dict(local or {}), text, Span(st.span.file, st.span.line, 1, st.span.line, 1),
-                       ctx=ctx)
-        return cls(model, dict(local or {}), st.latex, st.span, ctx=ctx)
+    def at(cls, model: Model, st: t.Statement, local: dict[str, Expr] | None = None,
+           ctx: Any = None) -> Scope:
+        """A scope for statement `st`, quoting from its source."""
+        return cls(model, dict(local or {}), st.source, st.span.line, ctx=ctx)
 
     def text(self, node: t.Node) -> str:
-        """The written text of a node, when it lies on the statement's first line."""
-        sp, org = node.span, self.origin
-        if org is None or sp.line != org.line or sp.end_line != org.line:
-            return ""
-        start, end = sp.col - org.col, sp.end_col - org.col
-        text = self.source[start:end]
-        # a group's span is its inside: take the closing brackets it opened, too
-        while end < len(self.source) and sum(text.count(c) for c in "([{") > sum(text.count(c) for c in ")]}"):
-            nxt = self.source[end]
-            if nxt not in ")]} \\right":
-                break
-            end += 1
-            text = self.source[start:end]
-        return text.strip()
+        """The written text of a node (brackets included), when it lies on one line."""
+        return excerpt(self.source, node.span, self.first_line)  # type: ignore[arg-type]
 
     def resolve(self, node: t.Node) -> Expr:
         """What `node` means here (an expression of the model's symbols), or an error with a span.
@@ -142,7 +137,7 @@ def _name(n: t.Name, scope: Scope) -> Expr:
     if n.name in ("I", "\\mathbb{I}", "\\mathbf{I}"):
         return o.Eye(o.SizeVar())
     if n.name in scope.model.dims:
-        raise UnsupportedError(f"{n.name} is a dimension, not a value", n.span)
+        return o.size_value(n.name)  # \frac{1}{N}: a dimension letter as a value is its size
     raise scope.unknown(n.name, n.span)
 
 
@@ -161,12 +156,15 @@ def _number(n: t.Number, scope: Scope) -> Expr:
 
 def _add(n: t.Add, scope: Scope) -> Expr:
     terms = [(sign, node, scope.resolve(node)) for sign, node in n.terms]
-    big = next((e for _, _, e in terms if not e.is_scalar), None)
+    big = next((e for _, _, e in terms if not e.is_scalar and not _is_vector(e)), None) \
+        or next((e for _, _, e in terms if not e.is_scalar), None)
     out: Expr | None = None
     prev: tuple[t.Node, Expr] | None = None
     for sign, node, e in terms:
         if big is not None and e.is_scalar and (isinstance(e, o.Const) or _is_vector(big)):
             e = o.scale(e, o.Ones(big.shape))  # 1 - u, p̄ - pᵀp̄: a 1x1 term acts as a scalar
+        elif big is not None and _is_vector(e) and not _is_vector(big):
+            e = o.broadcast_row(e, big) or e  # XW + b: b (as long as a row) added to every row
         e = e if sign > 0 else o.neg(e)
         if out is None:
             out = e
@@ -213,6 +211,8 @@ def _frac(n: t.Frac, scope: Scope) -> Expr:
         return o.scale(o.power(den, Fraction(-1)), num)
     if num.is_scalar:
         return o.scale(num, o.power(den, Fraction(-1)))
+    if _is_vector(den) and not _is_vector(num):
+        den = o.broadcast_row(den, num) or den  # a matrix divided by a row: each row divided by it
     return _binary(scope, "elementwise division", lambda a, b, s: o.hadamard(a, o.power(b, Fraction(-1)), s),
                    n.num, num, n.den, den, n.span)
 
@@ -239,10 +239,11 @@ def _power(n: t.Power, scope: Scope) -> Expr:
     if o.same(rows, cols) and not isinstance(o.find(rows), o.SizeVar):
         if k == -1:
             return o.Inverse(base)
-        if k.denominator == 1 and k > 0:
-            out = base
-            for _ in range(int(k) - 1):
-                out = o.matmul(out, base)
+        if k.denominator == 1 and k != 0:
+            one = base if k > 0 else o.Inverse(base)  # X^{-2} = (X^{-1})^2
+            out = one
+            for _ in range(abs(int(k)) - 1):
+                out = o.matmul(out, one)
             return out
         raise UnsupportedError(f"matrix power {k} is not supported", n.span)
     if o.find(rows) != 1 and o.find(cols) != 1:
@@ -253,8 +254,7 @@ def _power(n: t.Power, scope: Scope) -> Expr:
 
 
 def _transpose(n: t.Transpose, scope: Scope) -> Expr:
-    if isinstance(n.arg, t.Partial):
-        from .leibniz import partial_alone
+    if isinstance(n.arg, (t.Partial, t.Derivative)):
         return partial_alone(n, scope)
     return o.transpose(scope.resolve(n.arg))
 
@@ -270,6 +270,9 @@ def _ones(n: t.Ones, scope: Scope) -> Expr:
 
 
 def _indicator(n: t.Indicator, scope: Scope) -> Expr:
+    if n.op not in (">", ">=", "<", "<="):
+        raise UnsupportedError(f"`\\{n.op}` compares matrices; an indicator compares entries with > >= < <=",
+                               n.span)
     left, right = scope.resolve(n.left), scope.resolve(n.right)
     if isinstance(right, o.Const) and not left.is_scalar:
         right = o.scale(right, o.Ones(left.shape))
@@ -280,8 +283,18 @@ def _indicator(n: t.Indicator, scope: Scope) -> Expr:
     return o.apply(fn, diff if n.op in (">", ">=") else o.neg(diff))
 
 
+def _abs(n: t.Abs, scope: Scope) -> Expr:
+    a = scope.resolve(n.arg)
+    rows, cols = a.shape
+    if o.same(rows, cols) and not a.is_scalar and not isinstance(o.find(rows), o.SizeVar):
+        return o.Det(a)
+    raise UnsupportedError(f"`|{scope.text(n.arg) or 'x'}|` is {o.shape_str(a.shape)}: absolute values are not "
+                           f"supported yet; |A| of a square matrix is its determinant", n.span)
+
+
 RESOLVE: dict[type, Callable[[Any, Scope], Expr]] = {
     t.Name: _name, t.Bar: _bar, t.Number: _number, t.Add: _add, t.Product: _product,
     t.Hadamard: _hadamard, t.Frac: _frac, t.Power: _power, t.Transpose: _transpose,
     t.Norm: _norm, t.Ones: _ones, t.Indicator: _indicator, t.Partial: partial_alone, t.Call: call,
+    t.Abs: _abs, t.Derivative: partial_alone,
 }

@@ -8,6 +8,13 @@ from ..spans import Span
 from . import ops as o
 from .ops import Expr, Shape
 
+REPR_MAX = 400
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= REPR_MAX else text[:REPR_MAX] + "…)"
+
+
 #: onehot: a {0,1} vector whose entries sum to 1; simplex: positive entries summing to 1
 DOMAINS = ("real", "binary", "positive", "onehot", "simplex")
 
@@ -37,6 +44,8 @@ class Model:
     symbols: dict[str, Symbol] = field(default_factory=dict)
     nodes: list[str] = field(default_factory=list)
     dims: list[str] = field(default_factory=list)
+    premises: list = field(default_factory=list)  # meaning.premises.Premise, in the problem's order
+    batch: str = "rows"  # front matter `batch`: the axis softmax of a matrix normalises (rows or columns)
 
     # ---- building ------------------------------------------------------------------------
     def declare(self, name: str, shape: Shape, domain: str = "real", span: Span | None = None) -> o.Var:
@@ -64,6 +73,12 @@ class Model:
     def _repr_latex_(self) -> str:
         from ..report.notebook import model_latex
         return model_latex(self)
+
+    def __repr__(self) -> str:
+        """Bounded: names and shapes, never the definitions."""
+        inputs = ", ".join(f"{n} {o.shape_str(s.shape)}" for n, s in self.symbols.items() if not s.is_node)
+        nodes = ", ".join(self.nodes)
+        return _clip(f"Model(inputs: {inputs or '-'}; nodes: {nodes or '-'})")
 
     # ---- reading -------------------------------------------------------------------------
     @property

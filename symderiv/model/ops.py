@@ -8,7 +8,7 @@ unification binds (the size of `\\mathbf{1}` and `I`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from fractions import Fraction
 
 from ..errors import ShapeError
@@ -27,9 +27,49 @@ from .shapes import (  # noqa: F401  (re-exported: ops is where callers find the
 )
 
 
+REPR_BUDGET = 300  # characters: a shared DAG's full repr grows exponentially with depth
+
+
+def _bounded_repr(e: Expr) -> str:
+    """`Apply(fn='tanh', a=Var(name='x', shp=('n', 1)))`, cut off after REPR_BUDGET characters."""
+    out: list[str] = []
+    size = 0
+    stack: list[object] = [e]
+    while stack and size <= REPR_BUDGET:
+        item = stack.pop()
+        if isinstance(item, str):
+            piece = item
+        elif isinstance(item, Expr):
+            parts: list[object] = [f"{type(item).__name__}("]
+            for i, f in enumerate(fields(item)):
+                v = getattr(item, f.name)
+                parts.append(f"{', ' if i else ''}{f.name}=")
+                if isinstance(v, tuple) and v and all(isinstance(x, Expr) for x in v):
+                    parts.append("(")
+                    for j, x in enumerate(v):
+                        parts.extend(([", "] if j else []) + [x])
+                    parts.append(")")
+                else:
+                    parts.append(v if isinstance(v, Expr) else repr(v))
+            parts.append(")")
+            stack.extend(reversed(parts))
+            continue
+        else:  # pragma: no cover
+            piece = repr(item)
+        out.append(piece)
+        size += len(piece)
+    text = "".join(out)
+    return text if not stack and size <= REPR_BUDGET else text[:REPR_BUDGET] + "…"
+
+
 @dataclass(frozen=True, eq=False)
 class Expr:
-    """Base: every node knows its shape; `span` points at the text it came from, if any."""
+    """Base: every node knows its shape; `span` points at the text it came from, if any.
+    Reprs are bounded (`_bounded_repr`), so a model or a claim never prints 37 kB."""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.__repr__ = _bounded_repr  # type: ignore[method-assign]  # set before @dataclass: kept
 
     def __post_init__(self) -> None:
         # computed once, bottom-up as nodes are built: a shape is never a recursive walk
@@ -245,12 +285,17 @@ class DiagPart(Unary):
 
 @dataclass(frozen=True, eq=False)
 class Softmax(Unary):
-    """softmax of a column vector."""
+    """softmax of a column vector; of a matrix, of each column (`rows`: of each row, the
+    problem's `batch: rows`)."""
+
+    rows: bool = False
 
 
 @dataclass(frozen=True, eq=False)
 class LogSoftmax(Unary):
-    """log-softmax of a column vector."""
+    """log-softmax of a column vector; of a matrix, as Softmax."""
+
+    rows: bool = False
 
 
 # ---- smart constructors: check shapes, fold the obvious, keep 1x1 as scalars -------------
@@ -363,12 +408,20 @@ def transpose(a: Expr) -> Expr:
     return Transpose(a)
 
 
+MAX_CONST_BITS = 4096  # exact constants up to ~10^1233; nested powers of 10^64 would grow without end
+
+
+def _small_power(v: Fraction, k: Fraction) -> bool:
+    """Whether v^k is cheap to compute exactly; `((10^{64})^{64})^{64}...` is left a power."""
+    return max(v.numerator.bit_length(), v.denominator.bit_length()) * abs(k) <= MAX_CONST_BITS
+
+
 def power(a: Expr, k: Fraction) -> Expr:
     if k == 1:
         return a
     if k == 0:
         return Ones(a.shape) if not a.is_scalar else const(1)
-    if isinstance(a, Const) and (k.denominator == 1) and (a.value != 0 or k > 0):
+    if isinstance(a, Const) and (k.denominator == 1) and (a.value != 0 or k > 0) and _small_power(a.value, k):
         return Const(a.value ** int(k))
     if isinstance(a, Pow) and k.denominator == 1 and abs(a.k * k) <= 64:
         return power(a.a, a.k * k)  # (a^p)^q = a^{pq} for whole q only: sqrt(h^2) is |h|, not h
@@ -377,3 +430,31 @@ def power(a: Expr, k: Fraction) -> Expr:
 
 def apply(fn: str, a: Expr) -> Expr:
     return Apply(fn, a)
+
+
+def size_value(d: Dim) -> Expr:
+    """A dimension used as a value (`\\frac{1}{N}`): N = 𝟏ᵀ𝟏 with 𝟏 of size N, so that every
+    table (evaluate, derive, print) already knows it."""
+    return Sum(Ones((d, 1)))
+
+
+def size_of_value(e: Expr) -> Dim | None:
+    """The dimension a `size_value` stands for, or None."""
+    if isinstance(e, Sum) and isinstance(e.a, Ones) and find(e.a.shape[1]) == 1 \
+            and isinstance(find(e.a.shape[0]), str):
+        return find(e.a.shape[0])
+    return None
+
+
+def broadcast_row(v: Expr, m: Expr) -> Expr | None:
+    """`M + b` with b a vector as long as a row of M (SPEC 3.1): b added to every row, the
+    matrix 𝟏bᵀ; None when that is not the case."""
+    rows, cols = (find(d) for d in m.shape)
+    if rows == 1 or cols == 1 or isinstance(rows, SizeVar):
+        return None
+    vr, vc = (find(d) for d in v.shape)
+    if vc == 1 and vr != 1 and same(vr, cols):
+        return MatMul(Ones((rows, 1)), transpose(v))
+    if vr == 1 and vc != 1 and same(vc, cols):
+        return MatMul(Ones((rows, 1)), v)
+    return None

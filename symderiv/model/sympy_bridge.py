@@ -174,6 +174,8 @@ def _to(x: Expr, a: list[Any], dims: dict[str, Any]) -> Any:
         m = a[0] if o.find(arg.shape[0]) == 1 else sp.OneMatrix(1, rows) * a[0]
         return _scalar(m if o.find(arg.shape[1]) == 1 else m * sp.OneMatrix(cols, 1))
     if isinstance(x, (o.Softmax, o.LogSoftmax)):
+        if x.rows or o.find(arg.shape[1]) != 1:
+            raise UnsupportedError("softmax of a matrix has no SymPy form here")
         if scalar:
             return sp.Integer(1 if isinstance(x, o.Softmax) else 0)
         e = ElementwiseApplyFunction(lambdas()["exp"], a[0])

@@ -63,6 +63,8 @@ def own_key(x: Expr) -> tuple:
         return ("Apply", x.fn)
     if isinstance(x, o.Pow):
         return ("Pow", x.k)
+    if isinstance(x, (o.Softmax, o.LogSoftmax)):
+        return (type(x).__name__, x.rows)
     own = getattr(x, "own_key", None)  # a leaf defined outside ops (an index expression)
     return own() if own is not None else (type(x).__name__,)
 

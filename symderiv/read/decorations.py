@@ -15,8 +15,9 @@ import re
 _CMD = re.compile(r"\\([A-Za-z]+)")
 #: command -> (arguments to blank, then how many groups are decorated content)
 WRAPPERS = {"boxed": (0, 1), "fbox": (0, 1), "textcolor": (1, 1), "colorbox": (1, 1),
-            "underbrace": (0, 1), "overbrace": (0, 1), "underset": (1, 1), "overset": (1, 1)}
-SWITCHES = {"color": 1, "phantom": 1, "hphantom": 1, "vphantom": 1, "displaystyle": 0,
+            "underbrace": (0, 1), "overbrace": (0, 1), "underset": (1, 1), "overset": (1, 1),
+            "color": (1, 1)}
+SWITCHES = {"phantom": 1, "hphantom": 1, "vphantom": 1, "displaystyle": 0,
             "textstyle": 0, "scriptstyle": 0, "nonumber": 0, "notag": 0}
 _STATEMENT = re.compile(r"=|\\in(?![A-Za-z])|\\implies|\\Rightarrow|\\therefore|\\because|\\q?quad"
                         r"|\u2208|\u21d2|\u27f9|\u2234")

@@ -16,7 +16,7 @@ from .markdown import MathPiece, extract, parse_front_matter
 from .notebook import markdown_cells
 from .split import statements
 from .tex import TexSource, read_tex
-from ..spans import Span
+from ..spans import Span, excerpt
 from .tree import Statement
 
 MAX_DOCUMENT_BYTES = 2_000_000
@@ -29,6 +29,10 @@ class Document:
     front_matter: dict = field(default_factory=dict)
     statements: tuple[Statement, ...] = ()
     lines: tuple[str, ...] = field(default=(), repr=False)  # the text, to quote what was written
+
+    def excerpt(self, span: Span) -> str:
+        """The written text of a one-line span of this document ("" otherwise)."""
+        return excerpt(self.lines, span)
 
 
 def read_text(text: str, file: str = "<string>") -> Document:
@@ -44,17 +48,19 @@ def read_text(text: str, file: str = "<string>") -> Document:
     if kind == "tex":
         return _tex(text, file)
     front, pieces = extract(text)
-    out = read_pieces(pieces, file)
-    return Document(file, parse_front_matter(front) if front else {}, tuple(out), tuple(text.split("\n")))
+    lines = tuple(text.split("\n"))
+    out = with_source(read_pieces(pieces, file), lines)
+    return Document(file, parse_front_matter(front) if front else {}, tuple(out), lines)
 
 
 def _tex(text: str, file: str) -> Document:
     """A LaTeX document; a parse error inside a macro's expansion names the macro and its use."""
     src = read_tex(text, file)
-    out = read_pieces(src.pieces, file)
+    lines = tuple(src.text.split("\n"))
+    out = with_source(read_pieces(src.pieces, file), lines)
     if src.expansions:
         out = [_blame_macro(st, src) for st in out]
-    return Document(file, {}, tuple(out), tuple(src.text.split("\n")))
+    return Document(file, {}, tuple(out), lines)
 
 
 def _blame_macro(st: Statement, src: TexSource) -> Statement:
@@ -81,7 +87,8 @@ def _notebook(text: str, file: str) -> Document:
         fm, pieces = extract(cell.source)
         if fm and not front:
             front = parse_front_matter(fm)
-        out.extend(in_cell(st, cell.index) for st in read_pieces(pieces, file))
+        cell_lines = tuple(cell.source.split("\n"))
+        out.extend(in_cell(st, cell.index) for st in with_source(read_pieces(pieces, file), cell_lines))
         if len(out) > MAX_STATEMENTS:
             break
     return Document(file, front, tuple(out[:MAX_STATEMENTS + 1]), ())
@@ -146,6 +153,11 @@ def read_pieces(pieces: list[MathPiece], file: str) -> list[Statement]:
             out[MAX_STATEMENTS:] = [Statement(last.span, last.latex, "=", error=error)]
             break
     return out
+
+
+def with_source(out: list[Statement], lines: tuple[str, ...]) -> list[Statement]:
+    """The statements, each carrying its lines of `lines` (the text its spans are in)."""
+    return [replace(st, source=lines[st.span.line - 1:st.span.end_line]) for st in out]
 
 
 def read_document(path: str | Path) -> Document:

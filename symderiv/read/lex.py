@@ -30,6 +30,11 @@ __all__ = ["LexError", "Tok", "tokenize"]
 #: `[i = j]`, `_{i=j}`: a Kronecker delta over two index letters (read as the name `[i=j]`)
 KRONECKER = re.compile(r"(?:\[|\\\{|\(|\\left\s*[\[(])\s*([A-Za-z])\s*=\s*([A-Za-z])\s*(?:\\right\s*)?(?:\]|\\\}|\))")
 KRONECKER_SUB = re.compile(r"_\{\s*([A-Za-z])\s*=\s*([A-Za-z])\s*\}")
+#: `\\partial`, `\\partial^2`, `d`, `\\mathrm{d}` opening a derivative's numerator or denominator
+DIFF = re.compile(r"\s*(?:\\partial(?![A-Za-z])|(\\mathrm\s*\{\s*d\s*\}|\\operatorname\s*\{\s*d\s*\}|"
+                  r"\\text\s*\{\s*d\s*\}|\\mathrm\s+d|d(?![a-zA-Z]{2})))\s*(\^\s*\{?\s*2\s*\}?)?")
+TRANSPOSE_SUP = re.compile(r"\s*\^\s*(?:\{\s*)?(?:\\top|T|\\intercal|\\mathsf\{T\})(?:\s*\})?")
+SQUARE_SUP = re.compile(r"\s*\^\s*(?:\{\s*2\s*\}|2)")
 
 
 class _Lexer(TextReader):
@@ -38,6 +43,8 @@ class _Lexer(TextReader):
     def __init__(self, s: str) -> None:
         super().__init__(s)
         self.out: list[Tok] = []
+        self.jumps: dict[int, int] = {}  # after a derivative's numerator: skip its denominator
+        self.abs_open = 0  # absolute-value bars `|X|` still open
 
     def frac_argument(self) -> bool:
         """Is the next token an unbraced argument of `\\frac` (TeX takes one character)?"""
@@ -55,6 +62,9 @@ class _Lexer(TextReader):
     def run(self) -> list[Tok]:
         s, i = self.s, 0
         while i < self.n:
+            if i in self.jumps:
+                i = self.jumps.pop(i)
+                continue
             c = s[i]
             if c in WS:
                 i += 1
@@ -86,7 +96,7 @@ class _Lexer(TextReader):
             elif c == "|" and self.at(i + 1) == "|":
                 i = self.norm_bar("NORMBAR", i, i + 2)
             elif c == "|":
-                raise LexError("absolute value bars `|x|` are not supported", i, hint="write a norm `\\|x\\|`")
+                i = self.abs_bar(i, i + 1)
             elif c in v.UNICODE:
                 i = self.emit(v.UNICODE[c], c, i, i + 1)
             elif c in "\u2265\u2264":
@@ -165,8 +175,8 @@ class _Lexer(TextReader):
                 return self.emit("_NORM_OPEN", "", start, end, sized)
             return self.norm_bar("NORM_CLOSE", start, end, sized)
         if c == "|" or word in v.ABS:
-            raise LexError("absolute value bars `|x|` are not supported", start, k + 1,
-                           hint="write a norm `\\|x\\|`")
+            end = k + 1 if c == "|" else mc.end()  # type: ignore[union-attr]
+            return self.abs_bar(start, end, sized)
         if c == ".":
             raise LexError(f"`\\{cmd}.` (an invisible delimiter) is not supported", start, k + 1)
         shown = "\\left(" if cmd == "left" else "\\right)"
@@ -219,6 +229,10 @@ class _Lexer(TextReader):
         return self.operator(cmd, i, j)
 
     def operator(self, cmd: str, i: int, j: int) -> int:
+        if cmd in ("frac", "dfrac", "tfrac"):
+            d = self.derivative(i, j)
+            if d is not None:
+                return d
         if cmd in v.FUNC_CMDS:
             return self.emit("FUNC", v.FUNC_CMDS[cmd], i, j)
         if cmd in v.SIMPLE_CMDS:
@@ -235,8 +249,10 @@ class _Lexer(TextReader):
             return self.norm_bar("NORM_CLOSE" if cmd == "rVert" else "NORMBAR", i, j)
         if cmd in ("top", "intercal"):
             raise LexError(f"`\\{cmd}` must follow `^`, as in `x^\\top`", i, j)
+        if cmd in ("vert", "lvert", "rvert"):
+            return self.abs_bar(i, j, {"lvert": "left", "rvert": "right"}.get(cmd, ""))
         if cmd in v.ABS:
-            raise LexError("absolute value bars `|x|` are not supported", i, j, hint="write a norm `\\|x\\|`")
+            raise LexError(f"`\\{cmd}` is not supported", i, j)
         if cmd in v.RELATIONS:
             raise LexError(f"relation `\\{cmd}` is not supported (only `=` and `\\in`)", i, j)
         if cmd in ("begin", "end"):
@@ -324,9 +340,93 @@ class _Lexer(TextReader):
         if not parts["_"]:
             raise LexError("`\\sum` needs its index, as in `\\sum_{i}` or `\\sum_{i=1}^{n}`", i, j)
         return self.emit("SUM", parts["_"] + "\t" + parts["^"], i, k)
+    def abs_bar(self, start: int, end: int, sized: str = "") -> int:
+        """`|X|`: a bar closes an open one when it follows the end of an operand."""
+        ends = ("NAME", "NUMBER", "_RPAR", "_RBRACK", "_RBRACE", "TRANSPOSE", "PRIME", "BAR", "ONES",
+                "ABS_CLOSE", "NORM_CLOSE")
+        closing = sized == "right" or (sized != "left" and self.abs_open > 0 and self.out
+                                       and self.out[-1].type in ends)
+        if closing:
+            if self.abs_open == 0:
+                raise LexError("closing `|` without an opening one", start, end)
+            self.abs_open -= 1
+            return self.emit("ABS_CLOSE", "|", start, end, sized)
+        self.abs_open += 1
+        return self.emit("_ABS_OPEN", "|", start, end, sized)
+
+    def derivative(self, i: int, j: int) -> int | None:
+        """`\\frac{d\\mathcal{L}}{dW}` (a total derivative), `\\frac{\\partial}{\\partial X}`,
+        `\\frac{\\partial E}{\\partial X}` of an expression E, `\\frac{\\partial^2 f}{\\partial x
+        \\partial x^\\top}`; None for any other fraction (a plain partial is the grammar's)."""
+        k = self.ws(j)
+        if self.at(k) != "{":
+            return None
+        m1 = self.brace(k)
+        k2 = self.ws(m1 + 1)
+        if self.at(k2) != "{":
+            return None
+        m2 = self.brace(k2)
+        head = DIFF.match(self.s, k + 1)
+        if head is None:
+            return None
+        op, order = ("d" if head.group(1) else "partial"), 2 if head.group(2) else 1
+        wrt = self.wrt(k2 + 1, m2, op, order)
+        if wrt is None:
+            return None
+        rest = self.ws(head.end())
+        if rest == m1:  # the operator alone: it applies to the next factor
+            return self.emit("HESS" if order == 2 else "DOP", f"{op}|{wrt}", i, m2 + 1)
+        named = self.name(rest)
+        if order == 1 and named is not None and self.ws(named[1]) == m1:
+            if op == "partial":
+                return None
+            return self.emit("TOTAL", f"{named[0]}|{wrt}", i, m2 + 1)
+        # an expression in the numerator: the operator, then the numerator as a group
+        self.emit("HESS" if order == 2 else "DOP", f"{op}|{wrt}|{m2 + 1}", i, rest)
+        self.emit("_LBRACE", "{", rest, rest)
+        self.jumps[m1 + 1] = m2 + 1
+        return rest
+
+    def wrt(self, k: int, end: int, op: str, order: int) -> str | None:
+        """The variable of a derivative's denominator: `\\partial X`, `dX`, `\\partial w \\partial w^\\top`."""
+        names: list[str] = []
+        while True:
+            k = self.ws(k)
+            if k >= end:
+                break
+            m = DIFF.match(self.s, k)
+            if m is None or m.group(2) or bool(m.group(1)) != (op == "d"):
+                return None
+            named = self.name(self.ws(m.end()))
+            if named is None:
+                return None
+            names.append(named[0])
+            k = self.ws(named[1])
+            t = TRANSPOSE_SUP.match(self.s, k)
+            if t is not None and order == 2 and len(names) == 2:
+                k = t.end()
+            sq = SQUARE_SUP.match(self.s, k)
+            if sq is not None and order == 2 and len(names) == 1:
+                names.append(names[0])
+                k = sq.end()
+        want = 2 if order == 2 else 1
+        if len(names) != want or len(set(names)) != 1:
+            return None
+        return names[0]
 
     def nabla(self, i: int, j: int) -> int:
         k = self.ws(j)
+        hess = SQUARE_SUP.match(self.s, k)
+        if hess is not None:  # \nabla^2_w f: the Hessian
+            k = self.ws(hess.end())
+            if self.at(k) != "_":
+                raise LexError("`\\nabla^2` needs a subscript, e.g. `\\nabla^2_{w} \\mathcal{L}`", i, k)
+            a = self.name(self.ws(k + 1) + (1 if self.at(self.ws(k + 1)) == "{" else 0))
+            if a is None:
+                raise LexError("`\\nabla^2_{...}` needs one symbol as its subscript", i, k + 1)
+            end = self.ws(a[1])
+            end = end + 1 if self.at(self.ws(k + 1)) == "{" and self.at(end) == "}" else a[1]
+            return self.emit("HESS", f"nabla|{a[0]}", i, end)
         if self.at(k) != "_":
             raise LexError("`\\nabla` needs a subscript, e.g. `\\nabla_{x} \\mathcal{L}`", i, j)
         k = self.ws(k + 1)
@@ -361,11 +461,8 @@ def tokenize(s: str, max_depth: int = 64) -> list[Tok]:
 
 
 def _marked(toks: list[Tok]) -> list[Tok]:
-    """Token types that need a look at the neighbour: `\\log\\sum_k` (a bare function whose
-    argument is a sum) and `\\frac{\\partial E}{...}` (a derivative's numerator)."""
+    """`\\log\\sum_k`: a bare function whose argument is a sum (SUMFUNC for the grammar)."""
     for k in range(len(toks) - 1):
         if toks[k].type == "FUNC" and toks[k + 1].type == "SUM":
             toks[k] = toks[k]._replace(type="SUMFUNC")
-        if k >= 1 and toks[k - 1].type == "_FRAC" and toks[k].type == "_LBRACE" and toks[k + 1].type == "_PARTIAL":
-            toks[k + 1] = toks[k + 1]._replace(type="_FPARTIAL")
     return toks

@@ -23,6 +23,23 @@ ENVIRONMENTS = {"equation", "align", "aligned", "gather", "gathered", "split", "
 _BEGIN = re.compile(r"\\begin\s*\{([A-Za-z]+)(\*?)\}")
 _AMS_OPEN = re.compile(r"\\begin\{([A-Za-z]+)(\*?)\}")
 _md: Any = None
+_md_no_tables: Any = None
+#: markdown-it gives every row of a table as many cells as its header, so a wide header over
+#: many rows costs header x rows tokens (a 2 MB table took 1.27 GB); past this many cells in a
+#: document its tables are read as plain paragraphs (their math is still read)
+MAX_TABLE_CELLS = 20_000
+_DELIMITER_ROW = re.compile(r"^ {0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+#: block nesting the Markdown parser follows (a list level is two); math deeper is reported
+MAX_NESTING = 100
+#: inline math read as a claim: an adjoint or Jacobian left side, then `=` (SPEC section 1)
+CLAIM_FORM = re.compile(r"\s*(?:\\bar|\\overline|\\frac\s*\{\s*(?:\\partial|d)|\\dfrac\s*\{\s*(?:\\partial|d)"
+                        r"|\\nabla|\\delta\b|\u2202|\u2207)[^=]*=")
+
+
+def read_inline(text: str) -> bool:
+    """Is this inline math read (a declaration, or a claim by its form)? Other inline math names
+    symbols in prose."""
+    return "\\in" in text or "\u2208" in text or CLAIM_FORM.match(text) is not None
 
 
 @dataclass(frozen=True)
@@ -35,26 +52,53 @@ class MathPiece:
     error: str = ""   # set when the math never closes, or its environment is not supported
 
 
-def _parser() -> Any:
-    global _md
+def table_cells(text: str) -> int:
+    """An upper bound on the cells markdown-it would make of `text`'s tables (one pass)."""
+    lines = text.split("\n")
+    total, i = 0, 1
+    while i < len(lines):
+        if "-" in lines[i] and "|" in lines[i - 1] and _DELIMITER_ROW.match(lines[i]):
+            columns = max(lines[i].count("|") + 1, lines[i - 1].count("|") + 1)
+            rows = 2
+            i += 1
+            while i < len(lines) and lines[i].strip():
+                rows, i = rows + 1, i + 1
+            total += columns * rows
+        i += 1
+    return total
+
+
+def _parser(tables: bool = True) -> Any:
+    global _md, _md_no_tables
+    if not tables:
+        if _md_no_tables is None:
+            _md_no_tables = _build().disable("table")
+        return _md_no_tables
     if _md is None:
-        from markdown_it import MarkdownIt
-        from mdit_py_plugins.amsmath import amsmath_block
-        from mdit_py_plugins.dollarmath.index import math_block_dollar, math_inline_dollar
-        from mdit_py_plugins.front_matter import front_matter_plugin
-        md = MarkdownIt("commonmark").enable("table")
-        # inline markup that cannot hide math only costs time (and has slow cases)
-        md.disable(["emphasis", "link", "image", "autolink", "html_inline", "entity", "balance_pairs",
-                    "fragments_join"])
-        md.use(front_matter_plugin)
-        md.block.ruler.before("blockquote", "amsmath", _memo_failures(amsmath_block, _ams_probe),
-                              {"alt": ["paragraph", "reference", "blockquote", "list", "footnote_def"]})
-        md.inline.ruler.before("escape", "math_inline", _inline_dollar(math_inline_dollar(True, True, True)))
-        md.inline.ruler.before("escape", "math_tex", _inline_tex)
-        md.block.ruler.before("fence", "math_block",
-                              _memo_failures(_block_dollar(math_block_dollar(True, None, False)), _dollar_probe))
-        _md = md
+        _md = _build()
     return _md
+
+
+def _build() -> Any:
+    """A markdown-it parser with the math rules (and the table rule, unless disabled)."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.amsmath import amsmath_block
+    from mdit_py_plugins.dollarmath.index import math_block_dollar, math_inline_dollar
+    from mdit_py_plugins.front_matter import front_matter_plugin
+    md = MarkdownIt("commonmark").enable("table")
+    md.options["maxNesting"] = MAX_NESTING
+    # inline markup that cannot hide math only costs time (and has slow cases)
+    # (and a token per line break: `newline` made 2 MB of short lines cost 570 MiB)
+    md.disable(["emphasis", "link", "image", "autolink", "html_inline", "entity", "balance_pairs",
+                "fragments_join", "newline"])
+    md.use(front_matter_plugin)
+    md.block.ruler.before("blockquote", "amsmath", _memo_failures(amsmath_block, _ams_probe),
+                          {"alt": ["paragraph", "reference", "blockquote", "list", "footnote_def"]})
+    md.inline.ruler.before("escape", "math_inline", _inline_dollar(math_inline_dollar(True, True, True)))
+    md.inline.ruler.before("escape", "math_tex", _inline_tex)
+    md.block.ruler.before("fence", "math_block",
+                          _memo_failures(_block_dollar(math_block_dollar(True, None, False)), _dollar_probe))
+    return md
 
 
 def _escaped(src: str, pos: int) -> bool:
@@ -195,7 +239,11 @@ def extract(text: str) -> tuple[str | None, list[MathPiece]]:
     """(front matter text or None, math pieces in document order) of a normalised text."""
     src = _Lines(text)
     front, pieces = None, []
-    for tok in _parser().parse(text):
+    covered = bytearray(len(src.lines) + 1)
+    for tok in _parser(table_cells(text) <= MAX_TABLE_CELLS).parse(text):
+        if tok.map and tok.type not in _CONTAINERS:
+            a, b = tok.map[0], max(tok.map[1], tok.map[0] + 1 + tok.content.count("\n"))
+            covered[a:b] = b"\x01" * (len(covered[a:b]))
         if tok.type == "front_matter":
             front = tok.content
         elif tok.type in ("math_block", "math_block_label"):
@@ -213,7 +261,24 @@ def extract(text: str) -> tuple[str | None, list[MathPiece]]:
             pieces.append(MathPiece(_padded(lines, cols), line0, cols[0], True, env, error))
         elif tok.type == "inline" and tok.children and tok.map:
             pieces.extend(_inline_pieces(src, tok))
-    return front, pieces
+    return front, pieces + _unread(src, covered, front is not None)
+
+
+_CONTAINERS = {"bullet_list_open", "ordered_list_open", "list_item_open", "blockquote_open"}
+_MATH_MARK = re.compile(r"\$|\\\[|\\begin\s*\{")
+
+
+def _unread(src: _Lines, covered: bytearray, has_front: bool) -> list[MathPiece]:
+    """Math on lines the Markdown parser never reached (lists or quotes nested deeper than
+    it follows): an error piece each, so nothing is dropped silently (SPEC section 1)."""
+    out = []
+    for k, ln in enumerate(src.lines):
+        if covered[k] or (m := _MATH_MARK.search(ln)) is None:
+            continue
+        out.append(MathPiece(ln[m.start():], k + 1, m.start() + 1, True,
+                             error=f"math nested deeper than the reader follows (lists or quotes more "
+                                   f"than {MAX_NESTING // 2} levels deep) is not read: move it up a level"))
+    return out
 
 
 def _inline_pieces(src: _Lines, parent: Any) -> list[MathPiece]:
@@ -231,8 +296,8 @@ def _inline_pieces(src: _Lines, parent: Any) -> list[MathPiece]:
         k = bisect_right(starts, offset) - 1
         line, col = line0 + k, cols[k] + offset - starts[k]
         display = tok.type in ("math_inline_double", "math_bracket", "math_env", "math_unclosed")
-        if not display and "\\in" not in tok.content and "\u2208" not in tok.content:
-            continue  # inline math is read for declarations only
+        if not display and not read_inline(tok.content):
+            continue  # inline math is read for declarations and claims only
         if tok.type == "math_unclosed":
             rest = parent.content[offset:].split("\n")[0]
             out.append(MathPiece(rest, line, col, True, error=f"unclosed `{tok.markup}`: the math never ends"))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 
 from ..errors import ParseError
 from ..spans import Span
-from .markdown import ENVIRONMENTS, MathPiece
+from .markdown import CLAIM_FORM, ENVIRONMENTS, MathPiece, read_inline
 from .decorations import read_through
 from .parse import parse_statement
 from .tree import Statement
@@ -321,7 +321,7 @@ class _Piece:
 def statements(piece: MathPiece, file: str, limit: int = 1 << 30) -> list[Statement]:
     """The statements of one math piece (at most about `limit`); for inline math, only its
     declarations."""
-    if not piece.display and "\\in" not in piece.text and "\u2208" not in piece.text:
+    if not piece.display and not read_inline(piece.text):
         return []
     if piece.error:
         first = piece.text.split("\n", 1)[0].rstrip()
@@ -344,6 +344,7 @@ def statements(piece: MathPiece, file: str, limit: int = 1 << 30) -> list[Statem
                 out.extend(p.parse(a, b, n > 0, limit - len(out)))
             if len(out) > limit:
                 return out
-    if not piece.display:
-        out = [st for st in out if st.relation == "in" and st.error is None]
+    if not piece.display:  # a declaration, or what has the form of a claim (errors included)
+        claim = CLAIM_FORM.match(piece.text) is not None
+        out = [st for st in out if (st.relation == "in" and st.error is None) or claim]
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..model.elementwise import spellings
+from ..names import GREEK_LETTERS
 
 
 class LexError(Exception):
@@ -26,11 +27,7 @@ class Tok(NamedTuple):
     sized: str = ""  # "left" / "right" for \left( and \right)
 
 
-_GREEK_LETTERS = [
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
-    "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "Gamma",
-    "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega", "ell"]
-GREEK = {g: g for g in _GREEK_LETTERS}
+GREEK = {g: g for g in GREEK_LETTERS}
 GREEK.update(varepsilon="epsilon", vartheta="theta", varphi="phi", varrho="rho", varpi="pi",
              varsigma="sigma")
 # function spellings: the elementwise functions' come from their records (model/elementwise.py)
@@ -52,7 +49,7 @@ SPACING = {"quad", "qquad", "displaystyle", "textstyle", "nonumber", "notag", "l
            "enspace", "thinspace", "medspace", "thickspace", "negthinspace"}
 SKIP_ARG = {"label", "tag", "hspace", "vspace", "phantom"}
 CMP_CMDS = {"geq": ">=", "ge": ">=", "geqslant": ">=", "leq": "<=", "le": "<=", "leqslant": "<=",
-            "gt": ">", "lt": "<"}
+            "gt": ">", "lt": "<", "succ": "succ", "succeq": "succeq"}
 SIMPLE_CMDS = {"odot": "_ODOT", "circ": "_ODOT", "oslash": "OSLASH", "cdot": "_CDOT", "times": "_CDOT", "ast": "_CDOT",
                "in": "_IN", "partial": "_PARTIAL", "frac": "_FRAC", "tfrac": "_FRAC",
                "dfrac": "_FRAC", "cfrac": "_FRAC", "coloneqq": "_EQ", "prime": "PRIME"}

@@ -27,6 +27,8 @@ from .tree import (
     Ones,
     Partial,
     PartialOf,
+    Derivative,
+    Abs,
     Power,
     Product,
     RealSpace,
@@ -74,6 +76,9 @@ class Builder(Transformer_NonRecursive):
     def declaration(self, m: Any, ch: list) -> Any:
         names = tuple(Name(self._tok(t), str(t)) for t in ch[:-1])
         return ("in", (ch[-1],), names)
+
+    def premise(self, m: Any, ch: list) -> Any:
+        return (str(ch[1]), (ch[0], ch[2]), ())
 
     def reals(self, m: Any, ch: list) -> RealSpace:
         head = ch[0]
@@ -147,6 +152,10 @@ class Builder(Transformer_NonRecursive):
                 acc.append(c)
         return acc[0] if len(acc) == 1 else Product(self._span(m), tuple(acc))
 
+    def group(self, m: Any, ch: list) -> Node:
+        """`(a + b)`: the inside, with a span that includes the brackets."""
+        return replace(ch[0], span=self._span(m))
+
     def postfix(self, m: Any, ch: list) -> Node:
         acc, i = ch[0], 1
         while i < len(ch):
@@ -183,17 +192,11 @@ class Builder(Transformer_NonRecursive):
     def frac(self, m: Any, ch: list) -> Frac:
         return Frac(self._span(m), ch[0], ch[1])
 
-    def partial(self, m: Any, ch: list) -> Node:
-        num, den = ch[0], str(ch[1])
-        if len(ch) > 2:  # \partial W^{(l)}_{ij}: the entry's subscript belongs to the name
-            sub = str(ch[2].value).strip()
-            den += "_" + (sub if sub.startswith("{") or len(sub) == 1 else "{" + sub + "}")
-        if isinstance(num, Name):
-            return Partial(self._span(m), num.name, den)
-        return PartialOf(self._span(m), num, den)
-
-    def partial_inline(self, m: Any, ch: list) -> Partial:
+    def partial(self, m: Any, ch: list) -> Partial:
         num, den = [str(t) for t in ch if t.type == "NAME"]
+        sub = next((str(t.value).strip() for t in ch if t.type == "SUB"), None)
+        if sub:  # \partial W^{(l)}_{ij}: the entry's subscript belongs to the name
+            den += "_" + (sub if sub.startswith("{") or len(sub) == 1 else "{" + sub + "}")
         return Partial(self._span(m), num, den)
 
     def bigsum(self, m: Any, ch: list) -> BigSum:
@@ -216,8 +219,32 @@ class Builder(Transformer_NonRecursive):
             raise ParseError("a sum with an upper bound needs its lower one: `\\sum_{i=1}^{n}`", span)
         return BigSum(self._span(m), index, body, lo.strip() or None, sup.strip() or None, skip)
 
-    def nabla(self, m: Any, ch: list) -> Partial:
-        return Partial(self._span(m), str(ch[1]), str(ch[0]), form="nabla")
+    def nabla(self, m: Any, ch: list) -> Node:
+        """`\\nabla_x L` of a name is the gradient (a Partial); of anything else, an operator."""
+        wrt, arg, marks = str(ch[0]), ch[1], 0
+        while isinstance(arg, Transpose) and marks < 8:
+            arg, marks = arg.arg, marks + 1
+        if isinstance(arg, Name):
+            out: Node = Partial(self._span(m), arg.name, wrt, form="nabla")
+            for _ in range(marks):
+                out = Transpose(self._span(m), out)
+            return out
+        return Derivative(self._span(m), wrt, ch[1], "nabla")
+
+    def derivative(self, m: Any, ch: list) -> Derivative:
+        form, wrt, *end = str(ch[0]).split("|")
+        span = self._span(m)
+        if end:  # the numerator was an expression: the derivative ends after its denominator
+            tok = self._tok(ch[0])
+            span = Span(span.file, span.line, span.col, tok.line, tok.col + int(end[0]) - ch[0].start_pos)
+        return Derivative(span, wrt, ch[1], form, 2 if ch[0].type == "HESS" else 1)
+
+    def total(self, m: Any, ch: list) -> Partial:
+        num, den = str(ch[0]).split("|", 1)
+        return Partial(self._span(m), num, den, form="d")
+
+    def absval(self, m: Any, ch: list) -> Abs:
+        return Abs(self._span(m), ch[0])
 
     def norm(self, m: Any, ch: list) -> Norm:
         return Norm(self._span(m), ch[0], str(ch[1]) or "2")

@@ -7,9 +7,9 @@ with the symbol table. Names are canonical LaTeX strings: `x` for `\\mathbf{x}`,
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from ..spans import Span
+from ..spans import Span, excerpt
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,25 @@ class Partial(Node):
 
 
 @dataclass(frozen=True)
+class Derivative(Node):
+    """`\\frac{\\partial}{\\partial X}(E)`, `\\nabla_X E`, `\\frac{d}{dX}E` (order 1) or the Hessian
+    `\\nabla^2_x f`, `\\frac{\\partial^2 f}{\\partial x \\partial x^\\top}` (order 2) of an expression.
+    form: `partial`, `d` or `nabla`."""
+
+    wrt: str
+    arg: Node
+    form: str = "partial"
+    order: int = 1
+
+
+@dataclass(frozen=True)
+class Abs(Node):
+    """`|A|`: the determinant of a square matrix."""
+
+    arg: Node
+
+
+@dataclass(frozen=True)
 class PartialOf(Node):
     """`\\frac{\\partial E}{\\partial b}` with an expression E in the numerator (`\\log y_i`)."""
 
@@ -182,9 +201,11 @@ class Statement:
 
     relation `=`: parts are the =-separated expressions (at least one; one part alone is an
     expression with no claim). relation `in`: names are the declared symbols (Name nodes),
-    parts is (space,). `side` marks a statement that followed a top-level `\\quad *`.
+    parts is (space,). relation `>`, `>=`, `<`, `<=`, `succ`, `succeq`: a premise (`m \\geq n`,
+    `A \\succ 0`), parts are (left, right). `side` marks a statement that followed a top-level `\\quad *`.
     `inline` marks one read from `$...$` in prose (declarations and adjoint or Jacobian claims). When `error` is set the
-    statement could not be parsed and parts is empty.
+    statement could not be parsed and parts is empty. `source` is its file's text from the
+    statement's first line to its last, so its nodes can be quoted as written (`excerpt`).
     """
 
     span: Span
@@ -196,3 +217,8 @@ class Statement:
     inline: bool = False
     error: Exception | None = None
     annotation: Node | None = None  # a trailing `\\in \\mathbb{R}^{q}`: a shape claim on the last part
+    source: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    def excerpt(self, span: Span) -> str:
+        """The written text of `span` (a node of this statement); "" when it is not known."""
+        return excerpt(self.source, span, self.span.line)

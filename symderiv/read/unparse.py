@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..model.elementwise import RECORDS
 from . import tree as t
+from .precedence import ATOM, HAD, POST, PROD, paren, tree_prec
 
 #: the reader's function names as printed: the elementwise records' commands, and the rest
 _FUNC = {f.name: f.latex for f in RECORDS if f.called} | {
@@ -10,19 +11,11 @@ _FUNC = {f.name: f.latex for f in RECORDS if f.called} | {
     "softmax": "\\operatorname{softmax}", "sum": "\\operatorname{sum}",
     "logsoftmax": "\\operatorname{logsoftmax}"}
 
-# precedence: sum 1, hadamard 2, product 3, unary/postfix 4, atom 5
-_PREC = {t.Add: 1, t.Hadamard: 2, t.Product: 3, t.Frac: 5, t.Power: 4, t.Transpose: 4}
-
-
-def _prec(n: t.Node) -> int:
-    if isinstance(n, t.Add) and len(n.terms) == 1 and n.terms[0][0] > 0:
-        return _prec(n.terms[0][1])
-    return _PREC.get(type(n), 5)
 
 
 def _wrap(n: t.Node, need: int) -> str:
     s = unparse(n)
-    return f"\\left({s}\\right)" if _prec(n) < need else s
+    return paren(s) if tree_prec(n) < need else s
 
 
 def _name(name: str) -> str:
@@ -40,26 +33,38 @@ def unparse(n: t.Node) -> str:
     if isinstance(n, t.Add):
         out = []
         for i, (sign, term) in enumerate(n.terms):
-            s = _wrap(term, 2)
+            s = _wrap(term, HAD)
             out.append(("-" if sign < 0 else "") + s if i == 0 else (" - " if sign < 0 else " + ") + s)
         return "".join(out)
     if isinstance(n, t.Product):
-        return " ".join(_wrap(f, 4 if isinstance(f, t.Add) else 3) for f in n.factors)
+        return " ".join(_wrap(f, POST if isinstance(f, t.Add) else PROD) for f in n.factors)
     if isinstance(n, t.Hadamard):
-        return f"{_wrap(n.left, 2)} \\odot {_wrap(n.right, 3)}"
+        return f"{_wrap(n.left, HAD)} \\odot {_wrap(n.right, PROD)}"
     if isinstance(n, t.Frac):
         return f"\\frac{{{unparse(n.num)}}}{{{unparse(n.den)}}}"
     if isinstance(n, t.Power):
-        return f"{_wrap(n.base, 5)}^{{{unparse(n.exponent)}}}"
+        return f"{_wrap(n.base, ATOM)}^{{{unparse(n.exponent)}}}"
     if isinstance(n, t.Transpose):
-        return f"{_wrap(n.arg, 5)}^\\top"
+        return f"{_wrap(n.arg, ATOM)}^\\top"
     if isinstance(n, t.Call):
         f = _FUNC.get(n.func, f"\\operatorname{{{n.func}}}") + "'" * n.deriv
         if n.power is not None:
             f += f"^{{{unparse(n.power)}}}"
         return f + "(" + ", ".join(unparse(a) for a in n.args) + ")"
     if isinstance(n, t.Partial):
-        return f"\\frac{{\\partial {n.num}}}{{\\partial {n.den}}}"
+        if n.form == "nabla":
+            return f"\\nabla_{{{n.den}}} {n.num}"
+        d = "d" if n.form == "d" else "\\partial "
+        return f"\\frac{{{d}{n.num}}}{{{d}{n.den}}}"
+    if isinstance(n, t.Derivative):
+        if n.form == "nabla":
+            return f"\\nabla{'^2' if n.order == 2 else ''}_{{{n.wrt}}} ({unparse(n.arg)})"
+        d = "d" if n.form == "d" else "\\partial"
+        if n.order == 2:
+            return f"\\frac{{{d}^2}}{{{d} {n.wrt} {d} {n.wrt}^\\top}} ({unparse(n.arg)})"
+        return f"\\frac{{{d}}}{{{d} {n.wrt}}} ({unparse(n.arg)})"
+    if isinstance(n, t.Abs):
+        return f"|{unparse(n.arg)}|"
     if isinstance(n, t.Norm):
         sub = "_F" if n.kind == "F" else ""
         return f"\\|{unparse(n.arg)}\\|{sub}"

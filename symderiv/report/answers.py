@@ -1,24 +1,27 @@
-"""The right answer beside a wrong step (`--show-answer`, HTML): the derived adjoint in LaTeX."""
+"""The right answer beside a wrong step (`--show-answer`, HTML): a claim's derived answer in LaTeX.
+
+The answer is data on the claim (`Claim.answer`, set by the judge); this renders it, once per
+answer: the local form, then `= expanded` when that reads differently.
+"""
 from __future__ import annotations
 
-from ..verify.verdicts import Report
+from functools import lru_cache
+
+from ..verify.verdicts import Answer, Claim, Step
 
 
-def attach_answers(report: Report) -> None:
-    adjoints = report.derived
-    if adjoints is None:
-        return
+@lru_cache(maxsize=256)
+def answer_latex(answer: Answer) -> str:
     from ..derive.scalar import scalar_simplify
     from .latex import to_latex
 
-    cache: dict[str, str] = {}
-    for c in report.claims:
-        if c.kind != "adjoint" or c.target is None or c.target not in adjoints.local:
-            continue
-        if c.target not in cache:
-            local = to_latex(adjoints.local[c.target])
-            expanded = to_latex(scalar_simplify(adjoints.expanded(c.target)))
-            cache[c.target] = local if local == expanded else f"{local} = {expanded}"
-        for s in c.steps:
-            if s.verdict != "correct":
-                s.expected = cache[c.target]
+    local = to_latex(answer.local)
+    expanded = to_latex(scalar_simplify(answer.expanded))
+    return local if local == expanded else f"{local} = {expanded}"
+
+
+def expected(c: Claim, s: Step) -> str | None:
+    """The answer to show beside step `s` of claim `c`: none beside a correct step."""
+    if c.answer is None or s.verdict == "correct":
+        return None
+    return answer_latex(c.answer)

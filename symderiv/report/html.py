@@ -19,6 +19,7 @@ from importlib import resources
 from typing import Any
 
 from ..verify.verdicts import Claim, Report, Step
+from .answers import expected
 from .mathml import math
 
 MARK = {"correct": "✓", "incorrect": "✗", "invalid": "!"}
@@ -178,7 +179,8 @@ def _source(c: Claim, s: Step) -> str:
             f'<p class="where">{f"cell {sp.cell}, " if sp.cell else ""}line {sp.line}, column {sp.col}</p>')
 
 
-def step_notes(c: Claim, s: Step, show_answer: bool = False) -> str:
+def step_notes(c: Claim, s: Step, show_answer: bool = False, answers: bool = True) -> str:
+    """The notes under a step; the derived answer (when `answers`) folded, open with `show_answer`."""
     method = f' <span class="method">({escape(s.method)})</span>' if s.method else ""
     reason = f' <span class="reason">{escape(s.reason)}</span>' if s.reason else ""
     message = f" — {prose(s.message)}" if s.message else ""
@@ -189,9 +191,10 @@ def step_notes(c: Claim, s: Step, show_answer: bool = False) -> str:
         out.append(f'<p class="hint">{hint_html(s.hint)}</p>')
     if s.counterexample:
         out.append(counterexample_html(s.counterexample))
-    if s.expected:
+    answer = expected(c, s) if answers else None
+    if answer:
         out.append(f'<details class="answer"{" open" if show_answer else ""}><summary>show answer</summary>'
-                   f'<div class="answer-math">{math(s.expected, True)}</div></details>')
+                   f'<div class="answer-math">{math(answer, True)}</div></details>')
     return "".join(out)
 
 
@@ -204,7 +207,7 @@ def claim_what(c: Claim) -> str:
     return escape(KIND.get(c.kind, c.kind))
 
 
-def claim_fragment(c: Claim, show_answer: bool = False, anchor: str = "") -> str:
+def claim_fragment(c: Claim, show_answer: bool = False, anchor: str = "", answers: bool = True) -> str:
     """One claim as an `<article>`: a header, then an align-like grid of its steps."""
     v = c.verdict
     where = escape(c.where.rsplit('/', 1)[-1])
@@ -217,8 +220,8 @@ def claim_fragment(c: Claim, show_answer: bool = False, anchor: str = "") -> str
     lhs = _lhs(c)
     for i, s in enumerate(c.steps):
         left = math(lhs, True) if (lhs and i == 0) else ""
-        notes = step_notes(c, s, show_answer)
-        inline = s.verdict == "correct" and not s.hint and not s.expected
+        notes = step_notes(c, s, show_answer, answers)
+        inline = s.verdict == "correct" and not s.hint and not (answers and expected(c, s))
         out.append(f'<div class="step v-{s.verdict}"><span class="mark">{MARK[s.verdict]}</span>'
                    f'<span class="lhs">{left}</span><span class="rel">{"=" if lhs else ""}</span>'
                    f'<div class="expr{"" if inline else " wide"}">{math(s.latex, True)}</div>'

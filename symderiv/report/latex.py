@@ -1,11 +1,11 @@
 """Our expressions in the notation students write, and the derivation as an `align*` block.
 
-Precedence follows the reader (`read/latex.lark`), lowest first: sum, `\\odot` (left
-associative), juxtaposition (matrix product, scalar multiple), unary minus, postfix
-(`^\\top`, `^{-1}`, `^{2}`), atoms. Each printed piece carries its precedence; an operand is
-put in `\\left( \\right)` only when its precedence is below what the operator needs. A leading
-minus may float to the front of a product or `\\odot` chain (negation commutes with both), so
-`-a \\odot b` is printed bare; anywhere else a negated operand gets parentheses.
+Precedence is the reader's, from the one table in `read/precedence.py`: sum, `\\odot`,
+juxtaposition, postfix, atoms. Each printed piece carries its level; an operand is put in
+`\\left( \\right)` only when its level is below what the operator needs. A leading minus may
+float to the front of a product or `\\odot` chain (negation commutes with both), so
+`-a \\odot b` is printed bare; a negated sum is `-\\left(a + b\\right)`, and anywhere else a
+negated operand gets parentheses. Two numbers are never juxtaposed (`3 \\cdot 2^{x}`).
 
 Printing is iterative (an explicit stack, one visit per shared node), so a 64-layer network's
 expanded adjoints print without touching the recursion limit.
@@ -25,8 +25,8 @@ from ..model.elementwise import BY_NAME
 from ..model.ops import Expr
 from ..model.walk import KeyMemo
 from ..names import bar_latex, name_latex
+from ..read.precedence import ATOM, HAD, POST, PROD, SUM, paren
 
-SUM, HAD, PROD, POST, ATOM = 1, 2, 3, 4, 5
 Piece = tuple[str, int]
 Get = Callable[[Expr], Piece]
 
@@ -42,16 +42,17 @@ def _name_prec(text: str) -> int:
 
 # ---- pieces ----------------------------------------------------------------------------
 
-def paren(s: str) -> str:
-    return f"\\left({s}\\right)"
-
-
 def wrap(p: Piece, need: int, first: bool = True) -> str:
     """The piece as an operand needing precedence `need`; a leading minus only when first."""
     s, prec = p
-    if prec < need or (s.startswith("-") and not first):
+    if prec < need or (s.startswith("-") and not first) or (need >= PROD and _ones_product(p)):
         return paren(s)
     return s
+
+
+def _ones_product(p: Piece) -> bool:
+    """`\\mathbf{1}^\\top h` among factors: `\\mathbf{1}^\\top h x` would size the ones by `h x`."""
+    return p[1] == PROD and p[0].startswith("\\mathbf{1}")
 
 
 def _as_operand(p: Piece, need: int, first: bool = True) -> Piece:
@@ -63,12 +64,20 @@ def _juxt(items: list[Piece], first: bool = True) -> Piece:
     """Juxtaposition (product) of pieces; one piece alone keeps its precedence."""
     if len(items) == 1:
         return _as_operand(items[0], 0, first)
-    return " ".join(wrap(p, PROD, first and i == 0) for i, p in enumerate(items)), PROD
+    out = wrap(items[0], PROD, first)
+    for p in items[1:]:
+        out += _glue(wrap(p, PROD, False))
+    return out, PROD
+
+
+def _glue(right: str) -> str:
+    """The space of a juxtaposition, or `\\cdot` before a number (`3 2` would read as 32)."""
+    return (" \\cdot " if right[:1].isdigit() else " ") + right
 
 
 def _negate(p: Piece) -> Piece:
     s, prec = p
-    if s.startswith("-"):
+    if s.startswith("-") or prec < HAD:
         return "-" + paren(s), PROD
     return "-" + s, min(prec, PROD)
 
@@ -85,7 +94,7 @@ def _sup(p: Piece, exp: str) -> Piece:
 
 @dataclass
 class _Factors:
-    """A product of scalars (and at most one matrix): coef * num / den * rest."""
+    """A product: coef * num / den * rest, the scalars first and the matrices (rest) in order."""
 
     coef: Fraction = Fraction(1)
     num: list[Expr] = field(default_factory=list)
@@ -96,9 +105,16 @@ class _Factors:
 def _is_product(x: Expr) -> bool:
     if isinstance(x, (o.Const, o.Scale)):
         return True
-    if isinstance(x, (o.Hadamard, o.MatMul)):
+    if isinstance(x, o.Hadamard):
         return x.a.is_scalar or x.b.is_scalar
+    if isinstance(x, o.MatMul):  # a chain with a scalar inside: the scalar goes first
+        return x.a.is_scalar or x.b.is_scalar or _is_product(x.a) or _is_product(x.b)
     return isinstance(x, o.Pow) and x.is_scalar and x.k < 0
+
+
+def _inner_product(x: Expr) -> bool:
+    """A 1x1 product of matrices (`a^\\top b`): one factor, never merged into the outer chain."""
+    return x.is_scalar and isinstance(x, o.MatMul) and not x.a.is_scalar
 
 
 def _factors(e: Expr) -> _Factors:
@@ -108,7 +124,10 @@ def _factors(e: Expr) -> _Factors:
         x = work.pop()
         if isinstance(x, o.Const):
             f.coef *= x.value
-        elif isinstance(x, o.Scale) or (isinstance(x, (o.Hadamard, o.MatMul)) and _is_product(x)):
+        elif isinstance(x, (o.Eye, o.Ones)) and x.is_scalar:
+            continue  # a 1x1 identity or ones (the trace of a 1x1) is the number 1
+        elif isinstance(x, o.Scale) or (isinstance(x, (o.Hadamard, o.MatMul)) and _is_product(x)
+                                        and (x is e or not _inner_product(x))):
             a, b = x.a, x.b  # type: ignore[attr-defined]
             if b.is_scalar and not a.is_scalar:
                 a, b = b, a
@@ -185,7 +204,7 @@ class Printer:
                     return [num, den.a], lambda g, n=num, d=den: _quotient(g(n), d, g(d.a))
             return [x.a, x.b], lambda g: (f"{wrap(g(x.a), HAD)} \\odot {wrap(g(x.b), HAD, False)}", HAD)
         if isinstance(x, o.MatMul):
-            return [x.a, x.b], lambda g: (f"{wrap(g(x.a), PROD)} {wrap(g(x.b), PROD, False)}", PROD)
+            return [x.a, x.b], lambda g: (wrap(g(x.a), PROD) + _glue(wrap(g(x.b), PROD, False)), PROD)
         if isinstance(x, o.Transpose):
             return [x.a], lambda g: (f"{wrap(g(x.a), ATOM, False)}^\\top", POST)
         if isinstance(x, o.Inverse):
@@ -206,8 +225,18 @@ class Printer:
 
     def _sum_plan(self, x: o.Sum) -> tuple[list[Expr], Callable[[Get], Piece]]:
         a = x.a
+        size = o.size_of_value(x)
+        if size is not None:  # N = 𝟏ᵀ𝟏: the size as a value, as it was written
+            text = o.dim_str(size)
+            return [], lambda g: (text, ATOM)
         if a.is_scalar:
             return [a], lambda g: g(a)
+        if _is_product(a):  # linear: the sum of s Y is s times the sum of Y
+            f = _factors(a)
+            if len(f.rest) == 1:
+                f.rest = [o.Sum(f.rest[0])]
+                self.keep.append(f.rest[0])
+                return f.num + [b for b, _ in f.den] + f.rest, lambda g: _product(f, g)
         squared = isinstance(a, o.Pow) and a.k == 2
         if squared or (isinstance(a, o.Hadamard) and (a.a is a.b or self.key(a.a) == self.key(a.b))):
             base = a.args[0]
@@ -280,16 +309,19 @@ def _apply(fn: str, arg: Piece) -> Piece:
 
 
 def _power(x: o.Pow, base: Piece) -> Piece:
-    """Scalars: `y^{2}`; vectors and matrices elementwise: `h \\odot h`, `\\frac{1}{h}`, `h^{3}`."""
+    """Scalars: `y^{2}`; vectors and matrices elementwise: `h \\odot h`, `\\frac{1}{h}`, `h^{3}`
+    (a vector), `X \\odot X \\odot X`, `\\sqrt{X}` (a matrix: `X^{3}` reads as a matrix power)."""
     k = x.k
     if x.is_scalar:
         return _sup(base, _number(k))
     if k < 0:
         inner = base if k == -1 else _power(o.Pow(x.a, -k), base)
         return f"\\frac{{1}}{{{inner[0]}}}", ATOM
-    square = o.same(x.shape[0], x.shape[1])
-    if k.denominator == 1 and (k == 2 or (square and k <= 8)):
+    vector = 1 in (o.find(x.shape[0]), o.find(x.shape[1]))
+    if k.denominator == 1 and (k == 2 or (not vector and k <= 8)):
         return " \\odot ".join(wrap(base, PROD, i == 0) for i in range(int(k))), HAD
+    if not vector and k == Fraction(1, 2):
+        return f"\\sqrt{{{base[0]}}}", ATOM  # a matrix's X^{k} would be its matrix power
     return _sup(base, _number(k))
 
 

@@ -76,6 +76,6 @@ def report_html(report: Any, all_claims: bool = False, show_answer: bool = False
     claims = [c for c in report.claims if c.listed or all_claims]
     s = report.summary(all_claims)
     chips = "".join(f'<span class="chip v-{k}">{MARK[k]} {n} {k}</span>' for k, n in s.items())
-    body = "".join(claim_fragment(c, show_answer) for c in claims)
+    body = "".join(claim_fragment(c, show_answer, answers=show_answer) for c in claims)
     return (f'<div class="symderiv-report"><style>{scoped_css()}</style>'
             f'<p class="summary">{chips}</p>{body}</div>')

@@ -5,6 +5,7 @@ import json
 
 from ..names import bar_latex
 from ..verify.verdicts import Claim, Report, Step
+from .answers import expected
 from .escape import terminal_safe
 
 MARK = {"correct": "✓", "incorrect": "✗", "invalid": "!"}
@@ -26,7 +27,8 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + f" … ({len(text)} characters)"
 
 
-def step_lines(s: Step, show_answer: bool = False) -> list[str]:
+def step_lines(s: Step, answer: str | None = None) -> list[str]:
+    """The lines of one step; `answer` (the derived answer, for --show-answer) last."""
     head = f"{MARK[s.verdict]} {_clip(s.latex)}"
     why = f"{s.reason}: " if s.reason else ""
     lines = [head, f"    {s.verdict}{' (' + s.method + ')' if s.method else ''}: {why}{s.message}".rstrip()]
@@ -37,8 +39,8 @@ def step_lines(s: Step, show_answer: bool = False) -> list[str]:
         lines.append(f"    {s.hint}")
     if s.counterexample:
         lines.append(f"    {_cex(s)}")
-    if show_answer and s.expected:
-        lines.append(f"    answer: {s.expected}")
+    if answer:
+        lines.append(f"    answer: {answer}")
     return [terminal_safe(x) for x in lines]
 
 
@@ -52,7 +54,7 @@ def claim_header(c: Claim) -> str:
 def plain_claim(c: Claim, show_answer: bool = False) -> str:
     out = [claim_header(c)]
     for s in c.steps:
-        out.extend("  " + x for x in step_lines(s, show_answer))
+        out.extend("  " + x for x in step_lines(s, expected(c, s) if show_answer else None))
     return "\n".join(out)
 
 
@@ -78,7 +80,7 @@ def print_rich(r: Report, all_claims: bool = False, show_answer: bool = False, f
             continue
         console.print(Text(claim_header(c), style=f"bold {STYLE[c.verdict]}"))
         for s in c.steps:
-            lines = step_lines(s, show_answer)
+            lines = step_lines(s, expected(c, s) if show_answer else None)
             console.print(Text("  " + lines[0], style=STYLE[s.verdict]))
             for extra in lines[1:]:
                 console.print(Text("  " + extra, style="dim" if s.verdict == "correct" else ""))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .budget import Budget, Clock, memory_limit, memory_message
 from ..derive.adjoints import Adjoints, derive
 from ..errors import SymderivError, no_model
 from ..meaning import indices
@@ -19,6 +20,8 @@ from ..model import ops as o
 from ..model.graph import Model
 from ..read import tree as t
 from ..read.document import Document
+from ..spans import Span
+from ..read.unicode import normalise
 from .equivalence import Instances
 from .judge import Judge
 from .sheet_layout import judge_in_layouts
@@ -36,19 +39,17 @@ class Checker:
     claims: list[Claim] = field(default_factory=list)
     judge: Judge | None = None
     local: dict[str, o.Expr] = field(default_factory=dict)
-    lines: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file -> its text, for quoting
 
     # ---- the problem ---------------------------------------------------------------------
     def build(self, doc: Document) -> list[t.Statement]:
         """Declarations and new definitions build the model; the rest is returned as claims."""
-        self.lines[doc.file] = getattr(doc, "lines", ())
         _, rest = build_model(doc, self.model)
         return rest
 
     def start(self) -> Adjoints:
         _ = self.model.loss  # raises ModelError when there is none
         adjoints = derive(self.model)
-        self.judge = Judge(self.model, adjoints, Instances(adjoints, self.seed), lines=self.lines)
+        self.judge = Judge(self.model, adjoints, Instances(adjoints, self.seed))
         return adjoints
 
     # ---- the claims ----------------------------------------------------------------------
@@ -70,7 +71,7 @@ class Checker:
         text = st.latex[st.latex.rfind("\\in"):] if "\\in" in st.latex else "\\in"
         try:
             want, _ = declared_shape(st.annotation)
-            got = resolve(st.parts[-1], Scope.at(self.model, st, self.lines, self.local)).shape
+            got = resolve(st.parts[-1], Scope.at(self.model, st, self.local)).shape
         except SymderivError as err:
             return Step(text, "invalid", err.reason, message=err.message, span=err.span or st.annotation.span)
         if all(o.same(a, b) for a, b in zip(want, got)):
@@ -84,12 +85,17 @@ class Checker:
             return [self._unparsable(st)]
         if st.relation == "in":
             return [self.judge.declaration(st, n) for n in st.names]
+        if st.relation != "=":
+            return [Claim(st.span.file, st.span.line, "identity", None, st.latex,
+                          [Step(st.latex, "invalid", "unsupported", span=st.span,
+                                message="an inequality is a premise: only a problem states premises, "
+                                        "beside its declarations")], st.span, st.side)]
         if len(st.parts) < 2:
             return [Claim(st.span.file, st.span.line, "identity", None, st.latex,
                           [Step(st.latex, "invalid", "parse", message="not a claim: there is no `=`",
                                 span=st.span)], st.span, st.side)]
         lhs = st.parts[0]
-        scope = Scope.at(self.model, st, self.lines, self.local)
+        scope = Scope.at(self.model, st, self.local)
         entry = indices.left_indices(lhs, scope)
         if entry is not None:  # \bar{W}_{ij} = ..., \frac{\partial L}{\partial z_j} = ...
             return [self.judge.adjoint(st, entry[0], self.local, kind="entrywise", indices=entry[1])]
@@ -112,15 +118,16 @@ class Checker:
         if isinstance(lhs, t.Partial):
             split = indices.split_entry(lhs.num, scope)
             num = split[0] if split else lhs.num
-        elif isinstance(lhs, t.PartialOf) and isinstance(lhs.num, t.Call) and lhs.num.args \
-                and isinstance(lhs.num.args[0], t.Name):
-            split = indices.split_entry(lhs.num.args[0].name, scope)
-            num = split[0] if split else None
+        elif isinstance(lhs, (t.PartialOf, t.Derivative)):
+            arg = lhs.num if isinstance(lhs, t.PartialOf) else lhs.arg
+            if isinstance(arg, t.Call) and arg.args and isinstance(arg.args[0], t.Name):
+                split = indices.split_entry(arg.args[0].name, scope)
+                num = split[0] if split else None
         return scope.canonical(num) if num else None
 
     @staticmethod
     def _entrywise_kind(lhs: t.Node) -> str:
-        return "entrywise" if isinstance(lhs, (t.Partial, t.PartialOf)) else "identity"
+        return "entrywise" if isinstance(lhs, (t.Partial, t.PartialOf, t.Derivative)) else "identity"
 
     def _adjoint_target(self, lhs: t.Node) -> str | None:
         scope = Scope(self.model)
@@ -136,7 +143,7 @@ class Checker:
     def _abbreviation(self, st: t.Statement, name: str) -> Claim:
         claim = Claim(st.span.file, st.span.line, "definition", name, st.latex, [], st.span, st.side, listed=False)
         try:
-            self.local[name] = resolve(st.parts[1], Scope.at(self.model, st, self.lines, self.local))
+            self.local[name] = resolve(st.parts[1], Scope.at(self.model, st, self.local))
         except SymderivError as err:
             claim.listed = True
             claim.steps.append(Step(st.latex, "invalid", err.reason, message=err.message, span=err.span))
@@ -144,51 +151,65 @@ class Checker:
 
     def _unparsable(self, st: t.Statement) -> Claim:
         err = st.error
-        text = st.latex.lstrip()
+        return self.unchecked(st, getattr(err, "reason", "parse"), getattr(err, "message", str(err)),
+                              getattr(err, "span", None) or st.span)
+
+    def unchecked(self, st: t.Statement, reason: str, message: str, span: Span | None) -> Claim:
+        """An `invalid` claim for a statement that was not judged, its target read from the text."""
+        text = normalise(st.latex)[0].lstrip()  # `\bar{λ}` names the target `\lambda`
         kind = "adjoint" if text.startswith(("\\bar", "\\overline", "\\frac{\\partial", "\\nabla")) else "identity"
         m = _TARGET.match(text)
         target = (m.group(1) + (f"_{m.group(2)}" if m.group(2) else "")) if m and kind == "adjoint" else None
-        reason = getattr(err, "reason", "parse")
-        msg = getattr(err, "message", str(err))
-        step = Step(st.latex, "invalid", reason, message=msg, span=getattr(err, "span", None) or st.span)
+        step = Step(st.latex, "invalid", reason, message=message, span=span)
         return Claim(st.span.file, st.span.line, kind, target, st.latex, [step], st.span, st.side)
 
 
-def check_documents(docs: list[Document], seed: int = 0) -> Report:
+def check_documents(docs: list[Document], seed: int = 0, budget: Budget | None = None) -> Report:
     """Judge every statement of `docs`; docs[0] is the problem. Raises ModelError when the
-    problem does not define a model with a scalar loss."""
+    problem does not define a model with a scalar loss. Each document gets `budget`
+    (default `Budget.from_env()`: CPU time only) -- see `symderiv/budget.py`."""
+    budget = budget or Budget.from_env()
     from ..meaning.families import read_families
     fp = read_families(docs[0].statements)
     if fp is not None:  # steps or layers: checked on the problem unrolled at several counts
         from .unrolled import check_family_documents
-        return check_family_documents(docs, fp, Checker, seed)
+        clock = budget.clock()
+        with memory_limit(budget.mib):
+            return check_family_documents(docs, fp, Checker, seed,
+                                          one=lambda ch, st: _check_one(ch, st, clock, budget))
     checker = Checker(seed)
     pending = checker.build(docs[0])
     if not checker.model.nodes:
         raise no_model(docs[0].file)
-    adjoints = checker.start()
+    checker.start()
     layout = str(docs[0].front_matter.get("layout", "any")).strip().lower()
     assert checker.judge is not None
     checker.judge.sheets.problem = layout if layout in ("numerator", "denominator") else None
     claims: list[Claim] = []
-    for d in docs[1:]:
-        checker.lines[d.file] = getattr(d, "lines", ())
-    for st in pending + [s for d in docs[1:] for s in d.statements]:
-        try:
-            claims.extend(checker.check(st))
-        except SymderivError as err:  # a bad line never stops the others
-            claims.append(Claim(st.span.file, st.span.line, "identity", None, st.latex,
-                                [Step(st.latex, "invalid", err.reason, message=err.message, span=err.span)],
-                                st.span, st.side))
-        except (ArithmeticError, ValueError, RecursionError, MemoryError) as err:
-            claims.append(Claim(st.span.file, st.span.line, "identity", None, st.latex,
-                                [Step(st.latex, "invalid", "unsupported", span=st.span,
-                                      message=f"cannot evaluate this line ({type(err).__name__})")],
-                                st.span, st.side))
+    clock = budget.clock()
+    for group in [pending] + [list(d.statements) for d in docs[1:]]:
+        with memory_limit(budget.mib):
+            for st in group:
+                claims.extend(_check_one(checker, st, clock, budget))
     unlisted = [Claim(sym.span.file, sym.span.line, "definition" if sym.is_node else "declaration", name,
                       name, [], sym.span, listed=False)
                 for name, sym in checker.model.symbols.items() if sym.span is not None]
-    return Report([d.file for d in docs], checker.model.loss, unlisted + claims, adjoints)
+    return Report([d.file for d in docs], checker.model.loss, unlisted + claims, checker.model)
+
+
+def _check_one(checker: Checker, st: t.Statement, clock: Clock, budget: Budget) -> list[Claim]:
+    """The claims of one statement; a bad line never stops the others."""
+    if clock.spent(st.span.file):
+        return [checker.unchecked(st, "unsupported", clock.message(), st.span)]
+    try:
+        return checker.check(st)
+    except SymderivError as err:
+        return [checker.unchecked(st, err.reason, err.message, err.span)]
+    except MemoryError:
+        return [checker.unchecked(st, "unsupported", memory_message(budget.mib), st.span)]
+    except (ArithmeticError, ValueError, RecursionError) as err:
+        return [checker.unchecked(st, "unsupported", f"cannot evaluate this line ({type(err).__name__})",
+                                  st.span)]
 
 
 __all__ = ["Checker", "check_documents"]

@@ -2,7 +2,8 @@
 
 Each diagnosis is itself checked numerically on every instance: a reason is given only when
 a precise repair (negate, rescale, transpose, add or drop one term, use another adjoint, or
-carry the student's own earlier value forward) makes the step agree with the truth.
+carry the student's own earlier value forward, or assume a premise the problem does not state)
+makes the step agree with the truth.
 """
 from __future__ import annotations
 
@@ -137,24 +138,81 @@ def _missing(diff: Values, tgt: Target) -> str | None:
     return None
 
 
-def _transpose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym) -> str | None:
+def _transpose(expr: Expr, s: Values, tgt: Target, inst: Instances) -> str | None:
     square = all(x.shape[0] == x.shape[1] for x in s) and any(x.shape[0] > 1 for x in s)
     if square and agree(s, [t.T for t in tgt.truth]):
         return f"this is the transpose of {tgt.latex}"
     model = inst.adjoints.model
-    square = any(o.same(s_[0], s_[1]) and o.find(s_[0]) != 1
-                 for s_ in (model.shape(n) for n in model.inputs))
-    if truth_sym is not None and square:  # only a model with a square input can tell
-        sym_envs = inst.symmetric
-        if agree(inst.values(expr, sym_envs), truth_sym(sym_envs)):
-            return ("right only for symmetric matrices: a transpose is missing or misplaced "
-                    "(the square matrices here are not symmetric)")
+    if any(o.same(s_[0], s_[1]) and o.find(s_[0]) != 1 for s_ in (model.shape(n) for n in model.inputs)):
+        return _toggled(expr, tgt, inst)
+    return None
+
+
+def _toggled(expr: Expr, tgt: Target, inst: Instances) -> str | None:
+    """Adding or removing the transpose on one occurrence of a square input makes it right."""
+    model = inst.adjoints.model
+    found = [x for x in nodes(expr) if isinstance(x, o.Var) and x.name in model.symbols
+             and o.same(x.shape[0], x.shape[1]) and o.find(x.shape[0]) != 1]
+    parents = {id(a): x for x in nodes(expr) if isinstance(x, o.Transpose) for a in x.args}
+    for v in found[:8]:
+        t = parents.get(id(v))
+        old = t if t is not None else v
+        new = v if t is not None else o.transpose(v)
+        fixed = rebuild(expr, lambda x, old=old, new=new: new if x is old else None)
+        if fixed is not expr and agree(inst.values(fixed), tgt.truth):
+            how = f"{v.name}, not {v.name}^\\top" if t is not None else f"{v.name}^\\top, not {v.name}"
+            return f"a transpose is misplaced: one factor should be {how}"
+    return None
+
+
+#: at most this many unstated premises are tried for one step (each is one more sampling)
+MAX_CANDIDATES = 6
+
+
+def _candidates(model) -> list[tuple]:
+    """Premises the problem could have stated but did not: a square input symmetric (all of
+    them together too), a vector's entries or a matrix's rows summing to 1."""
+    from ..meaning.premises import Premise
+    stated = {(p.kind, p.name) for p in model.premises}
+    out: list[tuple] = []
+    square = []
+    for name in model.inputs:
+        sym = model.symbols[name]
+        rows, cols = sym.shape
+        if sym.domain in ("onehot", "simplex"):
+            continue
+        if o.same(rows, cols) and o.find(rows) != 1:
+            if not stated & {("symmetric", name), ("posdef", name)}:
+                square.append(Premise("symmetric", name))
+        elif o.find(cols) == 1 and o.find(rows) != 1 and sym.domain in ("real", "binary"):
+            out.append((Premise("sum1", name),))
+        elif o.find(cols) != 1 and o.find(rows) != 1 and sym.domain in ("real", "binary") \
+                and ("rows1", name) not in stated:
+            out.append((Premise("rows1", name),))
+    both = [(p,) for p in square] + ([tuple(square)] if len(square) > 1 else [])
+    return (both + out)[:MAX_CANDIDATES]
+
+
+def _premise(expr: Expr, tgt: Target, inst: Instances, truth_at) -> str | None:
+    """Right on instances where an unstated premise holds: `right if C^\\top = C, which the
+    problem does not state`."""
+    if truth_at is None:
+        return None
+    for premises in _candidates(inst.adjoints.model):
+        envs = inst.under(premises)
+        if envs and agree(inst.values(expr, envs), truth_at(envs)):
+            said = " and ".join(f"`{p.latex}`" for p in premises)
+            verb = "does" if len(premises) == 1 else "do"
+            return f"right if {said}, which the problem {verb} not state"
     return None
 
 
 def diagnose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym=None) -> tuple[str | None, str]:
     """(reason, message) for a step whose values `s` disagree with the target's."""
     t = tgt.truth
+    msg = _premise(expr, tgt, inst, truth_sym) if not (agree(s, [-x for x in t])) else None
+    if msg:
+        return "premise", msg
     if tgt.world is not None and agree(s, tgt.world) and (
             tgt.world_envs is None or agree(inst.values(expr, tgt.world_envs), tgt.world)):
         # the step is right when read in the student's world too: not just a lucky multiple
@@ -177,7 +235,20 @@ def diagnose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym=None
         msg = _wrong_adjoint(expr, s, tgt, inst)
         if msg:
             return "wrong-adjoint", msg
-    msg = _transpose(expr, s, tgt, inst, truth_sym)
+    msg = _transpose(expr, s, tgt, inst) or _transposed_term(expr, tgt, inst)
     if msg:
         return "transpose", msg
     return None, ""
+
+
+def _transposed_term(expr: Expr, tgt: Target, inst: Instances) -> str | None:
+    """One summand of the step is the transpose of what belongs there."""
+    if not isinstance(expr, o.Add):
+        return None
+    for i, term in enumerate(expr.terms):
+        if not o.same(term.shape[0], term.shape[1]) or o.find(term.shape[0]) == 1:
+            continue
+        fixed = o.add(*[o.transpose(x) if j == i else x for j, x in enumerate(expr.terms)])
+        if agree(inst.values(fixed), tgt.truth):
+            return "one term is transposed: with its transpose the step would be right"
+    return None

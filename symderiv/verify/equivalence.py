@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..derive.adjoints import Adjoints
+from ..errors import ModelError
 from ..model import ops as o
 from ..model.ops import Expr
 from ..model.walk import KeyMemo
@@ -27,7 +28,10 @@ class Instances:
     adjoints: Adjoints
     seed: int = 0
     envs: list[Env] = field(default_factory=list)
-    _sym: list[Env] | None = None
+
+    def __repr__(self) -> str:
+        return f"Instances({len(self.envs)} instances, seed {self.seed}, of {self.adjoints.model!r})"
+    _under: dict[tuple, list[Env]] = field(default_factory=dict)
     _world: dict[tuple, tuple[list[dict[str, np.ndarray]], list[Env]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -52,15 +56,20 @@ class Instances:
             env.bars[n] = evaluate(self.adjoints.local[n], env)
         env.bars[model.loss] = np.ones((1, 1))
 
-    @property
-    def symmetric(self) -> list[Env]:
-        """Instances whose square inputs are symmetric (to tell a missing transpose)."""
-        if self._sym is None:
-            self._sym = Sampler(self.adjoints.model, self.seed + 1, symmetric=True).envs
-            for env in self._sym:
+    def under(self, premises: tuple) -> list[Env]:
+        """Instances where `premises` hold too (to tell a step right only under a premise the
+        problem does not state); empty when the sampler cannot satisfy them."""
+        key = tuple(p.latex for p in premises)
+        if key not in self._under:
+            try:
+                envs = Sampler(self.adjoints.model, self.seed + 1, premises=premises).envs
+            except ModelError:
+                envs = []
+            for env in envs:
                 self._fill_bars(env)
-            self._probes(self._sym, self.seed + 1)
-        return self._sym
+            self._probes(envs, self.seed + 1)
+            self._under[key] = envs
+        return self._under[key]
 
     def values(self, e: Expr, envs: list[Env] | None = None) -> Values:
         return [evaluate(e, env) for env in (self.envs if envs is None else envs)]

@@ -25,7 +25,7 @@ from .numeric import Env
 from .repair import repairs
 from .sheet_layout import SheetLayouts
 from .thresholds import foreign_threshold
-from .verdicts import Claim, Step
+from .verdicts import Answer, Claim, Step
 
 
 def _shape_fits(e: o.Expr, shape: o.Shape) -> bool:
@@ -61,8 +61,7 @@ class Judge:
     sources: dict[str, str] = field(default_factory=dict)  # node -> "line N" of the override
     version: int = 0
     _consumers: dict[str, list[str]] | None = None
-    roots: dict[str, bool] = field(default_factory=dict)
-    lines: dict[str, tuple[str, ...]] = field(default_factory=dict)  # file -> its text  # node -> its override is an original mistake
+    roots: dict[str, bool] = field(default_factory=dict)  # node -> its override is an original mistake
     sheets: SheetLayouts = field(default_factory=SheetLayouts)
 
     def save(self) -> object:
@@ -74,7 +73,7 @@ class Judge:
         self.version += 1  # the world cache is keyed by version: never reuse one
 
     def _scope(self, st: t.Statement, local: dict[str, o.Expr]) -> Scope:
-        return Scope.at(self.model, st, self.lines, local, self.sheets.ctx)
+        return Scope.at(self.model, st, local, self.sheets.ctx)
 
     # ---- claims --------------------------------------------------------------------------
     def declaration(self, st: t.Statement, name: t.Name) -> Claim:
@@ -133,6 +132,8 @@ class Judge:
                                     self.model.shape(target), flip=flip, indices=indices)
             claim.steps.append(step)
         claim.explicit = len(st.parts) > 1 and _explicit(st.parts[-1], target, Scope(self.model))
+        if claim.verdict != "correct":
+            claim.answer = Answer(target, self.adjoints.local[target], self.adjoints.expanded(target))
         final = claim.steps[-1] if claim.steps else None
         if final is not None and final.verdict == "correct":
             self._forget(target)
@@ -156,7 +157,13 @@ class Judge:
             claim.steps.append(self._error_step(st, st.parts[0], err, None, None, scope))
             return claim
         truth = self.inst.values(lhs)
-        tgt = Target(None, scope.text(st.parts[0]) or "the left side", truth)
+        # the left side's own summands (a Hessian's λI): what a missing term can be
+        terms = None
+        if isinstance(lhs, o.Add) and len(lhs.terms) <= 6:  # one summand, or two (w ⊙ w gives two halves)
+            vals = [self.inst.values(x) for x in lhs.terms]
+            terms = [("", v) for v in vals] + [("", [a + b for a, b in zip(vals[i], vals[j])])
+                                                 for i in range(len(vals)) for j in range(i + 1, len(vals))]
+        tgt = Target(None, scope.text(st.parts[0]) or "the left side", truth, terms=terms)
         truth_sym = (lambda envs, e=lhs: self.inst.values(e, envs))
         free = tuple((x, dict(lhs.dims)[x]) for x in lhs.out) if isinstance(lhs, Entries) else None
         for part in st.parts[1:]:
@@ -289,7 +296,7 @@ class Judge:
         cands = [first] if first is not None else repairs(part)  # an index error knows its repair
         for cand in cands:
             try:
-                again = Scope(self.model, dict(scope.local), "", None, ctx=self.sheets.ctx)
+                again = Scope(self.model, dict(scope.local), ctx=self.sheets.ctx)
                 again.indices = scope.indices
                 e = resolve(cand, again)
                 if not _shape_fits(e, shape) or _unresolved(e):

@@ -21,6 +21,7 @@ from ..model.elementwise import named, with_domain
 from ..model.graph import Model
 from ..model.walk import nodes
 from .numeric import Env, evaluate
+from .satisfy import no_sizes, satisfy, usable, well_conditioned
 
 IntSource = Callable[[int, int], int]  # (lo, hi) inclusive -> an int
 POSITIVE = with_domain("positive")  # an input directly under one of these is drawn positive
@@ -65,8 +66,10 @@ def _special_inputs(model: Model) -> tuple[set[str], set[str], set[str], set[str
 
 
 def draw_values(model: Model, env: Env, uniform: Callable[[tuple[int, int], float, float], np.ndarray],
-                binary: Callable[[tuple[int, int]], np.ndarray], scale: float = 1.0) -> None:
-    """`scale` shrinks the real inputs (small instances put values near every threshold)."""
+                binary: Callable[[tuple[int, int]], np.ndarray], scale: float = 1.0,
+                premises: list | None = None) -> None:
+    """`scale` shrinks the real inputs (small instances put values near every threshold).
+    Values then satisfy the model's premises and any `premises` given (satisfy.py)."""
     positive, nonzero, conditioned, logdet = _special_inputs(model)
     for name in model.inputs:
         sym = model.symbols[name]
@@ -91,6 +94,7 @@ def draw_values(model: Model, env: Env, uniform: Callable[[tuple[int, int], floa
             if name not in logdet and uniform((1, 1), 0.0, 1.0)[0, 0] < 0.5:
                 v[0, :] = -v[0, :]  # a negative det too, unless its log is taken
         env.values[name] = v
+    satisfy(model, env, list(model.premises) + list(premises or ()), uniform)
 
 
 def forward(model: Model, env: Env) -> bool:
@@ -123,11 +127,17 @@ class Sampler:
              ("distinct", 0.1), ("distinct", 0.01))
     PER_SIZE = 2
 
-    def __init__(self, model: Model, seed: int = 0, symmetric: bool = False) -> None:
+    #: draws of a size tuple before a kind is given up (premises and singular inverses)
+    SIZE_TRIES = 40
+
+    def __init__(self, model: Model, seed: int = 0, premises: tuple = ()) -> None:
+        """`premises`: facts to hold beyond the model's own (the `premise` diagnosis's
+        candidates, meaning/premises.py)."""
         self.model = model
         self.rng = np.random.default_rng(seed)
-        self.symmetric = symmetric
+        self.premises = list(premises)
         self.envs: list[Env] = []
+        self.tried: list[dict[str, int]] = []
         self._draw()
 
     def _integers(self, lo: int, hi: int) -> int:
@@ -145,28 +155,35 @@ class Sampler:
         def uniform(shape: tuple[int, int], lo: float, hi: float) -> np.ndarray:
             return self.rng.uniform(lo, hi, size=shape)
 
+        every = list(self.model.premises) + self.premises
         for kind, scale in self.KINDS:
-            sizes = draw_sizes(self.model.dims, kind, self._integers)
+            sizes = self._sizes(kind, every)
+            if sizes is None:
+                continue
             for _ in range(self.PER_SIZE):
                 finite: Env | None = None
                 for _attempt in range(40):
                     env = Env(dict(sizes))
-                    draw_values(self.model, env, uniform, binary, scale)
-                    if self.symmetric:
-                        self._symmetrize(env)
-                    if forward(self.model, env):
+                    draw_values(self.model, env, uniform, binary, scale, self.premises)
+                    if forward(self.model, env) and well_conditioned(self.model, env):
                         finite = env
                         if masks_mixed(self.model, env):
                             break
                 if finite is not None:  # an instance whose values overflow is no evidence
                     self.envs.append(finite)
+        if not self.envs and not any(usable(self.model, s, every) for s in self.tried):
+            raise no_sizes(self.model, every, self.tried)
         if not self.envs:
             raise ModelError("the model's values are not finite on any sampled instance "
                              "(an overflow, or a function used outside its domain)")
         self.envs.sort(key=lambda e: sum(e.dims.values()))
 
-    def _symmetrize(self, env: Env) -> None:
-        for name in self.model.inputs:
-            v = env.values[name]
-            if v.shape[0] == v.shape[1] and v.shape[0] > 1:
-                env.values[name] = (v + v.T) / 2
+    def _sizes(self, kind: str, premises: list) -> dict[str, int] | None:
+        """A size tuple of this kind that every size premise allows and under which no
+        inverted matrix is always singular; None when none is found."""
+        for _ in range(1 if kind == "ones" else self.SIZE_TRIES):
+            sizes = draw_sizes(self.model.dims, kind, self._integers)
+            self.tried.append(sizes)
+            if usable(self.model, sizes, premises):
+                return sizes
+        return None

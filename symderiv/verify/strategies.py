@@ -36,8 +36,12 @@ EDGE_MAX = 3
 
 
 def _check_model(model: object) -> Model:
+    """A `Model`, or the `SymModel` that `symderiv.new_model()` returns (its graph)."""
+    graph = getattr(model, "graph", None)
+    if isinstance(graph, Model):
+        return graph
     if not isinstance(model, Model):
-        raise InvalidArgument(f"model={model!r} must be a symderiv Model")
+        raise InvalidArgument(f"model={model!r} must be a symderiv model (symderiv.new_model() or a Model)")
     return model
 
 

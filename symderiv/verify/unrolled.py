@@ -93,9 +93,11 @@ def _merge(st: t.Statement, got: list[tuple[dict[str, int], Claim]], where: str)
 
 
 def check_family_documents(docs: list[Document], fp: fam.FamilyProblem, checker: Callable[[int], Any],
-                           seed: int = 0) -> Report:
+                           seed: int = 0, one: Callable[[Any, t.Statement], list[Claim]] | None = None) -> Report:
     """`checker(seed)` makes the per-count checker (verify.check.Checker, passed in: check.py
-    imports this module)."""
+    imports this module); `one(checker, statement)` checks one statement within the sheet's
+    budget (check.py's), by default `_one`."""
+    one = one or _one
     checkers = []
     for c in COUNTS:
         counts = {k: c for k in fp.counts}
@@ -105,18 +107,19 @@ def check_family_documents(docs: list[Document], fp: fam.FamilyProblem, checker:
         if not ch.model.nodes:
             raise no_model(docs[0].file)
         ch.start()
-        for d in docs[1:]:
-            ch.lines[d.file] = getattr(d, "lines", ())
+        layout = str(docs[0].front_matter.get("layout", "any")).strip().lower()
+        assert ch.judge is not None
+        ch.judge.sheets.problem = layout if layout in ("numerator", "denominator") else None
         checkers.append((counts, ch, pending))
     steps, count_letters = set(fp.letters), set(fp.counts)
     claims: list[Claim] = []
     for st in checkers[-1][2] + [s for d in docs[1:] for s in d.statements]:
-        claims.extend(_check(st, checkers, fp, steps, count_letters))
+        claims.extend(_check(st, checkers, fp, steps, count_letters, one))
     last = checkers[-1][1]
     unlisted = [Claim(sym.span.file, sym.span.line, "definition" if sym.is_node else "declaration", name,
                       name, [], sym.span, listed=False)
                 for name, sym in last.model.symbols.items() if sym.span is not None]
-    return Report([d.file for d in docs], last.model.loss, unlisted + claims, last.judge.adjoints)
+    return Report([d.file for d in docs], last.model.loss, unlisted + claims, last.model)
 
 
 def _one(checker, st: t.Statement) -> list[Claim]:
@@ -132,9 +135,10 @@ def _one(checker, st: t.Statement) -> list[Claim]:
                             message=f"cannot evaluate this line ({type(err).__name__})")], st.span, st.side)]
 
 
-def _check(st: t.Statement, checkers, fp: fam.FamilyProblem, steps: set[str], counts: set[str]) -> list[Claim]:
+def _check(st: t.Statement, checkers, fp: fam.FamilyProblem, steps: set[str], counts: set[str],
+           one: Callable[[Any, t.Statement], list[Claim]]) -> list[Claim]:
     if st.error is not None:
-        return _one(checkers[-1][1], st)
+        return one(checkers[-1][1], st)
     free = set()
     for p in list(st.parts):
         free |= fam.free_steps(p, steps)
@@ -171,7 +175,7 @@ def _check(st: t.Statement, checkers, fp: fam.FamilyProblem, steps: set[str], co
                 if not all(_exists(ch, fam.rename(m, env)) for m in members):
                     continue
                 inst = u.statement(st)
-                for claim in _one(ch, inst):
+                for claim in one(ch, inst):
                     got.append((env, claim))
                 if v is not None:
                     over[c].append(v)
@@ -190,6 +194,11 @@ def _check(st: t.Statement, checkers, fp: fam.FamilyProblem, steps: set[str], co
     count = fp.letters.get(letter, fp.counts[0]) if letter else fp.counts[0]
     where = (_range_text(over, letter, count) + f" for {count} = {', '.join(map(str, COUNTS))}" if letter
              else f"{count} = {', '.join(str(next(iter(e.values()))) for e, _, _ in checkers)}")
-    if len(got) == len(checkers) and all(len(c.steps) == 0 for _, c in got):
-        return [c for e, c in got if e == checkers[-1][0]]  # a new name of the student's
+    if all(len(c.steps) == 0 for _, c in got):  # a new name of the student's, over the steps
+        claim = _merge(st, got, where)
+        if letter is not None and claim.kind == "definition":
+            claim.listed = True
+            claim.steps.append(Step(st.latex, "correct", method="symbolic", span=st.span,
+                                    message=f"your own name for each step ({where}): no claim to check"))
+        return [claim]
     return [_merge(st, got, where)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..model.ops import Expr
 from ..spans import Span
 
 ORDER = {"correct": 0, "incorrect": 1, "invalid": 2}
@@ -20,8 +21,17 @@ class Step:
     message: str = ""
     counterexample: dict[str, Any] | None = None
     hint: str | None = None
-    expected: str | None = None  # the right expression, in LaTeX (for --show-answer)
     span: Span | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Answer:
+    """The derived adjoint of a claim's target: its local form (in downstream adjoints) and
+    its expanded form (in inputs and forward values). Reports render it (report/answers.py)."""
+
+    target: str
+    local: Expr = field(repr=False)
+    expanded: Expr = field(repr=False)
 
 
 @dataclass
@@ -36,6 +46,7 @@ class Claim:
     side: bool = False
     listed: bool = True  # new definitions are listed only with --all
     explicit: bool = False  # an adjoint whose final part has no partial derivative and not its own adjoint
+    answer: Answer | None = None  # set by the judge when an adjoint claim is not correct
 
     @property
     def cell(self) -> int | None:
@@ -64,7 +75,7 @@ class Report:
     files: list[str]
     loss: str | None
     claims: list[Claim]
-    derived: Any = None  # the Adjoints, for answers and renderers (not serialised)
+    model: Any = field(default=None, repr=False)  # the problem's Model, for scoring (not serialised)
     score: Any = None  # the scoring.Score under the problem's policy, when scored
 
     def summary(self, all_claims: bool = False) -> dict[str, int]:
