@@ -39,11 +39,12 @@ def _model() -> Model:
     m.declare("x", COL)
     m.declare("s", (1, 1))
     m.declare("p", COL, "positive")
+    m.declare("q", COL, "unit")
     return m
 
 
 M = _model()
-A, X, S, P = (M.symbols[k].var() for k in ("A", "x", "s", "p"))
+A, X, S, P, Q = (M.symbols[k].var() for k in ("A", "x", "s", "p", "q"))
 
 #: one instance of every concrete op class (a new class without one fails test_every_op_has_a_sample)
 SAMPLES: dict[type, Callable[[], o.Expr]] = {
@@ -124,7 +125,7 @@ def test_op_is_in_every_table(cls: type) -> None:
 # ---- the elementwise records -----------------------------------------------------------
 
 def _argument(f) -> o.Expr:
-    return P if f.domain == "positive" else X
+    return P if f.domain == "positive" else Q if f.domain == "unit" else X
 
 
 @pytest.mark.parametrize("name", sorted(BY_NAME))
@@ -224,7 +225,7 @@ def test_records_are_unique_and_complete() -> None:
     assert len({f.name for f in RECORDS}) == len(RECORDS)
     for f in RECORDS:
         assert isinstance(f.prime, bool) or f.prime in BY_NAME
-        assert f.domain in ("real", "positive")
+        assert f.domain in ("real", "positive", "unit")
         assert f.indicator in (None, ">", "\\geq")
 
 
@@ -387,3 +388,16 @@ def test_greek_names_print_as_commands() -> None:
     assert r"\bar{\mu} &= \bar{z}" in symderiv.latex(_sym_model())
     assert name_latex("mu_1") == r"\mu_1" and bar_latex("eta") == r"\bar{\eta}"
     assert name_latex("\\mu") == "\\mu" and name_latex("mux") == "mux" and name_latex("m") == "m"
+
+
+# ---- a fresh clone runs every test: the vendored development set is the shared one -------
+
+def test_vendored_devset_is_current() -> None:
+    """tests/data/devset holds every supported problem; where the shared set is beside this
+    checkout, the copy equals it (refresh with `python tests/devset.py`)."""
+    import devset
+    held = devset.vendored_files(devset.VENDORED)
+    assert {rel.split("/")[0] for rel in held if "/" in rel} == set(devset.SUPPORTED)
+    assert all(f"{name}/problem.md" in held for name in devset.SUPPORTED)
+    if devset.SHARED.is_dir():
+        assert held == devset.vendored_files(devset.SHARED), "run `python tests/devset.py`"

@@ -14,7 +14,7 @@ from symderiv.read import tree as T
 from symderiv.read.document import MAX_STATEMENTS, read_text
 from symderiv.read.parse import MAX_STATEMENT, parse_expression, parse_statement
 
-DEVSET = Path(__file__).resolve().parents[2] / "shared" / "devset"
+from devset import DEVSET  # noqa: E402  (tests/ is on the path)
 LINES = sorted({ln.strip().strip("$") for p in DEVSET.glob("*/*.md") for ln in p.read_text().splitlines()
                 if ln.startswith("$$")}) or [r"\bar{x} = W^\top \bar{y}"]
 PIECES = [

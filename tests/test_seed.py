@@ -1,6 +1,7 @@
 """The golden test: the real student's sheet gets the verdicts a careful TA would give."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections import defaultdict
@@ -40,11 +41,18 @@ def main_claim(by_line, line):
     return next(c for c in by_line[line] if not c["side"])
 
 
+#: SHA-256 of the real student's sheet (../shared/seeds/csc413-2.3-handwritten-answers.md)
+SEED_SHA256 = "58413d07603d539d5db04c7409a1f8a8892be81242b082d930829bceeb528737"
+
+
 def test_shipped_copy_is_the_real_seed():
-    if not os.path.exists(SHARED_SEED):
-        pytest.skip("the shared seed sheet is not beside this checkout")
-    with open(SHARED_SEED, encoding="utf-8") as a, open(SHEET, encoding="utf-8") as b:
-        assert a.read() == b.read()
+    """The copy is the real sheet, byte for byte: by its recorded hash, and against the
+    shared original when that is beside this checkout."""
+    with open(SHEET, "rb") as f:
+        assert hashlib.sha256(f.read()).hexdigest() == SEED_SHA256
+    if os.path.exists(SHARED_SEED):
+        with open(SHARED_SEED, "rb") as a, open(SHEET, "rb") as b:
+            assert a.read() == b.read()
 
 
 def test_every_math_line_gets_a_verdict(by_line):

@@ -12,11 +12,13 @@ from ..errors import ParseError
 from ..spans import Span
 from ._lalr import Lark, Lark_StandAlone, Token, Transformer_NonRecursive, v_args
 from .tree import (
+    Abs,
     Add,
     Bar,
     BigSum,
     BinarySet,
     Call,
+    Derivative,
     Frac,
     Hadamard,
     Indicator,
@@ -26,9 +28,6 @@ from .tree import (
     Number,
     Ones,
     Partial,
-    PartialOf,
-    Derivative,
-    Abs,
     Power,
     Product,
     RealSpace,

@@ -80,5 +80,5 @@ def unparse(n: t.Node) -> str:
         return f"\\frac{{\\partial {unparse(n.num)}}}{{\\partial {n.den}}}"
     if isinstance(n, t.Indicator):
         op = {">=": "\\geq", "<=": "\\leq"}.get(n.op, n.op)
-        return f"\\mathbb{{1}}[{unparse(n.left)} {op} {unparse(n.right)}]"
+        return f"\\mathbb{{I}}[{unparse(n.left)} {op} {unparse(n.right)}]"
     return "?"
