@@ -153,10 +153,13 @@ def _latex(args: argparse.Namespace) -> int:
     from .load import load_model
 
     try:
-        model = load_model(args.files)
-        from .derive.adjoints import derive
-        from .report.latex import derivation_latex
-        text = derivation_latex(derive(model), expanded=args.expanded, standalone=args.standalone)
+        from .load import family_latex_of
+        text = family_latex_of(args.files, args.expanded, args.standalone)  # steps or layers
+        if text is None:
+            model = load_model(args.files)
+            from .derive.adjoints import derive
+            from .report.latex import derivation_latex
+            text = derivation_latex(derive(model), expanded=args.expanded, standalone=args.standalone)
     except SymderivError as err:
         return _fail(str(err))
     _write(text if text.endswith("\n") else text + "\n", args.output, args.files)

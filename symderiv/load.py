@@ -62,3 +62,18 @@ def load_model(files: list[str]):
     """The model of the problem among `files` (for `symderiv latex`)."""
     from .meaning.build import model_of
     return model_of(load_documents(files)[0])
+
+
+def family_latex_of(files: list[str], expanded: bool = False, standalone: bool = False) -> str | None:
+    """`symderiv latex` of a problem with families (the generic local adjoints), or None when
+    the problem has none."""
+    from .errors import UnsupportedError
+    from .meaning.families import read_families
+    docs = load_documents(files)
+    fp = read_families(docs[0].statements)
+    if fp is None:
+        return None
+    if expanded:
+        raise UnsupportedError("--expanded is not supported for a problem with families (steps or layers)")
+    from .report.family_latex import family_latex
+    return family_latex(docs[0], fp, standalone)

@@ -23,7 +23,7 @@ DEVSET = SHARED if SHARED.is_dir() else VENDORED
 SUPPORTED = frozenset({
     "two-layer-tanh-mse", "residual-relu", "gru-style-gate", "logistic-weight-decay",
     "cookbook-trace-xbxt", "gaussian-nll-mean", "two-step-linear-chain",
-    "layouts-jacobians", "cookbook-operators",
+    "layouts-jacobians", "cookbook-operators", "softmax-index",
     "quadratic-symmetric", "quadratic-general", "least-squares-tall",
 })
 

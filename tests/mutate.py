@@ -43,6 +43,8 @@ from symderiv.read.document import Document, read_document, read_text
 from symderiv.read.parse import parse_statement
 from symderiv.read.unparse import unparse
 
+import index_oracle as ix
+
 IDENTITY = ("I", "\\mathbb{I}", "\\mathbf{I}")
 LOSS_ALIASES = ("\\mathcal{L}", "L", "\\ell", "l", "\\mathcal{l}", "f", "J", "E")
 
@@ -184,6 +186,7 @@ class Problem:
     decls: dict[str, Decl] = field(default_factory=dict)
     defs: dict[str, t.Node] = field(default_factory=dict)  # in order
     loss: str = ""
+    index_defs: dict[str, list[str]] = field(default_factory=dict)  # z_i = ...: z -> [i]
     #: premises, read here independently: (kind, name, other) with kind symmetric, posdef,
     #: rows1 (T 1 = 1), sum1 (1^T t = 1), positive, geq/gt (sizes name >= other)
     premises: list = field(default_factory=list)
@@ -221,7 +224,15 @@ def read_problem(path: str | Path) -> Problem:
             prob.premises.append(_premise(st.parts))
         elif (len(st.parts) == 2 and isinstance(st.parts[0], t.Name)
               and st.parts[0].name not in prob.decls and st.parts[0].name not in prob.defs):
-            prob.defs[st.parts[0].name] = st.parts[1]
+            m = ix._SUB.match(st.parts[0].name)
+            letters = ix.letters_of(m.group(2) or m.group(3)) if m else None
+            if m and letters and m.group(1) not in prob.decls and m.group(1) not in prob.defs and not any(
+                    x in prob.decls or x in prob.defs for x in letters) and any(
+                    isinstance(x, t.BigSum) or "_" in getattr(x, "name", "") for x in ix._nodes(st.parts[1])):
+                prob.defs[m.group(1)] = st.parts[1]  # z_i = \sum_j W_{ij} x_j + b_i
+                prob.index_defs[m.group(1)] = letters
+            else:
+                prob.defs[st.parts[0].name] = st.parts[1]
     prob.loss = list(prob.defs)[-1]
     return prob
 
@@ -291,6 +302,7 @@ class Oracle:
 
     def __init__(self, problem_path: str | Path, seed: int = 0, n_instances: int = 3) -> None:
         self.problem = read_problem(problem_path)
+        self._ix = ix.IndexEval(self)
         self.rng = np.random.default_rng(seed)
         self.instances: list[Instance] = []
         self._lazy: Iterator[int] = iter(())
@@ -373,7 +385,13 @@ class Oracle:
             if override and name in override:
                 values[name] = override[name]
                 continue
-            v = self.resolve(expr, values, None, sizes)
+            if name in self.problem.index_defs:
+                try:
+                    v = self._ix.array(expr, self.problem.index_defs[name], None, values, None, sizes)
+                except ix.Invalid as e:
+                    raise Invalid(str(e)) from None
+            else:
+                v = self.resolve(expr, values, None, sizes)
             values[name] = np.array([[v]]) if isinstance(v, float) else np.asarray(v, dtype=float)
 
     def _sizes_of(self, values: dict[str, np.ndarray]) -> dict[str, int]:
@@ -484,6 +502,11 @@ class Oracle:
 
     def _eval(self, n: t.Node, values: dict[str, np.ndarray], inst: Instance | None):
         ev = lambda m: self._eval(m, values, inst)
+        if ix.is_indexed(self, n):  # a sum or entries with no free index: a number
+            try:
+                return float(self._ix.array(n, [], None, values, inst, self._sizes_of(values))[0, 0])
+            except ix.Invalid as e:
+                raise Invalid(str(e)) from None
         if isinstance(n, t.Number):
             return float(n.text)
         if isinstance(n, t.Name):
@@ -661,16 +684,25 @@ class Oracle:
                 out.append(v)
         return out
 
-    def equal(self, part: t.Node, target: str) -> bool:
+    def equal(self, part: t.Node, target: str, letters: list[str] | None = None) -> bool:
         """Does `part` equal the true adjoint of `target` at every instance? Raises
-        Undecidable; a shape error (Invalid) means not equal."""
+        Undecidable; a shape error (Invalid) means not equal. `letters`: an entrywise line's
+        left-side indices (`\\bar{W}_{ij}`), in the order of target's rows and columns."""
         name = self.canonical(target)
         if name is None:
             raise Undecidable(f"unknown target {target}")
         try:
-            vals = self.value(part)
-        except Invalid:
+            if letters is not None:
+                with np.errstate(all="raise"):
+                    vals = [self._ix.array(part, letters, inst.bars[name].shape, inst.values, inst, inst.sizes,
+                                           self._lhs_ranges(letters, inst.values[name].shape))
+                            for inst in self.instances]
+            else:
+                vals = self.value(part)
+        except (Invalid, ix.Invalid, IndexError):
             return False
+        except (FloatingPointError, ZeroDivisionError):
+            raise Undecidable("floating point error") from None
         for inst, v in zip(self.instances, vals):
             truth = inst.bars[name]
             if isinstance(v, float):
@@ -682,6 +714,13 @@ class Oracle:
             if np.max(np.abs(v - truth)) > self.RTOL * (1 + np.max(np.abs(truth))):
                 return False
         return True
+
+
+    @staticmethod
+    def _lhs_ranges(letters: list[str], shape: tuple) -> dict[str, int]:
+        if len(letters) == 1:
+            return {letters[0]: shape[0] if shape[1] == 1 else shape[1]}
+        return {letters[0]: shape[0], letters[1]: shape[1]}
 
 
 def _flatten(n: t.Product) -> list[t.Node]:
@@ -728,6 +767,10 @@ def children(n: t.Node) -> list[tuple[tuple, t.Node]]:
         return [(("args", i), a) for i, a in enumerate(n.args)]
     if isinstance(n, t.Indicator):
         return [(("left", None), n.left), (("right", None), n.right)]
+    if isinstance(n, t.BigSum):
+        return [(("body", None), n.body)]
+    if isinstance(n, t.Subscript):
+        return [(("base", None), n.base)]
     return []
 
 
@@ -767,7 +810,8 @@ def replace_at(root: t.Node, path: Path_, new: t.Node) -> t.Node:
 # ---------------------------------------------------------------------------------------
 # mutations
 # ---------------------------------------------------------------------------------------
-KINDS = ("sign", "transpose", "swap", "drop-term", "scale", "hadamard", "bar-swap")
+KINDS = ("sign", "transpose", "swap", "drop-term", "scale", "hadamard", "bar-swap", "index-swap",
+         "index-repeat", "index-drop", "sum-bounds", "sum-drop")
 
 
 def _in_leibniz(n: t.Node) -> bool:
@@ -815,11 +859,18 @@ def mutants(part: t.Node, shapes: dict[str, tuple[int, int]]) -> Iterator[tuple[
                 yield "transpose", replace_at(part, path + ((side, None),), g)
         if isinstance(n, t.Transpose) and not isinstance(n.arg, t.Partial):
             yield "transpose", replace_at(part, path, n.arg)
-        if isinstance(n, t.Bar):
+        if isinstance(n, t.Bar) and n.name in shapes:
             own = shapes.get(n.name)
             for other, shape in shapes.items():
                 if other != n.name and shape == own:
                     yield "bar-swap", replace_at(part, path, t.Bar(n.span, other))
+
+
+def all_mutants(part: t.Node, oracle: Oracle) -> Iterator[tuple[str, t.Node]]:
+    """`mutants` and, for a part in index notation, the index mutants (index_oracle.py)."""
+    yield from mutants(part, oracle.shapes)
+    if ix.is_indexed(oracle, part):
+        yield from ix.index_mutants(oracle, part, walk_paths, replace_at)
 
 
 def dedupe(items: Iterator[tuple[str, t.Node]], original: str) -> list[tuple[str, t.Node, str]]:
@@ -846,6 +897,7 @@ class AdjointLine:
     target: str
     lhs: t.Node
     parts: tuple[t.Node, ...]
+    letters: list[str] | None = None  # an entrywise line's left-side indices
 
 
 def adjoint_lines(path: str | Path, oracle: Oracle) -> list[AdjointLine]:
@@ -857,6 +909,10 @@ def adjoint_lines(path: str | Path, oracle: Oracle) -> list[AdjointLine]:
             continue
         lhs = st.parts[0]
         target = None
+        entry = ix.lhs_entry(oracle, lhs)
+        if entry is not None:
+            out.append(AdjointLine(str(path), st.span.line, st.latex, entry[0], lhs, st.parts[1:], entry[1]))
+            continue
         if isinstance(lhs, t.Bar):
             target = oracle.canonical(lhs.name)
         elif isinstance(lhs, t.Partial) and oracle.canonical(lhs.num) == oracle.problem.loss:
@@ -921,6 +977,7 @@ __all__ = [
     "Oracle",
     "Undecidable",
     "adjoint_lines",
+    "all_mutants",
     "check_lines",
     "check_lines_robust",
     "dedupe",

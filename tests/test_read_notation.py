@@ -132,9 +132,9 @@ ERRORS = [  # text, words of the message, column of the error
     (r"a = \mathbb{R}^n", "belongs in a declaration", 5),
     ("a = x > 0", "outside an indicator", 7), (r"\bar{x} \in \mathbb{R}^n", "`\\in` must follow", 9),
     (r"t \in \{0,2\}", "only the label set", 7), (r"x \in S^n", "expected a set", 7),
-    (r"a = \sum_i x_i", "`\\sum` is not supported", 5), ("a = b \\\\ c", "line break", 7),
+    (r"a = \prod_i x_i", "`\\prod` is not supported", 5), ("a = b \\\\ c", "line break", 7),
     ("a = ()", "empty brackets", 5), (r"a = \nabla L", "needs a subscript", 5),
-    ("", "empty statement", 1), ("a = (x)_i", "subscript `_i`", 8), (r"a = b, c", "unexpected `,`", 6),
+    ("", "empty statement", 1), ("a = _i x", "subscript `_i`", 5), (r"a = b, c", "unexpected `,`", 6),
     (r"\begin{pmatrix} a \end{pmatrix}", "environment `pmatrix`", 1), (r"x^\top'", None, None),
 ]
 

@@ -42,11 +42,11 @@ from mutate import (
     Oracle,
     Undecidable,
     adjoint_lines,
+    all_mutants,
     check_lines,
     check_lines_robust,
     dedupe,
     lhs_latex,
-    mutants,
     parse_statement,
     unparse,
 )
@@ -116,7 +116,7 @@ def mutation_run(name: str, dev: bool) -> Run:
     for line in adjoint_lines(answers, orc):
         lhs = lhs_latex(line.lhs)
         for part in line.parts:
-            for kind, _tree, latex in dedupe(mutants(part, orc.shapes), unparse(part)):
+            for kind, _tree, latex in dedupe(all_mutants(part, orc), unparse(part)):
                 statement = f"{lhs} = {latex}"
                 reparsed = parse_statement(statement)
                 equal: bool | None
@@ -124,7 +124,7 @@ def mutation_run(name: str, dev: bool) -> Run:
                     equal = False  # not even LaTeX any more: must not be accepted either
                 else:
                     try:  # judge the tree symderiv will read, not the one before printing
-                        equal = orc.equal(reparsed.parts[1], line.target)
+                        equal = orc.equal(reparsed.parts[1], line.target, line.letters)
                     except Undecidable:
                         equal = None
                 run.mutants.append(Mutant(f"{answers.name}:{line.line}", kind, statement, equal))
@@ -230,7 +230,7 @@ def test_shipped_answers_are_right_by_the_oracle_and_by_symderiv(name):
     assert len(lines) >= 5
     for line in lines:
         for part in line.parts:
-            assert orc.equal(part, line.target), f"{answers}:{line.line}: {unparse(part)}"
+            assert orc.equal(part, line.target, line.letters), f"{answers}:{line.line}: {unparse(part)}"
     report = check_documents([read_document(str(problem)), read_document(str(answers))])
     bad = [f"{c.line}: {c.latex} ({c.verdict}, {c.reason})" for c in report.claims
            if c.file == str(answers) and c.verdict != "correct"]
@@ -290,7 +290,8 @@ def test_mistakes_sheets_get_the_announced_verdicts(name):
         if line in by_line and verdict != "correct":  # the oracle agrees the line is wrong
             last = by_line[line].parts[-1]
             try:
-                assert not orc.equal(last, by_line[line].target), f"{line}: the oracle finds this right"
+                assert not orc.equal(last, by_line[line].target, by_line[line].letters), \
+                    f"{line}: the oracle finds this right"
             except Undecidable:
                 pass
     for r in reasons:  # diagnoses are reported, not asserted (see the hand-off notes)
@@ -338,10 +339,10 @@ def double_mutants(draw, size: int = 10):
         part = draw(st.sampled_from(line.parts))
         kinds = []
         for _ in range(2):
-            options = list(mutants(part, orc.shapes))
+            options = list(all_mutants(part, orc))
             kind, part = draw(st.sampled_from(options))
             kinds.append(kind)
-        out.append((line.target, f"{lhs_latex(line.lhs)} = {unparse(part)}", kinds))
+        out.append((line.target, f"{lhs_latex(line.lhs)} = {unparse(part)}", kinds, line.letters))
     return name, out
 
 
@@ -354,12 +355,12 @@ def test_double_mutants_are_not_accepted(sample):
     problem, _ = _paths(name, False)
     orc = oracle(problem)
     judged = []
-    for target, latex, kinds in items:
+    for target, latex, kinds, letters in items:
         parsed = parse_statement(latex)
         if parsed.error is not None:
             continue
         try:
-            if orc.equal(parsed.parts[1], target):
+            if orc.equal(parsed.parts[1], target, letters):
                 continue
         except Undecidable:
             continue
@@ -402,7 +403,8 @@ def layout_run(name: str) -> list[tuple[str, str, bool | None, str | None]]:
     return out
 
 
-@pytest.mark.parametrize("name", [n for n in SHIPPED if "\\partial" in (DERIVATIONS / n / "answers.md").read_text()])
+@pytest.mark.parametrize("name", [n for n in SHIPPED if "\\partial" in (DERIVATIONS / n / "answers.md").read_text()
+                                  and "\\sum" not in (DERIVATIONS / n / "problem.md").read_text()])
 def test_transposed_leibniz_chains_are_not_accepted_where_wrong(name):
     run = layout_run(name)
     wrong = [r for r in run if r[2] is False]

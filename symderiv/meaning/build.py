@@ -83,8 +83,17 @@ def build_model(doc: Document, model: Model | None = None) -> tuple[Model, list[
                 and isinstance(st.parts[0], t.Name) and st.parts[0].name not in model.symbols
                 and not rest):
             try:
-                expr = Scope.at(model, st).resolve(st.parts[1])
-                model.define(st.parts[0].name, expr, st.span)
+                from . import indices
+                scope = Scope.at(model, st)
+                name = st.parts[0].name
+                entrywise = indices.definition(st.parts[0], st.parts[1], scope)
+                if entrywise is not None:  # z_i = \sum_j W_{ij} x_j + b_i: the vector z
+                    name, expr = entrywise
+                else:
+                    expr = scope.resolve(st.parts[1])
+                    if isinstance(expr, indices.Entries):  # L = -\sum_i t_i \log y_i
+                        expr = indices.lowered(expr, st.span)
+                model.define(name, expr, st.span)
             except SymderivError as err:
                 raise ModelError(f"the problem's definition of {st.parts[0].name} is not usable: "
                                  f"{err.message}", err.span or st.span) from None

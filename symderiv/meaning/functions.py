@@ -22,6 +22,12 @@ _POWERS: dict[tuple[str, int], object] = {
 }
 
 
+def elementwise(func: str, primes: int):
+    """How an elementwise function as written (with its primes) is built from its argument;
+    None when it is not elementwise (index notation applies only these to entries)."""
+    return as_written(func, primes) or _POWERS.get((func, primes))
+
+
 def exponent(node: t.Node) -> Fraction:
     """An exponent must be a small exact number: 2, -1, \\frac{1}{2}, 1/2."""
     if isinstance(node, t.Number):

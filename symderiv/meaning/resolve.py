@@ -45,6 +45,9 @@ class Scope:
     notes: list[str] = field(default_factory=list)  # worth saying even when the step is right
     ctx: Any = None  # the sheet's layout while judging (verify.layouts.LayoutContext), or None
     probed: o.Shape | None = None  # set when a part is a Jacobian matrix applied to a probe
+    #: an entrywise claim's left-side free indices and their ranges (None: not entrywise)
+    indices: tuple[tuple[str, Any], ...] | None = None
+    inside: bool = False  # resolving inside a statement part (index notation already decided)
 
     def __post_init__(self) -> None:
         if isinstance(self.source, str):
@@ -80,7 +83,20 @@ class Scope:
         return excerpt(self.source, node.span, self.first_line)  # type: ignore[arg-type]
 
     def resolve(self, node: t.Node) -> Expr:
-        """What `node` means here (an expression of the model's symbols), or an error with a span."""
+        """What `node` means here (an expression of the model's symbols), or an error with a span.
+        A part in index notation (SPEC 3.3) is read by `meaning.indices`."""
+        if self.inside:
+            return self._dispatch(node)
+        self.inside = True
+        try:
+            from . import indices
+            if self.indices is not None or indices.uses_indices(node, self):
+                return indices.entries(node, self)
+            return self._dispatch(node)
+        finally:
+            self.inside = False
+
+    def _dispatch(self, node: t.Node) -> Expr:
         fn: Callable[[Any, Scope], Expr] | None = RESOLVE.get(type(node))
         if fn is None:
             raise UnsupportedError(f"{type(node).__name__} is not a value here", node.span)

@@ -65,7 +65,8 @@ def own_key(x: Expr) -> tuple:
         return ("Pow", x.k)
     if isinstance(x, (o.Softmax, o.LogSoftmax)):
         return (type(x).__name__, x.rows)
-    return (type(x).__name__,)
+    own = getattr(x, "own_key", None)  # a leaf defined outside ops (an index expression)
+    return own() if own is not None else (type(x).__name__,)
 
 
 class KeyMemo:

@@ -27,6 +27,9 @@ from .unicode import normalise
 __all__ = ["LexError", "Tok", "tokenize"]
 
 
+#: `[i = j]`, `_{i=j}`: a Kronecker delta over two index letters (read as the name `[i=j]`)
+KRONECKER = re.compile(r"(?:\[|\\\{|\(|\\left\s*[\[(])\s*([A-Za-z])\s*=\s*([A-Za-z])\s*(?:\\right\s*)?(?:\]|\\\}|\))")
+KRONECKER_SUB = re.compile(r"_\{\s*([A-Za-z])\s*=\s*([A-Za-z])\s*\}")
 #: `\\partial`, `\\partial^2`, `d`, `\\mathrm{d}` opening a derivative's numerator or denominator
 DIFF = re.compile(r"\s*(?:\\partial(?![A-Za-z])|(\\mathrm\s*\{\s*d\s*\}|\\operatorname\s*\{\s*d\s*\}|"
                   r"\\text\s*\{\s*d\s*\}|\\mathrm\s+d|d(?![a-zA-Z]{2})))\s*(\^\s*\{?\s*2\s*\}?)?")
@@ -81,6 +84,8 @@ class _Lexer(TextReader):
             elif c == "_":
                 a = self.arg(i + 1)
                 i = self.emit("SUB", a[0] if a else "", i, a[1] if a else i + 1)
+            elif c == "[" and (m := KRONECKER.match(s, i)):  # [i = j]: a Kronecker delta
+                i = self.emit("NAME", f"[{m.group(1)}={m.group(2)}]", i, m.end())
             elif c in v.SINGLE:
                 i = self.emit(v.SINGLE[c], c, i, i + 1)
             elif c in "<>":
@@ -199,6 +204,8 @@ class _Lexer(TextReader):
             return self.brace(k) + 1 if self.at(k) == "{" else j
         if cmd in ("left", "right"):
             return self.delimiter(cmd, i, j)
+        if cmd == "sum":
+            return self.bigsum(i, j)
         if cmd in ("sigma", "Phi") and self.call_follows(j):  # \Phi(z): the normal CDF (unless declared)
             return self.emit("FUNC", cmd, i, j)
         if cmd in ("bar", "overline"):
@@ -257,6 +264,10 @@ class _Lexer(TextReader):
         raise LexError(f"unknown command `\\{cmd}`", i, j)
 
     def ones(self, i: int, j: int) -> int:
+        k = self.ws(j)
+        m = KRONECKER.match(self.s, k) or KRONECKER_SUB.match(self.s, k)
+        if m:  # \mathbb{1}[i = j], \mathbb{1}_{i=j}: a Kronecker delta
+            return self.emit("NAME", f"[{m.group(1)}={m.group(2)}]", i, m.end())
         ind = self.indicator(j)
         if ind is not None:
             return self.emit("_IND_OPEN", ind[1], i, ind[0], ind[2])
@@ -268,6 +279,10 @@ class _Lexer(TextReader):
         if letter == "1":
             return self.ones(i, end)
         if letter == "I":
+            k = self.ws(end)
+            m = KRONECKER.match(self.s, k) or KRONECKER_SUB.match(self.s, k)
+            if m:  # \mathbb{I}[i = j]: a Kronecker delta
+                return self.emit("NAME", f"[{m.group(1)}={m.group(2)}]", i, m.end())
             ind = self.indicator(end)
             if ind is not None:
                 return self.emit("_IND_OPEN", ind[1], i, ind[0], ind[2])
@@ -304,6 +319,27 @@ class _Lexer(TextReader):
             return self.emit("FUNC", word, i, end)
         return self.emit("WORD", word, i, end)
 
+    def bigsum(self, i: int, j: int) -> int:
+        """`\\sum_{j=1}^{n}`, `\\sum_i`, `\\sum\\limits_{j \\neq i}`: SUM whose value is
+        the subscript and the superscript's text, joined by a tab."""
+        parts = {"_": "", "^": ""}
+        k = self.ws(j)
+        while True:
+            mc = CMD.match(self.s, k)
+            if mc and mc.group(1) in ("limits", "nolimits"):
+                k = self.ws(mc.end())
+                continue
+            c = self.at(k)
+            if c not in parts or parts[c]:
+                break
+            a = self.arg(k + 1)
+            if a is None or not a[0]:
+                raise LexError(f"`\\sum{c}` needs an argument", i, k + 1)
+            parts[c], k = a[0], a[1]
+            k = self.ws(k)
+        if not parts["_"]:
+            raise LexError("`\\sum` needs its index, as in `\\sum_{i}` or `\\sum_{i=1}^{n}`", i, j)
+        return self.emit("SUM", parts["_"] + "\t" + parts["^"], i, k)
     def abs_bar(self, start: int, end: int, sized: str = "") -> int:
         """`|X|`: a bar closes an open one when it follows the end of an operand."""
         ends = ("NAME", "NUMBER", "_RPAR", "_RBRACK", "_RBRACE", "TRANSPOSE", "PRIME", "BAR", "ONES",
@@ -413,7 +449,7 @@ def tokenize(s: str, max_depth: int = 64) -> list[Tok]:
     last = len(text)
     try:
         check_brackets(text, max_depth)
-        toks = pair(_Lexer(text).run())
+        toks = pair(_marked(_Lexer(text).run()))
     except LexError as e:
         if text is s:
             raise
@@ -422,3 +458,11 @@ def tokenize(s: str, max_depth: int = 64) -> list[Tok]:
     if text is s:
         return toks
     return [t._replace(start=starts[t.start], end=ends[t.end]) for t in toks]
+
+
+def _marked(toks: list[Tok]) -> list[Tok]:
+    """`\\log\\sum_k`: a bare function whose argument is a sum (SUMFUNC for the grammar)."""
+    for k in range(len(toks) - 1):
+        if toks[k].type == "FUNC" and toks[k + 1].type == "SUM":
+            toks[k] = toks[k]._replace(type="SUMFUNC")
+    return toks

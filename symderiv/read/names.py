@@ -3,7 +3,8 @@
 `name()` folds a symbol and its subscript into one canonical string: `\\mathbf{W}_{1}` ->
 `W_1`, `\\bar{z}_y`'s base `z_y`, `\\hat{y}` -> `\\hat{y}`, `\\boldsymbol{\\mu}` -> `\\mu`
 (decorations that mean the same symbol are dropped; accents that make a new one are kept).
-A layer index in a superscript belongs to the name too: `W^{(1)}`, `h^{[2]}`.
+A layer index in a superscript belongs to the name too: `W^{(1)}`, `h^{[2]}`, and a family's
+generic layer `a^{(l-1)}` (`meaning/families.py` gives it a value).
 `call_follows()` and `indicator()` look past the current token to decide what it is.
 Recursion is bounded by `NAME_DEPTH`; every scan is linear in what it reads.
 """
@@ -22,7 +23,7 @@ LETTERS = re.compile(r"[A-Za-z]+")
 SIZE = re.compile(r"\\(?:big|Big|bigg|Bigg)[lrm]?(?![A-Za-z])")
 SUB_PIECE = re.compile(r"\s*(?:\\(?:text|mathrm|textrm|mathsf|operatorname)\s*\{\s*([A-Za-z0-9]+)\s*\}"
                         r"|\\([A-Za-z]+)|([A-Za-z0-9,+\-]))")
-LAYER = re.compile(r"\{\s*([(\[])\s*([A-Za-z0-9]+|\\[A-Za-z]+)\s*([)\]])\s*\}")
+LAYER = re.compile(r"\{\s*([(\[])\s*([A-Za-z0-9]+(?:\s*[+-]\s*[0-9]+)?|\\[A-Za-z]+)\s*([)\]])\s*\}")
 SIZE_NAMES = {m + s for m in ("big", "Big", "bigg", "Bigg") for s in ("", "l", "r", "m")}
 
 
@@ -89,7 +90,8 @@ class TextReader:
         if self.at(k) == "^" and self.at(self.ws(k + 1)) == "{":
             m = LAYER.match(self.s, self.ws(k + 1))
             if m and m.group(1) + m.group(3) in ("()", "[]"):
-                return f"{base}^{{{m.group(1)}{m.group(2)}{m.group(3)}}}", m.end()
+                inner = re.sub(r"\s+", "", m.group(2))  # a layer of a family: `l-1`, `l+1`
+                return f"{base}^{{{m.group(1)}{inner}{m.group(3)}}}", m.end()
         return base, j
 
     def core(self, i: int, depth: int) -> tuple[str, int] | None:

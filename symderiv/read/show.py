@@ -46,6 +46,14 @@ def sexpr(node: object) -> str:
         return "R" + ("+" if n.positive else "") + ("^" + "x".join(sexpr(d) for d in n.dims) if n.dims else "")
     if isinstance(n, T.BinarySet):
         return "{0,1}"
+    if isinstance(n, T.BigSum):
+        skip = f"!={n.skip}" if n.skip else ""
+        rng = f"={n.lo}..{n.hi or ''}" if n.lo else ""
+        return f"(sum_{n.index}{skip}{rng} {sexpr(n.body)})"
+    if isinstance(n, T.Subscript):
+        return f"(_ {sexpr(n.base)} {n.sub})"
+    if isinstance(n, T.PartialOf):
+        return f"d({sexpr(n.num)}/{n.den})"
     raise TypeError(type(n))
 
 

@@ -55,7 +55,7 @@ SIMPLE_CMDS = {"odot": "_ODOT", "circ": "_ODOT", "oslash": "OSLASH", "cdot": "_C
                "dfrac": "_FRAC", "cfrac": "_FRAC", "coloneqq": "_EQ", "prime": "PRIME"}
 RELATIONS = {"neq", "ne", "approx", "to", "mapsto", "Rightarrow", "implies", "iff", "sim", "propto",
              "equiv", "rightarrow", "leftarrow", "Leftarrow", "simeq", "cong"}
-UNSUPPORTED = {"sum", "prod", "int", "lim", "dots", "ldots", "cdots", "vdots", "ddots", "otimes",
+UNSUPPORTED = {"prod", "int", "lim", "dots", "ldots", "cdots", "vdots", "ddots", "otimes",
                "oplus", "wedge", "vee", "cap", "cup", "infty", "forall", "exists", "because",
                "therefore", "begin", "end", "pm", "mp", "div", "cdotp"}
 ABS = {"vert", "lvert", "rvert", "mid"}

@@ -15,6 +15,7 @@ from .tree import (
     Abs,
     Add,
     Bar,
+    BigSum,
     BinarySet,
     Call,
     Derivative,
@@ -30,6 +31,7 @@ from .tree import (
     Power,
     Product,
     RealSpace,
+    Subscript,
     Transpose,
 )
 
@@ -157,6 +159,13 @@ class Builder(Transformer_NonRecursive):
         acc, i = ch[0], 1
         while i < len(ch):
             c = ch[i]
+            if c.type == "SUB":
+                text = str(c.value).strip()
+                text = text[1:-1].strip() if text.startswith("{") and text.endswith("}") else text
+                if not text:
+                    raise ParseError("empty subscript", self._tok(c))
+                acc, i = Subscript(_join(acc.span, self._tok(c)), acc, text), i + 1
+                continue
             if c.type == "CARET":
                 exp = ch[i + 1]
                 acc, i = Power(_join(acc.span, exp.span), acc, exp), i + 2
@@ -184,7 +193,30 @@ class Builder(Transformer_NonRecursive):
 
     def partial(self, m: Any, ch: list) -> Partial:
         num, den = [str(t) for t in ch if t.type == "NAME"]
+        sub = next((str(t.value).strip() for t in ch if t.type == "SUB"), None)
+        if sub:  # \partial W^{(l)}_{ij}: the entry's subscript belongs to the name
+            den += "_" + (sub if sub.startswith("{") or len(sub) == 1 else "{" + sub + "}")
         return Partial(self._span(m), num, den)
+
+    def bigsum(self, m: Any, ch: list) -> BigSum:
+        tok, body = ch[0], ch[1]
+        sub, _, sup = str(tok.value).partition("\t")
+        sub = " ".join(sub.split())
+        span = self._tok(tok)
+        skip = None
+        for neq in ("\\neq", "\\ne", "\\not="):
+            if neq in sub:
+                sub, _, skip = sub.partition(neq)
+                skip = skip.strip()
+                break
+        index, _, lo = sub.partition("=")
+        index = index.strip()
+        if not (len(index) == 1 and index.isalpha()) or (skip is not None and not skip.isalpha()):
+            raise ParseError(f"`\\sum_{{{sub}}}`: the index of a sum is one letter, as in `\\sum_{{i=1}}^{{n}}`",
+                             span)
+        if sup and not lo.strip():
+            raise ParseError("a sum with an upper bound needs its lower one: `\\sum_{i=1}^{n}`", span)
+        return BigSum(self._span(m), index, body, lo.strip() or None, sup.strip() or None, skip)
 
     def nabla(self, m: Any, ch: list) -> Node:
         """`\\nabla_x L` of a name is the gradient (a Partial); of anything else, an operator."""

@@ -128,6 +128,34 @@ class Abs(Node):
 
 
 @dataclass(frozen=True)
+class PartialOf(Node):
+    """`\\frac{\\partial E}{\\partial b}` with an expression E in the numerator (`\\log y_i`)."""
+
+    num: Node
+    den: str
+
+
+@dataclass(frozen=True)
+class BigSum(Node):
+    """`\\sum_{i=1}^{n} body`, `\\sum_i body`, `\\sum_{j \\neq i} body`: the index, its bounds
+    as written (None when not written) and the index it skips."""
+
+    index: str
+    body: Node
+    lo: str | None = None
+    hi: str | None = None
+    skip: str | None = None
+
+
+@dataclass(frozen=True)
+class Subscript(Node):
+    """`(W)_{ij}`, `[W]_{ij}`, `W^{(2)}_{ij}`, `(\\bar{a}_t)_i`: an entry of a bracketed array."""
+
+    base: Node
+    sub: str
+
+
+@dataclass(frozen=True)
 class Norm(Node):
     """`\\|x\\|` (kind `2`) or `\\|X\\|_F` (kind `F`); squaring is a Power around it."""
 

@@ -70,6 +70,14 @@ def unparse(n: t.Node) -> str:
         return f"\\|{unparse(n.arg)}\\|{sub}"
     if isinstance(n, t.Ones):
         return "\\mathbf{1}"
+    if isinstance(n, t.BigSum):
+        sub = n.index + (f" \\neq {n.skip}" if n.skip else "") + (f"={n.lo}" if n.lo else "")
+        sup = f"^{{{n.hi}}}" if n.hi else ""
+        return f"\\sum_{{{sub}}}{sup} {_wrap(n.body, 3)}"
+    if isinstance(n, t.Subscript):
+        return f"{_wrap(n.base, 5)}_{{{n.sub}}}"
+    if isinstance(n, t.PartialOf):
+        return f"\\frac{{\\partial {unparse(n.num)}}}{{\\partial {n.den}}}"
     if isinstance(n, t.Indicator):
         op = {">=": "\\geq", "<=": "\\leq"}.get(n.op, n.op)
         return f"\\mathbb{{I}}[{unparse(n.left)} {op} {unparse(n.right)}]"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from .budget import Budget, Clock, memory_limit, memory_message
 from ..derive.adjoints import Adjoints, derive
 from ..errors import SymderivError, no_model
+from ..meaning import indices
 from ..meaning.build import build_model, declared_shape
 from ..meaning.resolve import Scope, resolve
 from ..model import ops as o
@@ -94,6 +95,13 @@ class Checker:
                           [Step(st.latex, "invalid", "parse", message="not a claim: there is no `=`",
                                 span=st.span)], st.span, st.side)]
         lhs = st.parts[0]
+        scope = Scope.at(self.model, st, self.local)
+        entry = indices.left_indices(lhs, scope)
+        if entry is not None:  # \bar{W}_{ij} = ..., \frac{\partial L}{\partial z_j} = ...
+            return [self.judge.adjoint(st, entry[0], self.local, kind="entrywise", indices=entry[1])]
+        if indices.uses_indices(lhs, scope):
+            return [self.judge.identity(st, self.local, kind=self._entrywise_kind(lhs),
+                                        target=self._jacobian_target(lhs, scope))]
         target = self._adjoint_target(lhs)
         if target is not None:
             return [self.judge.adjoint(st, target, self.local)]
@@ -103,6 +111,23 @@ class Checker:
                 and lhs.name not in self.local):
             return [self._abbreviation(st, lhs.name)]
         return [self.judge.identity(st, self.local)]
+
+    def _jacobian_target(self, lhs: t.Node, scope: Scope) -> str | None:
+        """The numerator's node of a Jacobian entry `\\frac{\\partial y_i}{\\partial z_j}`."""
+        num: str | None = None
+        if isinstance(lhs, t.Partial):
+            split = indices.split_entry(lhs.num, scope)
+            num = split[0] if split else lhs.num
+        elif isinstance(lhs, (t.PartialOf, t.Derivative)):
+            arg = lhs.num if isinstance(lhs, t.PartialOf) else lhs.arg
+            if isinstance(arg, t.Call) and arg.args and isinstance(arg.args[0], t.Name):
+                split = indices.split_entry(arg.args[0].name, scope)
+                num = split[0] if split else None
+        return scope.canonical(num) if num else None
+
+    @staticmethod
+    def _entrywise_kind(lhs: t.Node) -> str:
+        return "entrywise" if isinstance(lhs, (t.Partial, t.PartialOf, t.Derivative)) else "identity"
 
     def _adjoint_target(self, lhs: t.Node) -> str | None:
         scope = Scope(self.model)
@@ -145,6 +170,14 @@ def check_documents(docs: list[Document], seed: int = 0, budget: Budget | None =
     problem does not define a model with a scalar loss. Each document gets `budget`
     (default `Budget.from_env()`: CPU time only) -- see `symderiv/budget.py`."""
     budget = budget or Budget.from_env()
+    from ..meaning.families import read_families
+    fp = read_families(docs[0].statements)
+    if fp is not None:  # steps or layers: checked on the problem unrolled at several counts
+        from .unrolled import check_family_documents
+        clock = budget.clock()
+        with memory_limit(budget.mib):
+            return check_family_documents(docs, fp, Checker, seed,
+                                          one=lambda ch, st: _check_one(ch, st, clock, budget))
     checker = Checker(seed)
     pending = checker.build(docs[0])
     if not checker.model.nodes:

@@ -101,7 +101,8 @@ def expand_terms(e: Expr) -> list[Expr]:
 
 def _student_terms(expr: Expr, diff: Values, inst: Instances) -> tuple[str, str] | None:
     """One of the student's own terms is extra, or off by a sign or a factor."""
-    top = list(expr.terms) if isinstance(expr, o.Add) else []
+    own = getattr(expr, "summands", None)  # an index expression's top-level terms
+    top = list(expr.terms) if isinstance(expr, o.Add) else (own() if own is not None else [])
     mine = top + [x for x in expand_terms(expr) if len(top) < 2 or x not in top]
     if len(mine) < 2:
         return None

@@ -9,6 +9,7 @@ import numpy as np
 from ..derive.adjoints import Adjoints
 from ..errors import ShapeError, SymderivError, WrongAdjointError
 from ..meaning.build import declared_shape
+from ..meaning.indices import Entries, uses_indices
 from ..meaning.jacobian import shape_kind
 from ..meaning.leibniz import resolve_part
 from ..meaning.resolve import Scope, resolve
@@ -117,19 +118,21 @@ class Judge:
             flip ^= self.sheets.ctx.layout == "numerator"
         return flip
 
-    def adjoint(self, st: t.Statement, target: str, local: dict[str, o.Expr]) -> Claim:
-        claim = Claim(st.span.file, st.span.line, "adjoint", target, st.latex, [], st.span, st.side)
+    def adjoint(self, st: t.Statement, target: str, local: dict[str, o.Expr], kind: str = "adjoint",
+                indices: tuple | None = None) -> Claim:
+        """`indices`: an entrywise claim's left-side free indices and their ranges."""
+        claim = Claim(st.span.file, st.span.line, kind, target, st.latex, [], st.span, st.side)
         if target not in self.model.symbols:
             claim.steps.append(Step(st.latex, "invalid", "unknown-symbol", span=st.parts[0].span,
                                     message=f"{target} is not a symbol of the problem"))
             return claim
         tgt = self._adjoint_target(target)
-        flip = self._flipped(st.parts[0], target)
+        flip = indices is None and self._flipped(st.parts[0], target)
         expr = None
         for part in st.parts[1:]:
             # the transpose of a row claim is a claim about the adjoint itself
             step, expr = self._step(st, t.Transpose(part.span, part) if flip else part, tgt, local,
-                                    self.model.shape(target), flip=flip)
+                                    self.model.shape(target), flip=flip, indices=indices)
             claim.steps.append(step)
         claim.explicit = (len(st.parts) > 1 and _explicit(st.parts[-1], target, Scope(self.model))
                           and not (expr is not None and any(isinstance(x, o.Bar) and x.name == target
@@ -149,7 +152,10 @@ class Judge:
         claim = Claim(st.span.file, st.span.line, kind, target, st.latex, [], st.span, st.side)
         scope = self._scope(st, local)
         try:
-            lhs, matrix = resolve_part(st.parts[0], scope)
+            if uses_indices(st.parts[0], scope):  # an entrywise left side: its own free indices
+                lhs, matrix = scope.resolve(st.parts[0]), None
+            else:
+                lhs, matrix = resolve_part(st.parts[0], scope)
             if _unresolved(lhs):
                 raise ShapeError("the size of a ones vector or identity cannot be inferred", st.parts[0].span)
         except SymderivError as err:
@@ -164,8 +170,9 @@ class Judge:
                                                  for i in range(len(vals)) for j in range(i + 1, len(vals))]
         tgt = Target(None, scope.text(st.parts[0]) or "the left side", truth, terms=terms)
         truth_sym = (lambda envs, e=lhs: self.inst.values(e, envs))
+        free = tuple((x, dict(lhs.dims)[x]) for x in lhs.out) if isinstance(lhs, Entries) else None
         for part in st.parts[1:]:
-            step, _ = self._step(st, part, tgt, local, lhs.shape, truth_sym, matrix=matrix)
+            step, _ = self._step(st, part, tgt, local, lhs.shape, truth_sym, matrix=matrix, indices=free)
             claim.steps.append(step)
         return claim
 
@@ -218,8 +225,9 @@ class Judge:
     # ---- one step ------------------------------------------------------------------------
     def _step(self, st: t.Statement, part: t.Node, tgt: Target, local: dict[str, o.Expr],
               shape: o.Shape, truth_sym: Callable | None = None, flip: bool = False,
-              matrix: o.Shape | None = None) -> tuple[Step, o.Expr | None]:
+              matrix: o.Shape | None = None, indices: tuple | None = None) -> tuple[Step, o.Expr | None]:
         scope = self._scope(st, local)
+        scope.indices = indices
         written = part.arg if flip and isinstance(part, t.Transpose) else part
         text = scope.text(written) or unparse(written)
         if truth_sym is None and tgt.name is not None:
@@ -287,14 +295,18 @@ class Judge:
         text = scope.text(part) or unparse(part)
         step = Step(text, "invalid", err.reason, message=err.message, span=err.span or part.span, hint=err.hint)
         if isinstance(err, ShapeError) and tgt is not None and shape is not None:
-            step.hint = self._did_you_mean(part, tgt, shape, scope)
+            step.hint = self._did_you_mean(part, tgt, shape, scope, getattr(err, "repair", None))
         return step
 
-    def _did_you_mean(self, part: t.Node, tgt: Target, shape: o.Shape, scope: Scope) -> str | None:
+    def _did_you_mean(self, part: t.Node, tgt: Target, shape: o.Shape, scope: Scope,
+                      first: t.Node | None = None) -> str | None:
         fallback: str | None = None
-        for cand in repairs(part):
+        cands = [first] if first is not None else repairs(part)  # an index error knows its repair
+        for cand in cands:
             try:
-                e = resolve(cand, Scope(self.model, dict(scope.local), ctx=self.sheets.ctx))
+                again = Scope(self.model, dict(scope.local), ctx=self.sheets.ctx)
+                again.indices = scope.indices
+                e = resolve(cand, again)
                 if not _shape_fits(e, shape) or _unresolved(e):
                     continue
             except SymderivError:

@@ -95,6 +95,9 @@ def _leaf(e: Expr, env: Env) -> Array:
         return np.zeros(env.shape(e.shape))
     if isinstance(e, o.Eye):
         return np.eye(env.size(e.n))
+    own = getattr(e, "evaluate_in", None)  # an index expression (meaning/indices.Entries)
+    if own is not None:
+        return own(env, evaluate)
     raise UnsupportedError(f"cannot evaluate {type(e).__name__}")
 
 
