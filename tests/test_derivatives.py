@@ -167,9 +167,9 @@ def test_a_size_named_d_is_not_a_value_in_a_total_derivative():
     assert c.verdict == "incorrect" and c.steps[0].reason == "missing-term"
 
 
-def test_absolute_value_of_a_vector_is_refused_not_misread():
-    c = verdict(r"\bar{x} = |x|")
-    assert c.steps[0].verdict == "invalid" and "determinant" in c.steps[0].message
+def test_bars_of_a_square_matrix_are_its_determinant_not_an_absolute_value():
+    assert verdict(r"\frac{\partial}{\partial X}|X| = |X| X^{-\top}", COOKBOOK).verdict == "correct"
+    assert verdict(r"\bar{x} = |x|").verdict != "correct"
 
 
 # ---- Hessians ----------------------------------------------------------------------------
