@@ -172,6 +172,11 @@ def test_absolute_value_of_a_vector_is_elementwise_not_a_determinant():
     assert c.steps[0].verdict == "incorrect"  # |x| elementwise (the `abs` record), and not the adjoint
 
 
+def test_bars_of_a_square_matrix_are_its_determinant_not_an_absolute_value():
+    assert verdict(r"\frac{\partial}{\partial X}|X| = |X| X^{-\top}", COOKBOOK).verdict == "correct"
+    assert verdict(r"\bar{x} = |x|").verdict != "correct"
+
+
 # ---- Hessians ----------------------------------------------------------------------------
 @pytest.mark.parametrize("line,ok", [
     (r"\nabla^2_{w} \mathcal{L} = X^\top \operatorname{diag}(y \odot (\mathbf{1} - y)) X + \lambda I", True),

@@ -210,9 +210,10 @@ def _premise(expr: Expr, tgt: Target, inst: Instances, truth_at) -> str | None:
 def diagnose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym=None) -> tuple[str | None, str]:
     """(reason, message) for a step whose values `s` disagree with the target's."""
     t = tgt.truth
-    square = all(x.shape[0] == x.shape[1] for x in s) and any(x.shape[0] > 1 for x in s)
-    if square and agree(s, [x.T for x in t]):  # the exact transpose: more specific than a premise
-        return "transpose", f"this is the transpose of {tgt.latex}"
+    # the most specific repair first: exactly the transpose, or one transpose toggled
+    exact = _transpose(expr, s, tgt, inst) if tgt.world is None else None
+    if exact:
+        return "transpose", exact
     msg = _premise(expr, tgt, inst, truth_sym) if not (agree(s, [-x for x in t])) else None
     if msg:
         return "premise", msg
