@@ -1,17 +1,23 @@
-"""Cold-start cost of `symderiv check` on the seed sheet, next to `import sympy` (the floor),
-and the time to read (parse) the seed sheet, in the same run. Prints a table.
+"""Cold and warm cost of `symderiv check` on the seed sheet, as CPU time and as ratios to a
+reference measured in the same run (so a loaded machine changes the figures, not the ratios).
 
     python bench/bench_check.py [--repeats N]
 
-Goal (issue "check"): a cold check of the seed sheet within 3x a bare `import sympy`.
+Cold: a fresh `python -m symderiv.cli check` (output to a pipe) against `python -c "import
+numpy"`, CPU time of the child (user + system), median of N; bytecode is compiled first (into
+a private PYTHONPYCACHEPREFIX when the environment forbids writing it). Warm: `symderiv.check_files`
+per seed sheet, in this process, CPU time. Goals (issue 11): cold <= 1.5x import numpy; warm
+<= 40 ms per seed sheet.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -19,30 +25,36 @@ PROBLEM = os.path.join(ROOT, "derivations", "gated-unit", "problem.md")
 SHEET = os.path.join(ROOT, "derivations", "gated-unit", "seed-answers.md")
 
 
-def cold(cmd: list[str], repeats: int) -> float:
+def _env() -> dict[str, str]:
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    if env.pop("PYTHONDONTWRITEBYTECODE", None):
+        env.setdefault("PYTHONPYCACHEPREFIX", os.path.join(tempfile.gettempdir(), "symderiv-bench-pyc"))
+    return env
+
+
+def child_cpu(cmd: list[str], repeats: int) -> float:
+    """Median CPU seconds (user + system) of `cmd` run afresh."""
+    env = _env()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
     times = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        times.append(time.perf_counter() - t0)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=False)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        times.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     return statistics.median(times)
 
 
-def warm_read(repeats: int) -> tuple[float, float]:
-    from symderiv.read.document import read_document
-    from symderiv.load import load_documents
-    from symderiv.verify.check import check_documents
-
-    read_document(SHEET)  # build the parser once
-    t_read, t_check = [], []
+def warm(repeats: int) -> float:
+    sys.path.insert(0, ROOT)
+    import symderiv
+    symderiv.check_files([PROBLEM, SHEET])
+    times = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        read_document(SHEET)
-        t_read.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        check_documents(load_documents([PROBLEM, SHEET]))
-        t_check.append(time.perf_counter() - t0)
-    return statistics.median(t_read), statistics.median(t_check)
+        t0 = time.process_time()
+        symderiv.check_files([PROBLEM, SHEET])
+        times.append(time.process_time() - t0)
+    return statistics.median(times)
 
 
 def main() -> None:
@@ -50,22 +62,17 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=7)
     args = ap.parse_args()
     py = sys.executable
-    floor = cold([py, "-c", "import sympy"], args.repeats)
-    bare = cold([py, "-c", "pass"], args.repeats)
-    check = cold([py, "-m", "symderiv.cli", "check", PROBLEM, SHEET, "--format", "json"], args.repeats)
-    read, warm = warm_read(args.repeats)
-    rows = [
-        ("python -c pass", bare, bare / floor),
-        ("python -c 'import sympy'  (floor)", floor, 1.0),
-        ("symderiv check seed sheet, cold", check, check / floor),
-        ("read the seed sheet, warm", read, read / floor),
-        ("check the seed sheet, warm", warm, warm / floor),
-    ]
-    print(f"{'what':40} {'median s':>10} {'x import sympy':>15}")
-    for name, t, r in rows:
-        print(f"{name:40} {t:10.3f} {r:15.2f}")
-    print(f"\ngoal: cold check <= 3x import sympy: {'met' if check <= 3 * floor else 'NOT met'} "
-          f"({check / floor:.2f}x)")
+    numpy = child_cpu([py, "-c", "import numpy"], args.repeats)
+    bare = child_cpu([py, "-c", "pass"], args.repeats)
+    cold = child_cpu([py, "-m", "symderiv.cli", "check", PROBLEM, SHEET], args.repeats)
+    w = warm(args.repeats)
+    print(f"load average {os.getloadavg()[0]:.2f}; CPU seconds, median of {args.repeats}")
+    print(f"{'what':44} {'CPU ms':>8} {'x import numpy':>15}")
+    for name, t in [("python -c pass", bare), ("python -c 'import numpy'  (reference)", numpy),
+                    ("symderiv check seed sheet, cold", cold), ("check_files(seed sheet), warm", w)]:
+        print(f"{name:44} {t * 1000:8.1f} {t / numpy:15.2f}")
+    print(f"\ncold check: {cold / numpy:.2f}x import numpy (goal <= 1.5x: {'met' if cold <= 1.5 * numpy else 'NOT met'})")
+    print(f"warm check: {w * 1000:.0f} ms per seed sheet (goal <= 40 ms: {'met' if w <= 0.040 else 'NOT met'})")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from mutate import Invalid, Oracle, Undecidable, adjoint_lines, check_lines
 
 from symderiv.read import tree as t

@@ -319,7 +319,7 @@ $$\mathcal{L} = \mathbf{1}^\top a$$
 """
     assert one(r"$$a = \max(u, 0)$$", problem).verdict == "correct"
     assert one(r"$$a = \max(0, u)$$", problem).verdict == "correct"
-    assert one(r"$$a = \max(u, 1)$$", problem).verdict == "invalid"
+    assert one(r"$$a = \max(u, 1)$$", problem).verdict == "incorrect"  # elementwise max, not ReLU
 
 
 def test_outputs_never_overwrite_inputs_and_bad_paths_are_exit_2(files, capsys):

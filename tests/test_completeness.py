@@ -187,7 +187,9 @@ def test_latex_output_checks_as_correct(name, expanded, tmp_path):
     code = main(["check", str(problem), str(out), "--format", "json", "-o", str(report)])
     data = json.loads(report.read_text())
     claims = [c for c in data["claims"] if c["file"] == str(out)]
-    assert len(claims) == len(oracle(name).symbols)  # one adjoint per symbol
+    named = [r for r in out.read_text().splitlines() if "&=" in r and not r.startswith("\\bar")]
+    assert len(claims) == len(oracle(name).symbols) + len(named)  # one adjoint per symbol
+    assert not expanded or len(named) < len(oracle(name).symbols)  # (and shared forward values)
     bad = [c["latex"] for c in claims if c["verdict"] != "correct"]
     assert not bad and code == 0, bad
 

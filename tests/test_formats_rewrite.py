@@ -61,3 +61,63 @@ def test_the_rewrites_really_rewrite() -> None:
     assert "\\[" in tex and "$$" not in tex and "\\bb{" in tex and "\\begin{document}" in tex
     assert any(c in uni for c in "ᵀ⊙₁") and "$$" in uni
     assert len({c for c, _ in where.values()}) > 1
+
+
+def _mutant_lines(problem: Path, answers: Path) -> tuple[list[str], list[bool | None]]:
+    from mutate import Oracle, Undecidable, adjoint_lines, dedupe, lhs_latex, mutants, parse_statement, unparse
+
+    orc = Oracle(problem)
+    lines, equal = [], []
+    for line in adjoint_lines(answers, orc):
+        for part in line.parts:
+            for _kind, _tree, latex in dedupe(mutants(part, orc.shapes), unparse(part)):
+                statement = f"{lhs_latex(line.lhs)} = {latex}"
+                reparsed = parse_statement(statement)
+                try:
+                    same = False if reparsed.error or len(reparsed.parts) != 2 else orc.equal(
+                        reparsed.parts[1], line.target)
+                except Undecidable:
+                    same = None
+                lines.append(statement)
+                equal.append(same)
+    return lines, equal
+
+
+MAX_MUTANTS = 60  # every kind appears well within this many; the full run is test_soundness's
+
+
+@pytest.mark.parametrize("name", ["mlp-relu"])
+def test_mutants_in_every_format_are_not_accepted(name: str) -> None:
+    """Mutants (sign, transpose, swaps, dropped terms, scale, ...) of the shipped answers, written
+    as `.tex`, as a notebook, with Unicode and boxed: the same verdicts as in Markdown, and no
+    wrong one accepted."""
+    base = ROOT / "derivations" / name
+    answers = base / ("answers.md" if (base / "answers.md").exists() else "seed-answers.md")
+    lines, equal = _mutant_lines(base / "problem.md", answers)
+    step = max(1, len(lines) // MAX_MUTANTS)  # spread over the sheet's lines
+    lines, equal = lines[::step], equal[::step]
+    assert len(lines) > 20
+    text = "".join(f"$${s}$$\n" for s in lines)
+    boxed = "".join(f"$$\\boxed{{{s}}}.$$\n" for s in lines)
+
+    def by_line(doc, where=None) -> dict:  # type: ignore[no-untyped-def]
+        rep = check_documents([read_document(base / "problem.md"), doc], seed=0)
+        out: dict = {}
+        for c in rep.claims:
+            if c.file == doc.file and not c.side:
+                key = where[c.cell][c.line] if where else c.line
+                out.setdefault(key, []).append(c.verdict)
+        return out
+
+    want = by_line(read_text(text, "m.md"))
+    for k, same in enumerate(equal, 1):
+        if same is False:
+            assert want.get(k) and "correct" not in want[k], (lines[k - 1], want.get(k))
+    assert by_line(read_text(as_tex(text), "m.tex")) == want
+    assert by_line(read_text(as_unicode(text), "m.md")) == want
+    assert by_line(read_text(boxed, "m.md")) == want
+    nb, where = as_notebook(text)
+    back: dict = {}
+    for original, (cell, ln) in where.items():
+        back.setdefault(cell, {})[ln] = original
+    assert by_line(read_text(nb, "m.ipynb"), back) == want

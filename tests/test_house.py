@@ -39,11 +39,12 @@ def _model() -> Model:
     m.declare("x", COL)
     m.declare("s", (1, 1))
     m.declare("p", COL, "positive")
+    m.declare("q", COL, "unit")
     return m
 
 
 M = _model()
-A, X, S, P = (M.symbols[k].var() for k in ("A", "x", "s", "p"))
+A, X, S, P, Q = (M.symbols[k].var() for k in ("A", "x", "s", "p", "q"))
 
 #: one instance of every concrete op class (a new class without one fails test_every_op_has_a_sample)
 SAMPLES: dict[type, Callable[[], o.Expr]] = {
@@ -121,7 +122,7 @@ def test_op_is_in_every_table(cls: type) -> None:
 # ---- the elementwise records -----------------------------------------------------------
 
 def _argument(f) -> o.Expr:
-    return P if f.domain == "positive" else X
+    return P if f.domain == "positive" else Q if f.domain == "unit" else X
 
 
 @pytest.mark.parametrize("name", sorted(BY_NAME))
@@ -221,7 +222,7 @@ def test_records_are_unique_and_complete() -> None:
     assert len({f.name for f in RECORDS}) == len(RECORDS)
     for f in RECORDS:
         assert isinstance(f.prime, bool) or f.prime in BY_NAME
-        assert f.domain in ("real", "positive")
+        assert f.domain in ("real", "positive", "unit")
         assert f.indicator in (None, ">", "\\geq")
 
 

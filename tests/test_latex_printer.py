@@ -45,7 +45,7 @@ CASES = [
     (o.apply("sigma", z), r"\sigma(z)"),
     (o.apply("dsigma", z), r"\sigma'(z)"),
     (o.apply("dtanh", z), r"\tanh'(z)"),
-    (o.apply("step", u), r"\mathbb{1}[u > 0]"),
+    (o.apply("step", u), r"\mathbb{I}[u > 0]"),
     (o.apply("relu", u), r"\mathrm{ReLU}(u)"),
     (o.apply("log", y), r"\log(y)"),
     (o.apply("exp", x), r"\exp(x)"),
@@ -165,11 +165,20 @@ def test_standalone_document() -> None:
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
 def test_standalone_compiles(tmp_path) -> None:  # pragma: no cover - needs TeX
-    doc = derivation_latex(derive(_seed_model()), expanded=True, standalone=True)
-    (tmp_path / "d.tex").write_text(doc)
-    r = subprocess.run(["pdflatex", "-interaction=nonstopmode", "d.tex"], cwd=tmp_path,
-                       capture_output=True, timeout=120, check=False)
-    assert r.returncode == 0
+    """Every shipped model and the kitchen sink (every op), local and expanded, typeset cleanly."""
+    import conftest
+    from test_latex_roundtrip import kitchen
+    models = [make().model for make in conftest.ZOO.values()] + [kitchen()]
+    for i, model in enumerate(models):
+        for expanded in (False, True):
+            doc = derivation_latex(derive(model), expanded=expanded, standalone=True)
+            assert "\\mathbb{1}" not in doc  # amssymb has no blackboard 1 (it prints as another glyph)
+            (tmp_path / f"d{i}.tex").write_text(doc)
+            r = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"d{i}.tex"],
+                               cwd=tmp_path, capture_output=True, timeout=120, check=False)
+            log = (tmp_path / f"d{i}.log").read_text(errors="replace")
+            assert r.returncode == 0, log[-2000:]
+            assert "Missing character" not in log and "Undefined control sequence" not in log
 
 
 # ---- deep networks ---------------------------------------------------------------------
@@ -218,8 +227,11 @@ def test_64_layer_tanh_net() -> None:
         text = to_latex(deep)
     assert text.startswith(r"W_{1}^\top \left(W_{2}^\top \left(")
     assert text.count(r"\left(") == text.count(r"\right)")
-    doc = derivation_latex(adj, expanded=True, standalone=True)
-    assert doc.count(" &= ") == len(adj.order())
+    with _ShallowStack():
+        doc = derivation_latex(adj, expanded=True, standalone=True)
+    named = [r for r in doc.splitlines() if " &= " in r and not r.startswith("\\bar")]
+    assert doc.count(" &= ") == len(adj.order()) + len(named)
+    assert any(r.startswith("h_{63} &= ") for r in named)  # used by several rows: named once
     assert r"\bar{h}_{64} &= h_{64}" in doc
     assert derivation_latex(adj).count(" &= ") == len(adj.order())
 

@@ -7,6 +7,7 @@ truth), for every model of the zoo and a kitchen-sink model that uses every op.
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from symderiv.derive.adjoints import Adjoints, derive
 from symderiv.derive.scalar import scalar_simplify
 from symderiv.model import ops as o
+from symderiv.model import walk
 from symderiv.model.graph import Model
 from symderiv.report.latex import to_latex
 from symderiv.verify.equivalence import Instances, agree
@@ -46,9 +48,17 @@ def kitchen() -> Model:
 
 
 def _models() -> dict[str, Model]:
+    """The zoo, the kitchen sink, the shipped problems and the supported development set."""
     import conftest
+    import devset
+    from symderiv.load import load_model
     out = {name: make().model for name, make in conftest.ZOO.items()}
     out["kitchen"] = kitchen()
+    root = Path(__file__).resolve().parents[1]
+    for problem in sorted((root / "derivations").glob("*/problem.md")):
+        out[f"shipped:{problem.parent.name}"] = load_model([str(problem)])
+    for name in devset.problems():
+        out[f"devset:{name}"] = load_model([str(devset.DEVSET / name / "problem.md")])
     return out
 
 
@@ -109,6 +119,28 @@ def test_printed_latex_reads_back(derived: tuple[Adjoints, Instances]) -> None:
         assert agree(inst.values(back), inst.values(e)), f"{kind} {name}: {text}"
         if kind != "definition":
             assert agree(inst.values(e), inst.bars(name)), f"{kind} {name}: {text}"
+
+
+def test_expanded_output_reads_back(derived: tuple[Adjoints, Instances]) -> None:
+    """`--expanded`: rows in inputs, parameters and named values only; each reads back true."""
+    from symderiv.report.expand import name_shared
+    adj, inst = derived
+    model = adj.model
+    order = adj.order()
+    where, rows = name_shared(model, [adj.expanded(n) for n in order])
+    named = [n for n, _ in where]
+    for n, e in where:  # a named value is the model's own
+        back = _reread(to_latex(e), model, e)
+        assert agree(inst.values(back), inst.values(o.Var(n, model.shape(n)))), n
+    allowed = set(model.inputs) | set(named)
+    for n, e in zip(order, rows):
+        used = {x.name for x in walk.nodes(e) if isinstance(x, (o.Var, o.Bar))}
+        assert used <= allowed, f"{n}: {used - allowed} are neither inputs, parameters nor named"
+        text = to_latex(e)
+        assert agree(inst.values(_reread(text, model, e)), inst.bars(n)), f"{n}: {text}"
+    for i, (n, e) in enumerate(where):  # each named value uses only what is named before it
+        used = {x.name for x in walk.nodes(e) if isinstance(x, o.Var)}
+        assert used <= set(model.inputs) | set(named[:i]), n
 
 
 def test_printer_precedence_reads_back() -> None:

@@ -224,3 +224,9 @@ def test_frac_takes_one_digit_per_unbraced_argument():
     from symderiv.read.show import sexpr
     assert sexpr(parse_statement(r"\frac12 e").parts[0]) == "(* (/ 1 2) e)"
     assert sexpr(parse_statement(r"\frac{12}{5}").parts[0]) == "(/ 12 5)"
+
+
+@pytest.mark.parametrize("text", ["a = |x", r"a = \left| x", "a = x|"])
+def test_an_unclosed_absolute_value_bar_is_a_parse_error(text: str) -> None:
+    st = parse_statement(text, "f.md", 7, 3)
+    assert isinstance(st.error, ParseError) and st.error.span is not None

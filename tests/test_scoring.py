@@ -33,6 +33,9 @@ GAMING = {
     "problem-itself": PROBLEM_TEXT,
     "empty": "",
     "partials": "\n".join(f"$$\\bar{{{n}}} = \\frac{{\\partial l}}{{\\partial {n}}}$$" for n in TARGETS) + "\n",
+    "abbreviations": "".join(f"$$G_{{{i}}} = \\bar{{{n}}}$$\n$$\\bar{{{n}}} = G_{{{i}}}$$\n"
+                             for i, n in enumerate(TARGETS))
+                     + "$$P = \\frac{\\partial l}{\\partial W}$$\n$$\\bar{W} = P$$\n",
     "identities": "$$\\sigma'(z_y) = \\sigma(z_y)(1 - \\sigma(z_y)) = y (1 - y)$$\n"
                   "$$z \\odot s = \\operatorname{diag}(z) s$$\n" * 5,
 }
@@ -52,6 +55,9 @@ def test_an_honest_half_sheet_beats_every_gaming_sheet() -> None:
         assert s.score < honest.score, (name, s.score)
     assert score(GAMING["duplicates"]).score == 1.0  # counted once
     assert all(s == 0 for s in score(GAMING["tautologies"]).targets.values())
+    assert {i.status for i in score(GAMING["abbreviations"]).items} == {"not explicit"}
+    # an abbreviation of another node's adjoint is fine: the local form
+    assert score("$$G = \\bar{z}$$\n$$\\bar{W} = G x^\\top$$\n").targets["W"] == 1.0
 
 
 def test_gaming_lines_still_get_feedback() -> None:

@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from devset import DEVSET, problems
 from mutate import (
     KINDS,
+    Invalid,
     Oracle,
     Undecidable,
     adjoint_lines,
@@ -212,6 +213,8 @@ def test_derived_adjoints_agree_with_the_oracle(name, dev, expanded):
     seen = set()
     for stmt in doc.statements:
         assert stmt.error is None, stmt.latex
+        if expanded and type(stmt.parts[0]).__name__ == "Name":
+            continue  # a forward value named once (`--expanded`); its value: test_latex_roundtrip
         target = orc.canonical(stmt.parts[0].name)
         seen.add(target)
         for part in stmt.parts[1:]:
@@ -440,14 +443,14 @@ def test_mutants_of_derivative_claims_are_not_accepted(name):
         lines: list[str] = []
         truth: list[bool | None] = []
         layout = next((v for v in right.values() if v), None)
-        for no, _layout in right.items():
+        for no in right:
             st_ = parse_statement(text[no - 1].strip().strip("$"))
             if st_.error is not None or len(st_.parts) != 2:
                 continue
             lhs, part = st_.parts
             try:
                 want = orc.value(part)
-            except Exception:  # noqa: BLE001 - a right side the oracle cannot evaluate is skipped
+            except (Undecidable, Invalid):  # a right side the oracle cannot evaluate is skipped
                 continue
             for kind, _tree, latex in dedupe(mutants(part, orc.shapes), unparse(part)):
                 try:

@@ -104,12 +104,26 @@ def call(n: t.Call, scope: Scope) -> Expr:
     if n.func == "max" and len(n.args) == 2 and n.deriv == 0 and n.power is None \
             and any(_is_zero(a) for a in n.args):  # \max(u, 0), \max(0, u): ReLU
         return o.apply("relu", scope.resolve(next(a for a in n.args if not _is_zero(a))))
+    if n.func == "max" and len(n.args) == 2 and n.deriv == 0:  # elementwise: (a + b + |a - b|)/2
+        a, b = (scope.resolve(x) for x in n.args)
+        if a.is_scalar and not b.is_scalar:
+            a = o.scale(a, o.Ones(b.shape))
+        if b.is_scalar and not a.is_scalar:
+            b = o.scale(b, o.Ones(a.shape))
+        try:
+            diff = o.sub(a, b, n.span)
+        except ShapeError:
+            raise ShapeError(f"\\max of {o.shape_str(a.shape)} and {o.shape_str(b.shape)}: the shapes differ",
+                             n.span) from None
+        return o.scale(o.Const(Fraction(1, 2)), o.add(a, b, o.apply("abs", diff)))
     if len(n.args) != 1:
         raise UnsupportedError(f"{n.func} takes one argument, not {len(n.args)}", n.span)
     if ("\\" + n.func) in scope.model.symbols or n.func in scope.model.symbols:
         name = ("\\" + n.func) if ("\\" + n.func) in scope.model.symbols else n.func
         return o.matmul(scope.model.symbols[name].var(), scope.resolve(n.args[0]), n.span)
     a = scope.resolve(n.args[0])
+    if n.func == "abs" and n.deriv == 0 and o.find(a.shape[0]) != 1 and o.same(a.shape[0], a.shape[1]):
+        return o.Det(a)  # |A| of a square matrix is its determinant (SPEC 3.1)
     build = as_written(n.func, n.deriv) or _POWERS.get((n.func, n.deriv))
     if build is not None:
         out = build(a)  # type: ignore[operator]

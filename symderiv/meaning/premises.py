@@ -33,6 +33,7 @@ class Premise:
     op: str = ""                 # size premises: > or >=, with `name` on the larger side
     bound: str | int = 0         # size premises: the other side, a dimension or an integer
     span: Span | None = None
+    signed: bool = False         # sums to 1 with entries of both signs (the diagnosis's weaker reading)
 
     @property
     def latex(self) -> str:

@@ -210,7 +210,12 @@ def _norm_kind(n: t.Norm) -> None:
 def _power(n: t.Power, scope: Scope) -> Expr:
     if isinstance(n.base, t.Name) and n.base.name == "e" and "e" not in scope.local \
             and scope.canonical("e") is None:
-        return o.apply("exp", scope.resolve(n.exponent))  # e^{h}: Euler's number, when e is no symbol
+        arg = scope.resolve(n.exponent)  # e^{h}: Euler's number, when e is no symbol
+        rows, cols = (o.find(d) for d in arg.shape)
+        if rows != 1 and cols != 1 and o.same(rows, cols):
+            raise UnsupportedError("e^{X} of a square matrix is ambiguous (the matrix exponential, or "
+                                   "elementwise?): write \\exp(X) for the elementwise exponential", n.span)
+        return o.apply("exp", arg)
     k = exponent(n.exponent)
     if isinstance(n.base, t.Norm) and k == 2:
         _norm_kind(n.base)
@@ -270,10 +275,9 @@ def _indicator(n: t.Indicator, scope: Scope) -> Expr:
 def _abs(n: t.Abs, scope: Scope) -> Expr:
     a = scope.resolve(n.arg)
     rows, cols = a.shape
-    if o.same(rows, cols) and not a.is_scalar and not isinstance(o.find(rows), o.SizeVar):
-        return o.Det(a)
-    raise UnsupportedError(f"`|{scope.text(n.arg) or 'x'}|` is {o.shape_str(a.shape)}: absolute values are not "
-                           f"supported yet; |A| of a square matrix is its determinant", n.span)
+    if o.same(rows, cols) and o.find(rows) != 1 and not isinstance(o.find(rows), o.SizeVar):
+        return o.Det(a)  # |A| of a square matrix is its determinant (SPEC 3.1)
+    return o.apply("abs", a)  # of a scalar or elementwise (the `abs` record)
 
 
 RESOLVE: dict[type, Callable[[Any, Scope], Expr]] = {

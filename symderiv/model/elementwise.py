@@ -38,8 +38,9 @@ class Function:
     plain: tuple[str, ...] = ()  #: `tanh` as bare letters
     called: bool = True  #: `name(x)` reads as this function (not so for σ', written `\\sigma'`)
     prime: str | bool = False  #: f' as written: a record's name, True (the derivative), False (not read)
-    domain: str = "real"  #: "positive": an input directly under it is drawn positive
+    domain: str = "real"  #: "positive"/"unit": an input directly under it is drawn positive / in (-1, 1)
     kink: bool = False  #: not smooth at 0: samples make its argument take both signs
+    #: an indicator prints as \mathbb{I}[...]: \mathbb{1} has no glyph under pdflatex with amssymb
     indicator: str | None = None  #: a 0/1 mask [x op 0] (op `>` or `\\geq`): thresholds compared
 
 
@@ -123,6 +124,80 @@ def d_cos(x: Expr, out: Expr) -> Expr:
     return o.neg(o.apply("sin", x))
 
 
+def d_tan(x: Expr, out: Expr) -> Expr:
+    """tan'(x) = 1 + tan²(x)."""
+    return o.add(ones_like(out), o.hadamard(out, out))
+
+
+def _one_minus_square(x: Expr) -> Expr:
+    return o.sub(ones_like(x), o.hadamard(x, x))
+
+
+def d_arcsin(x: Expr, out: Expr) -> Expr:
+    """arcsin'(x) = 1/√(1 - x²)."""
+    return o.power(_one_minus_square(x), Fraction(-1, 2))
+
+
+def d_arccos(x: Expr, out: Expr) -> Expr:
+    """arccos'(x) = -1/√(1 - x²)."""
+    return o.neg(d_arcsin(x, out))
+
+
+def d_arctan(x: Expr, out: Expr) -> Expr:
+    """arctan'(x) = 1/(1 + x²)."""
+    return o.power(o.add(ones_like(x), o.hadamard(x, x)), Fraction(-1))
+
+
+def d_abs(x: Expr, out: Expr) -> Expr:
+    """|x|' = sign(x) (away from 0)."""
+    return o.apply("sign", x)
+
+
+def d_sign(x: Expr, out: Expr) -> Expr:
+    """sign'(x) = 0 (away from 0)."""
+    return o.Zero(x.shape)
+
+
+def d_Phi(x: Expr, out: Expr) -> Expr:
+    """Φ'(x) = φ(x), the standard normal density."""
+    return o.apply("dPhi", x)
+
+
+def d_dPhi(x: Expr, out: Expr) -> Expr:
+    """φ'(x) = -x φ(x)."""
+    return o.neg(o.hadamard(x, out))
+
+
+def d_erf(x: Expr, out: Expr) -> Expr:
+    """erf'(x) = 2 e^{-x²}/√π."""
+    return o.apply("derf", x)
+
+
+def d_derf(x: Expr, out: Expr) -> Expr:
+    """erf''(x) = -2x erf'(x)."""
+    return o.scale(o.const(-2), o.hadamard(x, out))
+
+
+def d_gelu(x: Expr, out: Expr) -> Expr:
+    """GELU(x) = x Φ(x)  =>  GELU'(x) = Φ(x) + x φ(x)."""
+    return o.add(o.apply("Phi", x), o.hadamard(x, o.apply("dPhi", x)))
+
+
+def d_leakyrelu(x: Expr, out: Expr) -> Expr:
+    """LeakyReLU(x) = max(x, x/100)  =>  LeakyReLU'(x) = 1/100 + 99/100 · 1[x > 0]."""
+    return o.add(o.scale(o.Const(Fraction(1, 100)), ones_like(x)),
+                 o.scale(o.Const(Fraction(99, 100)), o.apply("step", x)))
+
+
+def _erf(x: Array) -> Array:
+    from math import erf
+    return np.vectorize(erf, otypes=[float])(x)
+
+
+def _Phi(x: Array) -> Array:
+    return 0.5 * (1.0 + _erf(x / np.sqrt(2.0)))
+
+
 # ---- the records ---------------------------------------------------------------------------
 
 RECORDS: tuple[Function, ...] = (
@@ -140,9 +215,9 @@ RECORDS: tuple[Function, ...] = (
     Function("softplus", "\\operatorname{softplus}", lambda x: np.logaddexp(0.0, x),
              lambda sp, x: sp.log(1 + sp.exp(x)), d_softplus,
              words=("softplus",), plain=("softplus",), prime=True),
-    Function("step", "\\mathbb{1}", lambda x: (x > 0).astype(float), lambda sp, x: sp.Heaviside(x, 0),
+    Function("step", "\\mathbb{I}", lambda x: (x > 0).astype(float), lambda sp, x: sp.Heaviside(x, 0),
              d_step, called=False, kink=True, indicator=">"),
-    Function("stepge", "\\mathbb{1}", lambda x: (x >= 0).astype(float), lambda sp, x: sp.Heaviside(x, 1),
+    Function("stepge", "\\mathbb{I}", lambda x: (x >= 0).astype(float), lambda sp, x: sp.Heaviside(x, 1),
              d_step, called=False, kink=True, indicator="\\geq"),
     Function("dsigma", "\\sigma'", lambda x: _sigma(x) * (1.0 - _sigma(x)),
              lambda sp, x: _sp_sigma(sp, x) * (1 - _sp_sigma(sp, x)), d_dsigma, called=False),
@@ -153,6 +228,28 @@ RECORDS: tuple[Function, ...] = (
     Function("sech", "\\operatorname{sech}", lambda x: 1.0 / np.cosh(x), lambda sp, x: sp.sech(x), d_sech),
     Function("sin", "\\sin", np.sin, lambda sp, x: sp.sin(x), d_sin, commands=("sin",), prime=True),
     Function("cos", "\\cos", np.cos, lambda sp, x: sp.cos(x), d_cos, commands=("cos",), prime=True),
+    Function("tan", "\\tan", np.tan, lambda sp, x: sp.tan(x), d_tan, commands=("tan",), words=("tan",),
+             prime=True),
+    Function("arcsin", "\\arcsin", np.arcsin, lambda sp, x: sp.asin(x), d_arcsin, commands=("arcsin",),
+             words=("arcsin", "asin"), prime=True, domain="unit"),
+    Function("arccos", "\\arccos", np.arccos, lambda sp, x: sp.acos(x), d_arccos, commands=("arccos",),
+             words=("arccos", "acos"), prime=True, domain="unit"),
+    Function("arctan", "\\arctan", np.arctan, lambda sp, x: sp.atan(x), d_arctan, commands=("arctan",),
+             words=("arctan", "atan"), prime=True),
+    Function("abs", "\\operatorname{abs}", np.abs, lambda sp, x: sp.Abs(x), d_abs, words=("abs",),
+             prime=True, kink=True),
+    Function("sign", "\\operatorname{sign}", np.sign, lambda sp, x: sp.sign(x), d_sign,
+             words=("sign", "sgn"), commands=("sgn",), prime=True, kink=True),
+    Function("erf", "\\operatorname{erf}", _erf, lambda sp, x: sp.erf(x), d_erf, words=("erf",), prime="derf"),
+    Function("Phi", "\\Phi", _Phi, lambda sp, x: (1 + sp.erf(x / sp.sqrt(2))) / 2, d_Phi, commands=("Phi",), prime="dPhi"),
+    Function("gelu", "\\operatorname{GELU}", lambda x: x * _Phi(x),
+             lambda sp, x: x * (1 + sp.erf(x / sp.sqrt(2))) / 2, d_gelu, words=("gelu",), prime=True),
+    Function("leakyrelu", "\\operatorname{LeakyReLU}", lambda x: np.where(x > 0, x, 0.01 * x),
+             lambda sp, x: x / 100 + sp.Rational(99, 100) * sp.Max(x, 0), d_leakyrelu, words=("leakyrelu",), prime=True, kink=True),
+    Function("dPhi", "\\Phi'", lambda x: np.exp(-x * x / 2) / np.sqrt(2 * np.pi),
+             lambda sp, x: sp.exp(-x ** 2 / 2) / sp.sqrt(2 * sp.pi), d_dPhi, called=False),
+    Function("derf", "\\operatorname{erf}'", lambda x: 2 * np.exp(-x * x) / np.sqrt(np.pi),
+             lambda sp, x: 2 * sp.exp(-x ** 2) / sp.sqrt(sp.pi), d_derf, called=False),
 )
 
 BY_NAME: dict[str, Function] = {f.name: f for f in RECORDS}

@@ -16,7 +16,7 @@ def _clip(text: str) -> str:
 
 
 #: onehot: a {0,1} vector whose entries sum to 1; simplex: positive entries summing to 1
-DOMAINS = ("real", "binary", "positive", "onehot", "simplex")
+DOMAINS = ("real", "binary", "positive", "onehot", "simplex", "unit")  # unit: in (-1, 1)
 
 
 @dataclass

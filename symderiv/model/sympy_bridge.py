@@ -255,6 +255,9 @@ class _From:
             else:
                 raise UnsupportedError(f"the number {e} is not supported")
             return [], lambda c: v
+        if e == sp.pi:  # in the normal density's body (the Phi' record): its float value
+            pi = o.Const(Fraction(repr(float(e))))
+            return [], lambda c: pi
         if e == sp.E:
             return [], lambda c: o.apply("exp", o.const(1))
         if isinstance(e, (sp.Identity, sp.OneMatrix, sp.ZeroMatrix)):

@@ -199,8 +199,8 @@ class _Lexer(TextReader):
             return self.brace(k) + 1 if self.at(k) == "{" else j
         if cmd in ("left", "right"):
             return self.delimiter(cmd, i, j)
-        if cmd == "sigma" and self.call_follows(j):
-            return self.emit("FUNC", "sigma", i, j)
+        if cmd in ("sigma", "Phi") and self.call_follows(j):  # \Phi(z): the normal CDF (unless declared)
+            return self.emit("FUNC", cmd, i, j)
         if cmd in ("bar", "overline"):
             inner = self.name(self.ws(j))
             if inner is None:

@@ -242,6 +242,7 @@ def _body(text: str) -> str:
     return "".join(out)
 
 
+_PARAGRAPH = re.compile(r"\n[ \t]*\n")
 _OPEN = re.compile(r"\$\$|\$|\\\[|\\\(|\\begin\s*\{([A-Za-z]+)(\*?)\}")
 
 
@@ -284,6 +285,9 @@ def math_pieces(text: str) -> list[MathPiece]:
             end = text.find(close, end + 1)
         line, col = pos(begin)
         display = tok not in ("$", "\\(")
+        if not display and (end < 0 or _PARAGRAPH.search(text, begin, end)):
+            i = m.end()  # a lone `$` in prose (inline math never spans a paragraph in TeX)
+            continue
         if end < 0:
             rest = text[m.start():].split("\n", 1)[0]
             pieces.append(MathPiece(rest, *pos(m.start()), True,

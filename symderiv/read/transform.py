@@ -12,10 +12,12 @@ from ..errors import ParseError
 from ..spans import Span
 from ._lalr import Lark, Lark_StandAlone, Token, Transformer_NonRecursive, v_args
 from .tree import (
+    Abs,
     Add,
     Bar,
     BinarySet,
     Call,
+    Derivative,
     Frac,
     Hadamard,
     Indicator,
@@ -25,8 +27,6 @@ from .tree import (
     Number,
     Ones,
     Partial,
-    Derivative,
-    Abs,
     Power,
     Product,
     RealSpace,

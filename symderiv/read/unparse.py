@@ -72,5 +72,5 @@ def unparse(n: t.Node) -> str:
         return "\\mathbf{1}"
     if isinstance(n, t.Indicator):
         op = {">=": "\\geq", "<=": "\\leq"}.get(n.op, n.op)
-        return f"\\mathbb{{1}}[{unparse(n.left)} {op} {unparse(n.right)}]"
+        return f"\\mathbb{{I}}[{unparse(n.left)} {op} {unparse(n.right)}]"
     return "?"

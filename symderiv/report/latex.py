@@ -339,12 +339,18 @@ PREAMBLE = ("\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n\\allowdis
 def derivation_latex(adjoints: Any, expanded: bool = False, standalone: bool = False) -> str:
     """Every symbol's adjoint in backprop order (the loss's `\\bar{l} = 1` first) as `align*`.
 
-    Local form (in the downstream adjoints) by default; with `expanded`, in the inputs,
-    parameters and forward values, with the scalar parts simplified."""
+    Local form (in the downstream adjoints) by default; with `expanded`, in the inputs and
+    parameters only, a forward value used in several places named once in a row of its own
+    before the adjoints (`report/expand.py`), with the scalar parts simplified."""
     printer = Printer()
+    order = adjoints.order()
     rows = []
-    for name in adjoints.order():
-        e = scalar_simplify(adjoints.expanded(name)) if expanded else adjoints.local[name]
-        rows.append(f"{bar_latex(name)} &= {printer.latex(e)}")
+    if expanded:
+        from .expand import name_shared
+        where, exprs = name_shared(adjoints.model, [adjoints.expanded(n) for n in order])
+        rows += [f"{name_latex(n)} &= {printer.latex(e)}" for n, e in where]
+    else:
+        exprs = [adjoints.local[n] for n in order]
+    rows += [f"{bar_latex(n)} &= {printer.latex(e)}" for n, e in zip(order, exprs)]
     body = "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
     return PREAMBLE + body + "\\end{document}\n" if standalone else body

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 
 from ..names import bar_latex
 from ..verify.verdicts import Claim, Report, Step
@@ -70,7 +72,12 @@ def render_plain(r: Report, all_claims: bool = False, show_answer: bool = False)
 
 
 def print_rich(r: Report, all_claims: bool = False, show_answer: bool = False, file=None) -> None:
-    """Coloured output on a terminal (rich); plain text when not a terminal."""
+    """Coloured output on a terminal (rich); plain text when not a terminal, without importing
+    rich (~40 ms of a cold start), unless FORCE_COLOR asks for colour anyway."""
+    out = sys.stdout if file is None else file
+    if not os.environ.get("FORCE_COLOR") and not (hasattr(out, "isatty") and out.isatty()):
+        out.write(render_plain(r, all_claims, show_answer))
+        return
     from rich.console import Console
     from rich.text import Text
 

@@ -184,10 +184,10 @@ def _candidates(model) -> list[tuple]:
             if not stated & {("symmetric", name), ("posdef", name)}:
                 square.append(Premise("symmetric", name))
         elif o.find(cols) == 1 and o.find(rows) != 1 and sym.domain in ("real", "binary"):
-            out.append((Premise("sum1", name),))
+            out.append((Premise("sum1", name, signed=True),))
         elif o.find(cols) != 1 and o.find(rows) != 1 and sym.domain in ("real", "binary") \
                 and ("rows1", name) not in stated:
-            out.append((Premise("rows1", name),))
+            out.append((Premise("rows1", name, signed=True),))
     both = [(p,) for p in square] + ([tuple(square)] if len(square) > 1 else [])
     return (both + out)[:MAX_CANDIDATES]
 
@@ -209,6 +209,9 @@ def _premise(expr: Expr, tgt: Target, inst: Instances, truth_at) -> str | None:
 def diagnose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym=None) -> tuple[str | None, str]:
     """(reason, message) for a step whose values `s` disagree with the target's."""
     t = tgt.truth
+    square = all(x.shape[0] == x.shape[1] for x in s) and any(x.shape[0] > 1 for x in s)
+    if square and agree(s, [x.T for x in t]):  # the exact transpose: more specific than a premise
+        return "transpose", f"this is the transpose of {tgt.latex}"
     msg = _premise(expr, tgt, inst, truth_sym) if not (agree(s, [-x for x in t])) else None
     if msg:
         return "premise", msg

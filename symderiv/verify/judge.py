@@ -128,7 +128,9 @@ class Judge:
             step, expr = self._step(st, t.Transpose(part.span, part) if flip else part, tgt, local,
                                     self.model.shape(target), flip=flip)
             claim.steps.append(step)
-        claim.explicit = len(st.parts) > 1 and _explicit(st.parts[-1], target, Scope(self.model))
+        claim.explicit = (len(st.parts) > 1 and _explicit(st.parts[-1], target, Scope(self.model))
+                          and not (expr is not None and any(isinstance(x, o.Bar) and x.name == target
+                                                            for x in nodes(expr))))  # G = \bar{W}; \bar{W} = G
         if claim.verdict != "correct":
             claim.answer = Answer(target, self.adjoints.local[target], self.adjoints.expanded(target))
         final = claim.steps[-1] if claim.steps else None
@@ -228,7 +230,10 @@ class Judge:
                 got, want, who = expr.shape, shape, tgt.latex
                 if flip:
                     got, want, who = (got[1], got[0]), (want[1], want[0]), scope.text(st.parts[0]) or who
-                raise ShapeError(f"this is {o.shape_str(got)}, but {who} is {o.shape_str(want)}", part.span)
+                row = (o.find(got[0]) == 1 and o.same(got[1], want[0]) and o.find(want[1]) == 1
+                       and o.find(want[0]) != 1 and tgt.name is not None and not flip)
+                what = f" (a row: it is {tgt.latex}^\\top)" if row else ""
+                raise ShapeError(f"this is {o.shape_str(got)}{what}, but {who} is {o.shape_str(want)}", part.span)
             if _unresolved(expr):
                 raise ShapeError("the size of a ones vector or identity cannot be inferred", part.span)
         except WrongAdjointError as err:

@@ -25,6 +25,7 @@ from .satisfy import no_sizes, satisfy, usable, well_conditioned
 
 IntSource = Callable[[int, int], int]  # (lo, hi) inclusive -> an int
 POSITIVE = with_domain("positive")  # an input directly under one of these is drawn positive
+UNIT = with_domain("unit")  # ... in (-0.9, 0.9): arcsin, arccos
 KINKS = named("kink")  # these functions' arguments are sampled with both signs
 
 
@@ -65,6 +66,12 @@ def _special_inputs(model: Model) -> tuple[set[str], set[str], set[str], set[str
     return positive & inputs, nonzero & inputs, conditioned & inputs, logdet & inputs
 
 
+def _under(model: Model, fns: frozenset[str]) -> set[str]:
+    """Inputs directly under one of the functions `fns` in the model's definitions."""
+    return {e.a.name for node in model.nodes for e in nodes(model.symbols[node].definition)  # type: ignore[arg-type]
+            if isinstance(e, o.Apply) and e.fn in fns and isinstance(e.a, o.Var)}
+
+
 def draw_values(model: Model, env: Env, uniform: Callable[[tuple[int, int], float, float], np.ndarray],
                 binary: Callable[[tuple[int, int]], np.ndarray], scale: float = 1.0,
                 premises: list | None = None) -> None:
@@ -84,6 +91,8 @@ def draw_values(model: Model, env: Env, uniform: Callable[[tuple[int, int], floa
             v = u / u.sum(axis=0, keepdims=True)
         elif sym.domain == "positive" or name in positive:
             v = uniform(shape, 0.5, 2.0)
+        elif sym.domain == "unit" or name in _under(model, UNIT):
+            v = uniform(shape, -0.9 * min(scale, 1.0), 0.9 * min(scale, 1.0))
         elif name in nonzero:  # both signs, away from 0
             u = uniform(shape, -1.2 * scale, 1.2 * scale)
             v = np.where(u >= 0, u + 0.3 * scale, u - 0.3 * scale)

@@ -50,7 +50,10 @@ def satisfy(model: Model, env: Env, premises: list, uniform: Uniform) -> None:
         elif p.kind in ("sum1", "rows1", "cols1"):
             axis = 1 if p.kind == "rows1" else 0
             u = uniform(v.shape, 0.1, 1.0)
-            if binary:
+            if p.signed and not binary:  # only the sum is 1: entries of both signs
+                u = uniform(v.shape, -1.5, 1.5)
+                v = u - u.mean(axis=axis, keepdims=True) + 1.0 / v.shape[axis]
+            elif binary:
                 v = (u == u.max(axis=axis, keepdims=True)).astype(float)
             else:
                 v = u / u.sum(axis=axis, keepdims=True)
