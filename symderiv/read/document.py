@@ -16,7 +16,7 @@ from .markdown import MathPiece, extract, parse_front_matter
 from .notebook import markdown_cells
 from .split import statements
 from .tex import TexSource, read_tex
-from ..spans import Span, excerpt
+from ..spans import Span
 from .tree import Statement
 
 MAX_DOCUMENT_BYTES = 2_000_000
@@ -29,10 +29,6 @@ class Document:
     front_matter: dict = field(default_factory=dict)
     statements: tuple[Statement, ...] = ()
     lines: tuple[str, ...] = field(default=(), repr=False)  # the text, to quote what was written
-
-    def excerpt(self, span: Span) -> str:
-        """The written text of a one-line span of this document ("" otherwise)."""
-        return excerpt(self.lines, span)
 
 
 def read_text(text: str, file: str = "<string>") -> Document:
