@@ -157,3 +157,31 @@ def test_einsum_evaluation_matches_matrix_algebra(rows, cols, seed):
 def test_bad_sums_are_explained(text, words):
     (v, _, msg), = verdicts(text)
     assert v == "invalid" and words in msg
+
+
+ABS_PROBLEM = r"""
+$$x \in \mathbb{R}^{n}$$
+$$W \in \mathbb{R}^{m \times n}$$
+$$\lambda \in \mathbb{R}$$
+$$a = W x$$
+$$\mathcal{L} = \mathbf{1}^\top \sin(a) + \lambda \mathbf{1}^\top |x|$$
+"""
+
+
+def _abs_verdicts(*lines: str) -> list[str]:
+    doc = read_text("\n".join(f"$${s}$$" for s in lines) + "\n", "a.md")
+    report = check_documents([read_text(ABS_PROBLEM, "p.md"), doc])
+    return [c.verdict for c in report.claims if c.file == "a.md" and not c.side]
+
+
+def test_absolute_value_of_an_entry_is_elementwise():
+    """`|x_j|` of an entry is a scalar's absolute value; its mutants are all caught."""
+    assert _abs_verdicts(r"\frac{\partial \mathcal{L}}{\partial \lambda} = \sum_{j} |x_j|",
+                         r"\frac{\partial \mathcal{L}}{\partial x_j} = \sum_{i} W_{ij} \cos(a_i)"
+                         r" + \lambda \frac{x_j}{|x_j|}") == ["correct", "correct"]
+    mutants = [r"\bar{\lambda} = \sum_{j} x_j", r"\bar{\lambda} = -\sum_{j} |x_j|",
+               r"\bar{\lambda} = 2 \sum_{j} |x_j|", r"\bar{\lambda} = \sum_{j} |x_j|^2",
+               r"\bar{x}_j = \sum_{i} W_{ji} \cos(a_i) + \lambda \frac{x_j}{|x_j|}",
+               r"\bar{x}_j = \sum_{i} W_{ij} \cos(a_i) + \lambda |x_j|",
+               r"\bar{x}_j = \sum_{i} W_{ij} \cos(a_i)"]
+    assert "correct" not in _abs_verdicts(*mutants)

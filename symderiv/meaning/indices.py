@@ -336,6 +336,8 @@ def build(ctx: _Ctx, node: t.Node, bound: tuple[str, ...] = ()) -> ir.INode:
         return ir.IPow(build(ctx, node.base, bound), exponent(node.exponent))
     if isinstance(node, t.Call):
         return _call(ctx, node, bound)
+    if isinstance(node, t.Abs) and uses_indices(node, ctx.scope):  # |x_j|: an entry is a scalar
+        return ir.IFn("abs", build(ctx, node.arg, bound))
     if isinstance(node, t.BigSum):
         return _sum(ctx, node, bound)
     if isinstance(node, t.Partial):
