@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from ..derive.scalar import scalar_simplify
 from ..model import ops as o
 from ..model.elementwise import BY_NAME
 from ..model.ops import Expr
