@@ -3,7 +3,6 @@ and never raises anything else, recurses too deep, or hangs."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings

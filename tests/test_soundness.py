@@ -47,6 +47,7 @@ from mutate import (
     check_lines_robust,
     dedupe,
     lhs_latex,
+    mutants,
     parse_statement,
     unparse,
 )
