@@ -160,19 +160,8 @@ def free_steps(node: t.Node, letters: set[str], bound: frozenset = frozenset()) 
     if isinstance(node, t.BigSum) and node.index in letters:
         return free_steps(node.body, letters, bound | {node.index})
     out = {x for name in _names(node) for x in mentions(name, letters) if x not in bound}
-    for child in _children(node):
+    for child in t.children(node):
         out |= free_steps(child, letters, bound)
-    return out
-
-
-def _children(n: t.Node) -> list[t.Node]:
-    out = []
-    for value in vars(n).values():
-        items = value if isinstance(value, tuple) else (value,)
-        for item in items:
-            item = item[-1] if isinstance(item, tuple) else item
-            if isinstance(item, t.Node):
-                out.append(item)
     return out
 
 

@@ -98,12 +98,7 @@ def uses_indices(node: t.Node, scope: Scope) -> bool:
             return True
         if isinstance(n, t.Partial) and (split_entry(n.den, scope) or split_entry(n.num, scope)):
             return True
-        for value in vars(n).values():
-            items = value if isinstance(value, tuple) else (value,)
-            for item in items:
-                item = item[-1] if isinstance(item, tuple) else item
-                if isinstance(item, t.Node):
-                    stack.append(item)
+        stack.extend(t.children(n))
     return False
 
 

@@ -222,3 +222,15 @@ class Statement:
     def excerpt(self, span: Span) -> str:
         """The written text of `span` (a node of this statement); "" when it is not known."""
         return excerpt(self.source, span, self.span.line)
+
+
+def children(n: Node) -> list[Node]:
+    """The sub-trees of a node, in field order (fields hold nodes, tuples of them, or pairs
+    ending in one, as `Add.terms` does)."""
+    out: list[Node] = []
+    for value in vars(n).values():
+        for item in value if isinstance(value, tuple) else (value,):
+            item = item[-1] if isinstance(item, tuple) and item else item
+            if isinstance(item, Node):
+                out.append(item)
+    return out

@@ -36,7 +36,7 @@ def _members(st: t.Statement, steps: set[str], counts: set[str]) -> list[str]:
         for name in fam._names(n):
             if fam.mentions(name, steps | counts):
                 out.append(name)
-        stack.extend(fam._children(n))
+        stack.extend(t.children(n))
     return out
 
 
