@@ -63,17 +63,35 @@ def _nodes(n: t.Node) -> Iterator[t.Node]:
         stack.extend(_kids(x))
 
 
-def is_indexed(oracle, n: t.Node) -> bool:
-    for x in _nodes(n):
-        if isinstance(x, (t.BigSum, t.Subscript, t.PartialOf)):
-            return True
-        if isinstance(x, t.Derivative) and split(oracle, x.wrt):
-            return True
-        if isinstance(x, (t.Name, t.Bar)) and split(oracle, x.name):
-            return True
-        if isinstance(x, t.Partial) and (split(oracle, x.den) or split(oracle, x.num)):
-            return True
-    return False
+def _own_index(oracle, x: t.Node) -> bool:
+    """Does this node itself (not its sub-trees) write a sum, an entry or a Kronecker delta?"""
+    if isinstance(x, (t.BigSum, t.Subscript, t.PartialOf)):
+        return True
+    if isinstance(x, t.Derivative) and split(oracle, x.wrt):
+        return True
+    if isinstance(x, (t.Name, t.Bar)) and split(oracle, x.name):
+        return True
+    return isinstance(x, t.Partial) and bool(split(oracle, x.den) or split(oracle, x.num))
+
+
+def is_indexed(oracle, n: t.Node, memo: dict[int, tuple[t.Node, bool]] | None = None) -> bool:
+    """Whether any node of `n` is indexed; with `memo` (id -> (node, answer)) every node is
+    decided once, bottom-up, so asking at every node of a big tree stays linear."""
+    if memo is None:
+        return any(_own_index(oracle, x) for x in _nodes(n))
+    order, stack = [], [n]
+    while stack:  # post-order without recursion: children are decided before their parent
+        x = stack.pop()
+        hit = memo.get(id(x))
+        if hit is not None and hit[0] is x:
+            continue
+        order.append(x)
+        stack.extend(_kids(x))
+    for x in reversed(order):
+        if memo.get(id(x), (None,))[0] is not x:
+            kids = _kids(x)
+            memo[id(x)] = (x, _own_index(oracle, x) or any(memo[id(k)][1] for k in kids))
+    return memo[id(n)][1]
 
 
 def _entry_letters(oracle, x: t.Node) -> list[tuple[str, int | None, str]]:

@@ -500,9 +500,13 @@ class Oracle:
         except StopIteration:
             raise Undecidable("more lazy constants than counted") from None
 
+    def _is_indexed(self, n: t.Node) -> bool:
+        """`ix.is_indexed`, once per node: asked at every node of a big tree, it is quadratic."""
+        return ix.is_indexed(self, n, self.__dict__.setdefault("_indexed_memo", {}))
+
     def _eval(self, n: t.Node, values: dict[str, np.ndarray], inst: Instance | None):
         ev = lambda m: self._eval(m, values, inst)
-        if ix.is_indexed(self, n):  # a sum or entries with no free index: a number
+        if self._is_indexed(n):  # a sum or entries with no free index: a number
             try:
                 return float(self._ix.array(n, [], None, values, inst, self._sizes_of(values))[0, 0])
             except ix.Invalid as e:

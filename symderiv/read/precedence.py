@@ -28,7 +28,7 @@ class Level:
 LEVELS = (
     Level("sum", 1, "sum", ("PLUS", "MINUS")),
     Level("hadamard", 2, "hterm", ("_ODOT", "OSLASH")),
-    Level("product", 3, "product", ("_CDOT", "SLASH")),
+    Level("product", 3, "factors", ("_CDOT", "SLASH")),  # `product` adds a trailing sum (\\sum) to it
     Level("postfix", 4, "postfix", ("TRANSPOSE", "PRIME", "CARET")),
     Level("atom", 5, "atom", ("_LPAR", "_LBRACK", "_LBRACE")),
 )
