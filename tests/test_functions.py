@@ -126,3 +126,16 @@ def test_elementwise_max_matches_numpy(seed):
     env = Env({"n": 5}, {"p": rng.normal(size=(5, 1)), "q": rng.normal(size=(5, 1))})
     e = resolve(parse_expression(r"\max(p, q)"), Scope(m))
     assert np.allclose(evaluate(e, env), np.maximum(env.values["p"], env.values["q"]))
+
+
+def test_operatorname_abs_of_a_square_matrix_is_elementwise_not_det():
+    """The printer writes elementwise |·| of a matrix as \\operatorname{abs}(M): it must read back so
+    (only the bars |M| are the determinant); found by the printed-tree property test."""
+    from symderiv.read.document import read_text
+    from symderiv.verify.check import check_documents
+    problem = read_text("$$M \\in \\mathbb{R}^{n \\times n}$$\n$$a \\in \\mathbb{R}^{n}$$\n"
+                        "$$\\ell = a^\\top \\operatorname{abs}(M) a$$\n", "p.md")
+    sheet = read_text("$$\\ell = a^\\top |M| a$$\n$$\\ell = |\\det M| a^\\top a$$\n"
+                      "$$\\ell = \\mathbf{1}^\\top (\\operatorname{abs}(M) \\odot (a a^\\top)) \\mathbf{1}$$\n", "a.md")
+    got = [c.verdict for c in check_documents([problem, sheet]).claims if c.file == "a.md"]
+    assert got == ["incorrect", "incorrect", "correct"]

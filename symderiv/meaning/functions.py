@@ -128,8 +128,8 @@ def call(n: t.Call, scope: Scope) -> Expr:
         name = ("\\" + n.func) if ("\\" + n.func) in scope.model.symbols else n.func
         return o.matmul(scope.model.symbols[name].var(), scope.resolve(n.args[0]), n.span)
     a = scope.resolve(n.args[0])
-    if n.func == "abs" and n.deriv == 0 and o.find(a.shape[0]) != 1 and o.same(a.shape[0], a.shape[1]):
-        return o.Det(a)  # |A| of a square matrix is its determinant (SPEC 3.1)
+    # \operatorname{abs}(A) is elementwise whatever the shape: only the bars |A| of a square
+    # matrix are its determinant (SPEC 3.1), and the printer writes elementwise abs this way
     build = as_written(n.func, n.deriv) or _POWERS.get((n.func, n.deriv))
     if build is not None:
         out = build(a)  # type: ignore[operator]
