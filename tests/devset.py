@@ -25,6 +25,7 @@ SUPPORTED = frozenset({
     "cookbook-trace-xbxt", "gaussian-nll-mean", "two-step-linear-chain",
     "layouts-jacobians", "cookbook-operators", "softmax-index",
     "quadratic-symmetric", "quadratic-general", "least-squares-tall",
+    "batchnorm", "batch-softmax-ce",
 })
 
 
