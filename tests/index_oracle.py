@@ -217,6 +217,8 @@ class IndexEval:
             return out
         if isinstance(n, t.Hadamard):
             return go(n.left) * go(n.right)
+        if isinstance(n, t.Transpose):  # a number here: its transpose is itself
+            return go(n.arg)
         if isinstance(n, t.Frac):
             return go(n.num) / go(n.den)
         if isinstance(n, t.Power):

@@ -423,7 +423,7 @@ def test_transposed_leibniz_chains_are_not_accepted_where_wrong(name):
 # ---------------------------------------------------------------------------------------
 # identity and Jacobian claims with derivative notation: mutants of their right-hand sides
 # ---------------------------------------------------------------------------------------
-NOTATION = [n for n in ("layouts-jacobians", "cookbook-operators") if n in DEV]
+NOTATION = [n for n in ("layouts-jacobians", "cookbook-operators", "logistic-newton-hessian") if n in DEV]
 
 
 def _labelled_right(name: str, sheet: str) -> dict[int, str | None]:

@@ -410,12 +410,17 @@ class _Lexer(TextReader):
                 names.append(names[0])
                 k = sq.end()
         want = 2 if order == 2 else 1
-        if len(names) != want or len(set(names)) != 1:
+        if len(names) != want:
             return None
+        if len(set(names)) != 1:  # `\partial w_j \partial w_k`: a mixed entry, the two joined by a tab
+            return "\t".join(names)
         return names[0]
 
     def nabla(self, i: int, j: int) -> int:
         k = self.ws(j)
+        after = self.nabla_sub_then_square(k)
+        if after is not None:  # \nabla_w^2 f: the same Hessian as \nabla^2_w f
+            return self.emit("HESS", f"nabla|{after[0]}", i, after[1])
         hess = SQUARE_SUP.match(self.s, k)
         if hess is not None:  # \nabla^2_w f: the Hessian
             k = self.ws(hess.end())
@@ -440,6 +445,26 @@ class _Lexer(TextReader):
         if core is None:
             raise LexError("`\\nabla_{...}` needs one symbol as its subscript", i, k + 1)
         return self.emit("NABLA", core[0], i, core[1])
+
+
+    def nabla_sub_then_square(self, k: int) -> tuple[str, int] | None:
+        """`_{w}^{2}` or `_w^2` after `\nabla`: (w, the end), else None."""
+        if self.at(k) != "_":
+            return None
+        k = self.ws(k + 1)
+        if self.at(k) == "{":
+            m = self.brace(k)
+            inner = self.name(self.ws(k + 1))
+            if inner is None or self.ws(inner[1]) != m:
+                return None
+            name, end = inner[0], m + 1
+        else:
+            core = self.core(k, 0)
+            if core is None:
+                return None
+            name, end = core
+        sq = SQUARE_SUP.match(self.s, end)
+        return (name, sq.end()) if sq is not None else None
 
 
 def tokenize(s: str, max_depth: int = 64) -> list[Tok]:

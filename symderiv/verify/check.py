@@ -110,7 +110,8 @@ class Checker:
         if (isinstance(lhs, t.Name) and len(st.parts) == 2 and lhs.name not in self.model.symbols
                 and lhs.name not in self.local):
             return [self._abbreviation(st, lhs.name)]
-        return [self.judge.identity(st, self.local)]
+        kind = "jacobian" if isinstance(lhs.arg if isinstance(lhs, t.Transpose) else lhs, t.Partial) else "identity"
+        return [self.judge.identity(st, self.local, kind=kind)]
 
     def _jacobian_target(self, lhs: t.Node, scope: Scope) -> str | None:
         """The numerator's node of a Jacobian entry `\\frac{\\partial y_i}{\\partial z_j}`."""
@@ -127,7 +128,11 @@ class Checker:
 
     @staticmethod
     def _entrywise_kind(lhs: t.Node) -> str:
-        return "entrywise" if isinstance(lhs, (t.Partial, t.PartialOf, t.Derivative)) else "identity"
+        """A Jacobian entry (`\\frac{\\partial y_i}{\\partial z_j}`) is a `jacobian` claim; an
+        `entrywise` claim is always about an adjoint (it is scored like one)."""
+        if isinstance(lhs, (t.Partial, t.PartialOf)) or (isinstance(lhs, t.Derivative) and lhs.order == 1):
+            return "jacobian"
+        return "identity"
 
     def _adjoint_target(self, lhs: t.Node) -> str | None:
         scope = Scope(self.model)
