@@ -301,3 +301,10 @@ def test_nabla_of_an_expression_is_a_column_in_any_layout():
         assert verdict(r"\nabla_{y} (y^\top K y) = (K + K^\top) y", COOKBOOK, layout).verdict == "correct"
     c = verdict(r"\frac{\partial}{\partial y}(y^\top K y) = (K + K^\top) y", COOKBOOK, "numerator")
     assert c.verdict == "incorrect" and c.steps[0].reason == "layout"
+
+
+def test_a_tensor_derivative_alone_says_how_to_write_its_entries():
+    c = verdict(r"\frac{\partial z}{\partial W} = x^\top")
+    assert c.steps[0].reason == "unsupported" and "\\frac{\\partial z_i}{\\partial W_{pq}}" in c.steps[0].message
+    entry = verdict(r"\frac{\partial z_i}{\partial W_{pq}} = \delta_{ip} x_q")  # the form it suggests reads
+    assert entry.verdict == "correct", [(s.verdict, s.message) for s in entry.steps]
