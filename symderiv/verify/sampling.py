@@ -172,7 +172,7 @@ class Sampler:
             for _ in range(self.PER_SIZE):
                 finite: Env | None = None
                 for _attempt in range(40):
-                    env = Env(dict(sizes))
+                    env = Env(dict(sizes), choice=len(self.envs))  # generic functions: each choice in turn
                     draw_values(self.model, env, uniform, binary, scale, self.premises)
                     if forward(self.model, env) and well_conditioned(self.model, env):
                         finite = env
