@@ -123,6 +123,8 @@ def test_a_declaration_restated_in_answers() -> None:
     r"\bar{z} = v \odot \phi^\prime(z)",
     r"\bar{z} = v ⊙ φ′(z)",
     r"\bar{z} = v \odot \varphi'(z)",
+    r"\bar{z} = v \odot \dot{\phi}(z)",
+    r"\bar{z} = v \odot \dot\phi(z)",
     r"\bar{x} = W^\top (v \odot \phi'(z))",
     r"\bar{W} = (v \odot \phi'(z)) x^\top",
     r"\frac{\partial h}{\partial z} = \operatorname{diag}(\phi'(z))",
@@ -191,3 +193,21 @@ def test_sigma_declared_generic_is_not_the_sigmoid() -> None:
     problem = PHI.replace(r"\phi :", r"\sigma :").replace(r"\phi(z)", r"\sigma(z)")
     assert verdict(r"\bar{z} = v \odot \sigma'(z)", problem) == "correct"
     assert verdict(r"\bar{z} = v \odot \sigma(z) \odot (\mathbf{1} - \sigma(z))", problem) == "incorrect"
+
+
+def test_sympy_round_trip_keeps_phi_opaque() -> None:
+    import sympy as sp
+
+    from symderiv.model.graph import Model
+    from symderiv.model.sympy_bridge import from_sympy, to_sympy
+    m = Model()
+    m.declare("z", (1, 1))
+    m.declare("W", ("m", "n"))
+    m.declare("x", ("n", 1))
+    z = o.Var("z", (1, 1))
+    for k in range(3):
+        s = to_sympy(o.apply(generic_name("phi", k), z))
+        assert s == sp.diff(sp.Function("phi")(sp.Symbol("z")), sp.Symbol("z"), k)
+        assert to_latex(from_sympy(s, m)) == "\\phi" + "'" * k + "(z)"
+    wx = o.matmul(o.Var("W", ("m", "n")), o.Var("x", ("n", 1)))
+    assert to_latex(from_sympy(to_sympy(o.apply(generic_name("phi", 1), wx)), m)) == "\\phi'(W x)"

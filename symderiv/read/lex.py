@@ -227,6 +227,11 @@ class _Lexer(TextReader):
             return self.bigsum(i, j)
         if cmd in v.CALLED_GREEK and self.call_follows(j):  # \Phi(z): the normal CDF (unless declared)
             return self.emit("FUNC", v.GREEK[cmd], i, j)
+        if cmd == "dot":  # \dot\phi(z), \dot{\phi}(z): Newton's dot, the derivative phi'(z)
+            a = self.arg(j)
+            if a and a[0].startswith("\\") and a[0][1:] in v.CALLED_GREEK and self.call_follows(a[1], False):
+                self.emit("FUNC", v.GREEK[a[0][1:]], i, a[1])
+                return self.emit("PRIME", "'", i, a[1])
         if cmd in ("bar", "overline"):
             inner = self.name(self.ws(j))
             if inner is None:
