@@ -208,6 +208,7 @@ class Problem:
     #: rows1 (T 1 = 1), sum1 (1^T t = 1), positive, geq/gt (sizes name >= other)
     premises: list = field(default_factory=list)
     batch: str = "rows"
+    named: dict[str, tuple] = field(default_factory=dict)  # CE(y, t) = ...: CE -> (params, body)
 
     @property
     def dims(self) -> list[str]:
@@ -237,6 +238,9 @@ def read_problem(path: str | Path) -> Problem:
                     prob.decls[n.name] = Decl(n.name, dims, "positive" if space.positive else "real")
         elif st.relation == "maps":  # \phi : \mathbb{R} \to \mathbb{R}: realised by GENERIC_CHOICES
             continue
+        elif (len(st.parts) == 2 and isinstance(st.parts[0], t.Call) and st.parts[0].args
+              and all(isinstance(a, t.Name) for a in st.parts[0].args)):  # CE(y, t) = -t^\top \log y
+            prob.named[st.parts[0].func] = (tuple(a.name for a in st.parts[0].args), st.parts[1])
         elif st.relation != "=":
             prob.premises.append(_inequality(st))
         elif not prob.defs and _premise(st.parts) is not None:
@@ -604,6 +608,13 @@ class Oracle:
             if isinstance(n.arg, t.Partial):
                 raise Undecidable("transposed Jacobian")
             return transpose(ev(n.arg))
+        if isinstance(n, t.Call) and n.func in self.problem.named:  # CE(y, t): the body, arguments put in
+            params, body = self.problem.named[n.func]
+            if len(n.args) != len(params) or n.deriv or n.power is not None:
+                raise Invalid(f"{n.func} with {len(n.args)} arguments")
+            return ev(_put(body, dict(zip(params, n.args))))
+        if isinstance(n, t.Call) and n.func == "prod":  # the formal product bar{o} d o / d W
+            return self._prod(n, values, inst)
         if isinstance(n, t.Call):
             if len(n.args) != 1:
                 raise Invalid("function of several arguments")
@@ -642,6 +653,18 @@ class Oracle:
         if isinstance(n, t.Frac) and isinstance(n.num, t.Number) and isinstance(n.den, t.Number):
             return float(n.num.text) / float(n.den.text)
         raise Undecidable("symbolic exponent")
+
+    def _prod(self, n: t.Call, values, inst: Instance | None):
+        """`\\text{prod}(\\frac{\\partial J}{\\partial o}, \\frac{\\partial o}{\\partial W})`, either order."""
+        if len(n.args) != 2:
+            raise Invalid("prod of one argument")
+        for up, local in (n.args, n.args[::-1]):
+            if isinstance(up, t.Partial) and self.canonical(up.num) == self.problem.loss:
+                up = t.Bar(up.span, up.den)
+            if isinstance(up, t.Bar) and isinstance(local, t.Partial) and \
+                    self.canonical(local.num) != self.problem.loss:
+                return self._leibniz([up, local], values, inst)
+        raise Invalid("prod without an adjoint and a partial")
 
     def _leibniz(self, factors: list[t.Node], values, inst: Instance | None):
         """`\\bar{a} \\frac{\\partial a}{\\partial b}` in either order, times scalar factors."""
@@ -840,6 +863,14 @@ def replace_at(root: t.Node, path: Path_, new: t.Node) -> t.Node:
 # ---------------------------------------------------------------------------------------
 KINDS = ("sign", "transpose", "swap", "drop-term", "scale", "hadamard", "bar-swap", "index-swap",
          "index-repeat", "index-drop", "sum-bounds", "sum-drop", "derivative", "drop-factor")
+
+
+def _put(body: t.Node, args: dict[str, t.Node]) -> t.Node:
+    """A named function's body with its parameters' names replaced by the argument trees."""
+    leaves = [(path, n) for path, n in walk_paths(body) if isinstance(n, t.Name) and n.name in args]
+    for path, n in leaves:  # leaves only: replacing one keeps the others' paths
+        body = args[n.name] if not path else replace_at(body, path, args[n.name])
+    return body
 
 
 def _in_leibniz(n: t.Node) -> bool:
