@@ -25,7 +25,7 @@ from ..model.ops import Expr
 from ..read import tree as t
 from ..spans import Span
 from . import ir
-from .functions import elementwise, exponent
+from .functions import GENERIC_ONLY, elementwise, exponent
 
 if TYPE_CHECKING:  # resolution recurses through scope.resolve: no import of resolve.py
     from .resolve import Scope
@@ -380,6 +380,9 @@ def build(ctx: _Ctx, node: t.Node, bound: tuple[str, ...] = ()) -> ir.INode:
 
 
 def _call(ctx: _Ctx, n: t.Call, bound: tuple[str, ...]) -> ir.INode:
+    if n.func in GENERIC_ONLY and n.func not in ctx.scope.model.functions:
+        raise UnsupportedError(f"\\{n.func} is not declared: a generic function is declared in the problem as "
+                               f"\\{n.func} : \\mathbb{{R}} \\to \\mathbb{{R}}", n.span)
     if len(n.args) != 1 or elementwise(n.func, n.deriv) is None:
         if not uses_indices(n, ctx.scope):
             return _whole(ctx, _plain(ctx, n), n)

@@ -111,11 +111,30 @@ class _Lexer(TextReader):
         run = m.group(0)
         if run in v.PLAIN_FUNCS:
             return self.emit("FUNC", v.PLAIN_FUNCS[run], i, m.end())
+        if self.arguments_follow(m.end()):  # CE(y, t): a product has no comma, so a call
+            return self.emit("FUNC", run, i, m.end())
         for k in range(i, m.end() - 1):
             self.emit("NAME", self.s[k], k, k + 1)
         last = self.name(m.end() - 1)
         assert last
         return self.emit("NAME", last[0], m.end() - 1, last[1])
+
+    def arguments_follow(self, j: int) -> bool:
+        """Whether `(` follows, holding a comma at its own level (`(y, t)`) before it closes."""
+        k = self.ws(j)
+        if self.at(k) != "(":
+            return False
+        depth = 0
+        for c in self.s[k:k + 400]:
+            if c in "([{":
+                depth += 1
+            elif c in ")]}":
+                depth -= 1
+                if depth == 0:
+                    return False
+            elif c == "," and depth == 1:
+                return True
+        return False
 
     def superscript(self, i: int) -> int:
         s, j = self.s, self.ws(i + 1)
@@ -206,8 +225,13 @@ class _Lexer(TextReader):
             return self.delimiter(cmd, i, j)
         if cmd == "sum":
             return self.bigsum(i, j)
-        if cmd in ("sigma", "Phi") and self.call_follows(j):  # \Phi(z): the normal CDF (unless declared)
-            return self.emit("FUNC", cmd, i, j)
+        if cmd in v.CALLED_GREEK and self.call_follows(j):  # \Phi(z): the normal CDF (unless declared)
+            return self.emit("FUNC", v.GREEK[cmd], i, j)
+        if cmd == "dot":  # \dot\phi(z), \dot{\phi}(z): Newton's dot, the derivative phi'(z)
+            a = self.arg(j)
+            if a and a[0].startswith("\\") and a[0][1:] in v.CALLED_GREEK and self.call_follows(a[1], False):
+                self.emit("FUNC", v.GREEK[a[0][1:]], i, a[1])
+                return self.emit("PRIME", "'", i, a[1])
         if cmd in ("bar", "overline"):
             inner = self.name(self.ws(j))
             if inner is None:

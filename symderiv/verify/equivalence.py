@@ -89,7 +89,7 @@ class Instances:
             for env in self.envs:
                 world: dict[str, np.ndarray] = {}
                 own: dict[str, np.ndarray] = {}
-                wenv = Env(env.dims, env.values, world)
+                wenv = Env(env.dims, env.values, world, env.choice)
                 for n in model.backward_order():
                     own[n] = np.ones((1, 1)) if n == model.loss else evaluate(local[n], wenv)
                     world[n] = evaluate(overrides[n], env) if n in overrides else own[n]

@@ -165,14 +165,16 @@ class Sampler:
             return self.rng.uniform(lo, hi, size=shape)
 
         every = list(self.model.premises) + self.premises
+        turn = 0  # generic functions: each concrete choice in turn (one a choice cannot serve is skipped)
         for kind, scale in self.KINDS:
             sizes = self._sizes(kind, every)
             if sizes is None:
                 continue
             for _ in range(self.PER_SIZE):
                 finite: Env | None = None
+                turn += 1
                 for _attempt in range(40):
-                    env = Env(dict(sizes))
+                    env = Env(dict(sizes), choice=turn - 1)
                     draw_values(self.model, env, uniform, binary, scale, self.premises)
                     if forward(self.model, env) and well_conditioned(self.model, env):
                         finite = env
