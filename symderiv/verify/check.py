@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from .budget import Budget, Clock, memory_limit, memory_message
 from ..derive.adjoints import Adjoints, derive
 from ..errors import SymderivError, no_model
-from ..meaning import indices
+from ..meaning import indices, squares
 from ..meaning.build import build_model, declared_shape
 from ..meaning.resolve import Scope, resolve
 from ..model import ops as o
@@ -56,6 +56,7 @@ class Checker:
     def check(self, st: t.Statement) -> list[Claim]:
         judge = self.judge
         assert judge is not None
+        st = squares.rewrite(st, self.model, self.local)  # `\sigma^2` as the name of a node
         if st.error is not None or st.relation == "in" or len(st.parts) < 2:
             claims = self._check(st)
         else:
