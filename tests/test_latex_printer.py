@@ -57,7 +57,7 @@ CASES = [
     (o.Softmax(z), r"\operatorname{softmax}(z)"),
     (o.LogSoftmax(z), r"\log(\operatorname{softmax}(z))"),
     (o.Inverse(X), r"X^{-1}"),
-    (o.transpose(o.Inverse(X)), r"\left(X^{-1}\right)^\top"),
+    (o.transpose(o.Inverse(X)), r"X^{-\top}"),
     # constants
     (o.Ones(("n", 1)), r"\mathbf{1}"),
     (o.Ones((1, "n")), r"\mathbf{1}^\top"),
@@ -234,6 +234,15 @@ def test_64_layer_tanh_net() -> None:
     assert any(r.startswith("h_{63} &= ") for r in named)  # used by several rows: named once
     assert r"\bar{h}_{64} &= h_{64}" in doc
     assert derivation_latex(adj).count(" &= ") == len(adj.order())
+
+
+def test_expanded_output_grows_linearly() -> None:
+    """Shared subexpressions are named once: doubling the layers at most doubles the output
+    (a size assert; the time is in bench/bench_expanded.py)."""
+    size = {n: len(derivation_latex(derive(tanh_net(n)), expanded=True)) for n in (16, 32, 64)}
+    assert size[32] / size[16] < 2.5 and size[64] / size[32] < 2.5, size
+    doc = derivation_latex(derive(tanh_net(16)), expanded=True)
+    assert "\\delta_1 &= " in doc  # the repeated backward parts have names
 
 
 def test_deep_forward_expression() -> None:
