@@ -191,6 +191,11 @@ def test_printer_precedence_reads_back() -> None:
         o.hadamard(o.Ones(("n", 1)), o.sub(o.Ones(("n", 1)), o.apply("tanh", a))),
         o.matmul(o.Diag(a), o.apply("step", o.sub(b, a))),
         o.scale(o.Sum(o.hadamard(a, a)), o.transpose(o.DiagPart(M))),
+        o.matmul(o.matmul(o.matmul(M, M), M), a),  # M^{3} a
+        o.Inverse(o.matmul(M, M)),  # M^{-2}
+        o.transpose(o.Inverse(o.matmul(o.matmul(M, M), M))),
+        o.transpose(o.Inverse(M)),  # M^{-\top}
+        o.matmul(o.transpose(a), o.matmul(o.matmul(M, o.transpose(M)), o.matmul(M, a))),
     ]
     adj = derive(m)
     inst = Instances(adj)

@@ -186,6 +186,11 @@ B = V["B"]
     (o.hadamard(o.neg(t), o.hadamard(x, o.power(t, F(-1)))), "-x"),
     (o.Trace(o.matmul(o.transpose(x), x)), r"x^\top x"),
     (o.add(o.scale(V["s"], x), o.scale(V["t"], x)), r"\left(s + t\right) x"),
+    (o.Transpose(o.MatMul(o.MatMul(X, X), o.Transpose(B))), r"B \left(X^{2}\right)^\top"),
+    (o.MatMul(o.MatMul(o.MatMul(X, X), X), x), r"X^{3} x"),
+    (o.Inverse(o.MatMul(X, X)), r"X^{-2}"),
+    (o.scale(o.const(-1), o.add(V["s"], o.neg(V["t"]))), r"t - s"),
+    (o.Trace(o.MatMul(o.MatMul(x, o.transpose(x)), B)), r"x^\top B x"),
 ])
 def test_readable_forms(expr: Expr, printed: str) -> None:
     assert to_latex(tidy(expr, Facts())) == printed.replace("X", "A")

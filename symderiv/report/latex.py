@@ -205,7 +205,16 @@ class Printer:
                     return [num, den.a], lambda g, n=num, d=den: _quotient(g(n), d, g(d.a))
             return [x.a, x.b], lambda g: (f"{wrap(g(x.a), HAD)} \\odot {wrap(g(x.b), HAD, False)}", HAD)
         if isinstance(x, o.MatMul):
+            runs = self._runs(x)
+            if runs is not None:  # X X X is X^{3} (a square matrix: it reads back as the matrix power)
+                return [b for b, _ in runs], lambda g: _juxt([g(b) if k == 1 else _sup(g(b), str(k))
+                                                              for b, k in runs])
             return [x.a, x.b], lambda g: (wrap(g(x.a), PROD) + _glue(wrap(g(x.b), PROD, False)), PROD)
+        if isinstance(x, o.Inverse) and isinstance(x.a, o.MatMul):
+            runs = self._runs(x.a)
+            if runs is not None and len(runs) == 1:  # (X X)^{-1} is X^{-2}
+                base, k = runs[0]
+                return [base], lambda g: _sup(g(base), f"-{k}")
         if isinstance(x, o.Transpose) and isinstance(x.a, o.Inverse):  # X^{-\top}
             inv = x.a.a
             return [inv], lambda g: _sup(g(inv), "-\\top")
@@ -226,6 +235,25 @@ class Printer:
             a = x.args[0]
             return [a], lambda g: (f"{fn}({g(a)[0]})", ATOM)
         raise TypeError(f"no LaTeX for {type(x).__name__}")
+
+    def _runs(self, x: o.MatMul) -> list[tuple[Expr, int]] | None:
+        """The factors of a product chain as (factor, repeats) of equal neighbours, or None
+        when no factor repeats."""
+        chain: list[Expr] = []
+        stack: list[Expr] = [x]
+        while stack:
+            y = stack.pop()
+            if isinstance(y, o.MatMul) and not _is_product(y):
+                stack += [y.b, y.a]
+            else:
+                chain.append(y)
+        runs: list[tuple[Expr, int]] = []
+        for f in chain:
+            if runs and self.key(runs[-1][0]) == self.key(f):
+                runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+            else:
+                runs.append((f, 1))
+        return runs if len(runs) < len(chain) else None
 
     def _sum_plan(self, x: o.Sum) -> tuple[list[Expr], Callable[[Get], Piece]]:
         a = x.a

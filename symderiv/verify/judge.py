@@ -239,6 +239,8 @@ class Judge:
                 expr = self._applied(part, scope, matrix, tgt)
             else:
                 expr = resolve(part, scope)
+            if not _shape_fits(expr, shape) and (o.is_const(expr, 0) or isinstance(expr, o.Zero)):
+                expr = o.Zero(shape)  # `\bar{t} = 0` (as `symderiv latex` prints it): the zero of its shape
             if not _shape_fits(expr, shape):
                 got, want, who = expr.shape, shape, tgt.latex
                 if flip:
