@@ -338,6 +338,7 @@ class Oracle:
 
     def __init__(self, problem_path: str | Path, seed: int = 0, n_instances: int = 3) -> None:
         self.problem = read_problem(problem_path)
+        self.abbreviations: set[str] = set()
         self._ix = ix.IndexEval(self)
         self.rng = np.random.default_rng(seed)
         self.instances: list[Instance] = []
@@ -477,8 +478,15 @@ class Oracle:
         return True
 
     # ---- evaluation -----------------------------------------------------------------------
+    def define(self, name: str, part: t.Node) -> None:
+        """An abbreviation row (`\\delta_1 = ...` of `--expanded` output): evaluated once per
+        instance and kept as a value, so later rows that use it never evaluate it again."""
+        for inst, v in zip(self.instances, self.value(part)):
+            inst.values[name] = np.array([[v]]) if isinstance(v, float) else np.asarray(v, dtype=float)
+        self.abbreviations.add(name)
+
     def canonical(self, name: str) -> str | None:
-        if name in self.problem.decls or name in self.problem.defs:
+        if name in self.problem.decls or name in self.problem.defs or name in self.abbreviations:
             return name
         if name in LOSS_ALIASES and self.problem.loss in LOSS_ALIASES:
             return self.problem.loss
