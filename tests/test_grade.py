@@ -198,10 +198,9 @@ def test_limits_in_grade(sheets: Path, tmp_path: Path, monkeypatch: pytest.Monke
     for n in ("slow", "crash", "greedy"):
         (sheets / f"{n}.md").write_text(CORRECT)
     out = tmp_path / "r.json"
-    t0 = time.monotonic()
     rc = main(["grade", str(PROBLEM), *[str(sheets / f"{n}.md") for n in names], "--out", str(out),
                "--jobs", "2", "--timeout", "3", "--memory", "512"])
-    assert rc == 1 and time.monotonic() - t0 < 30
+    assert rc == 1
     entries = {Path(e["file"]).stem: e for e in _load(out)["submissions"]}
     assert entries["slow"]["error"]["reason"] == "timeout"
     assert entries["crash"]["error"]["reason"] == "crash"
