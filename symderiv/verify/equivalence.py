@@ -6,6 +6,7 @@ true adjoints, and, when the student has given wrong adjoints earlier, the adjoi
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +39,19 @@ class Instances:
         self.envs = Sampler(self.adjoints.model, self.seed).envs
         self._fill_bars(self.envs)
         self._probes(self.envs, self.seed)
+
+    @property
+    def base(self) -> Instances:
+        """The instances this one was made `fresh` from (itself if none)."""
+        return self.__dict__.get("_base", self)
+
+    def fresh(self) -> Instances:
+        """The same instances (and premise instances, sampled once) for another sheet: the
+        student's-world cache is a sheet's own (it is keyed by that sheet's judge)."""
+        other = copy.copy(self.base)
+        other._world = {}
+        other.__dict__["_base"] = self.base
+        return other
 
     def _probes(self, envs: list[Env], seed: int) -> None:
         """A random vector for every size (`\\probe:n`): a matrix claim (a Jacobian, a
