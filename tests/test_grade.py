@@ -311,3 +311,10 @@ def test_fifo_and_links(sheets: Path, tmp_path: Path) -> None:
     assert e["inside"]["status"] == "graded" and e["inside"]["score"] == 2.0
     assert "out of the submission's directory" in e["outside"]["error"]["message"]
     assert "no such file" in e["dangling"]["error"]["message"]
+
+
+def test_summary_gives_cpu_time_per_sheet_beside_wall_time() -> None:
+    from symderiv.grade.progress import summary_line
+    line = summary_line(2, 2, 0, 0, 0, {"mean_score": 3.5}, 7, 1.5, "r.json", cpu=0.062)
+    assert "in 1.5 s (31 ms CPU per sheet) -> r.json" in line
+    assert "CPU" not in summary_line(0, 0, 0, 0, 0, {}, 7, 0.0, "r.json", cpu=0.0)
