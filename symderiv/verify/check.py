@@ -46,10 +46,14 @@ class Checker:
         _, rest = build_model(doc, self.model)
         return rest
 
-    def start(self) -> Adjoints:
+    def start(self, prepared: tuple[Adjoints, Instances] | None = None) -> Adjoints:
+        """`prepared`: this model's derivation and sampled instances, from an earlier check."""
         _ = self.model.loss  # raises ModelError when there is none
-        adjoints = derive(self.model)
-        self.judge = Judge(self.model, adjoints, Instances(adjoints, self.seed))
+        adjoints, inst = prepared or (None, None)
+        if adjoints is None or inst is None:
+            adjoints = derive(self.model)
+            inst = Instances(adjoints, self.seed)
+        self.judge = Judge(self.model, adjoints, inst.fresh())
         return adjoints
 
     # ---- the claims ----------------------------------------------------------------------
@@ -198,11 +202,7 @@ def check_documents(docs: list[Document], seed: int = 0, budget: Budget | None =
                                             one=lambda ch, st: _check_one(ch, st, clock, budget))
         _blame_macros(report.claims, docs)
         return report
-    checker = Checker(seed)
-    pending = checker.build(docs[0])
-    if not checker.model.nodes:
-        raise no_model(docs[0].file)
-    checker.start()
+    checker, pending = _prepared(docs[0], seed)
     layout = str(docs[0].front_matter.get("layout", "any")).strip().lower()
     assert checker.judge is not None
     checker.judge.sheets.problem = layout if layout in ("numerator", "denominator") else None
@@ -233,6 +233,34 @@ def _blame_macros(claims: list[Claim], docs: list[Document]) -> None:
             x = doc.macro_at(step.span)
             if x is not None:
                 step.message, step.span = blame_macro(step.message, step.span, x)
+
+
+#: problems checked lately, by their text: the model, its derivation and its sampled
+#: instances depend on the problem and the seed only, so `grade` (and `check_files` again)
+#: builds and samples a problem once, not once per sheet
+_PREPARED: dict[tuple, tuple[Model, list[t.Statement], Adjoints, Instances]] = {}
+MAX_PREPARED = 4
+
+
+def _prepared(problem: Document, seed: int) -> tuple[Checker, list[t.Statement]]:
+    """A checker for `problem` started on its model, and the problem's own claims."""
+    key = (problem.file, problem.lines, repr(problem.front_matter), seed)
+    checker = Checker(seed)
+    hit = _PREPARED.get(key)
+    if hit is not None:
+        checker.model, pending, adjoints, inst = hit
+        checker.start((adjoints, inst))
+        return checker, list(pending)
+    pending = checker.build(problem)
+    if not checker.model.nodes:
+        raise no_model(problem.file)
+    adjoints = checker.start()
+    if problem.lines:  # a document made in memory without its text is not remembered
+        while len(_PREPARED) >= MAX_PREPARED:
+            _PREPARED.pop(next(iter(_PREPARED)))
+        assert checker.judge is not None
+        _PREPARED[key] = (checker.model, list(pending), adjoints, checker.judge.inst.base)
+    return checker, pending
 
 
 def _check_one(checker: Checker, st: t.Statement, clock: Clock, budget: Budget) -> list[Claim]:
