@@ -13,6 +13,7 @@ from ..model import ops as o
 from ..model.graph import Model
 from ..read import tree as t
 from ..read.document import Document
+from . import named
 from . import squares
 from .premises import implied_sizes, read_premise
 from .resolve import Scope
@@ -83,6 +84,13 @@ def build_model(doc: Document, model: Model | None = None) -> tuple[Model, list[
                     break
                 shape, domain = declared_shape(st.parts[0])
                 model.declare(name.name, shape, domain, st.span)
+            continue
+        if st.error is None and st.relation == "maps" and not rest:
+            model.declare_function(st.names[0].name, st.span)
+            continue
+        fn = named.definition(st, model) if not rest else None
+        if fn is not None:  # CE(y, t) = -t^\top \log y
+            model.named[fn.name] = fn
             continue
         if not rest and premise(model, st):
             continue

@@ -24,6 +24,10 @@ LETTERS = re.compile(r"[A-Za-z]+")
 SIZE = re.compile(r"\\(?:big|Big|bigg|Bigg)[lrm]?(?![A-Za-z])")
 SUB_PIECE = re.compile(r"\s*(?:\\(?:text|mathrm|textrm|mathsf|operatorname)\s*\{\s*([A-Za-z0-9]+)\s*\}"
                         r"|\\([A-Za-z]+)|([A-Za-z0-9,+\-]))")
+#: `h^{out}`, `W^{in}`: a superscript word folded into the name; the meaning reads it back as
+#: a power (`e^{ab}`) when no such name is declared (meaning/resolve.py)
+WORD_SUP = re.compile(r"\{\s*([A-Za-z]{2,})\s*\}")
+SUPERSCRIPT_COMMANDS = frozenset({"top", "prime"})  # written without their backslash: not names
 LAYER = re.compile(r"\{\s*([(\[])\s*([A-Za-z0-9]+(?:\s*[+-]\s*[0-9]+)?|\\[A-Za-z]+)\s*([)\]])\s*\}")
 SQUARE = re.compile(r"\s*\^\s*(?:\{\s*2\s*\}|2(?![0-9]))")
 TAIL_SUB = re.compile(r"^(?P<stem>[^_^]+)(?P<sub>_(?:\{[^{}]*\}|[^{}]))$")
@@ -95,6 +99,9 @@ class TextReader:
             if m and m.group(1) + m.group(3) in ("()", "[]"):
                 inner = re.sub(r"\s+", "", m.group(2))  # a layer of a family: `l-1`, `l+1`
                 return f"{base}^{{{m.group(1)}{inner}{m.group(3)}}}", m.end()
+            w = WORD_SUP.match(self.s, self.ws(k + 1))
+            if w and w.group(1) not in SUPERSCRIPT_COMMANDS:
+                return f"{base}^{{{w.group(1)}}}", w.end()
         return base, j
 
     def squared(self, named: tuple[str, int] | None) -> tuple[str, int] | None:
