@@ -25,7 +25,7 @@ from ..model.ops import Expr
 from ..read import tree as t
 from ..spans import Span
 from . import ir
-from .functions import elementwise, exponent
+from .functions import GENERIC_ONLY, elementwise, exponent
 
 if TYPE_CHECKING:  # resolution recurses through scope.resolve: no import of resolve.py
     from .resolve import Scope
@@ -229,28 +229,29 @@ def _partial(ctx: _Ctx, n: t.Partial) -> ir.INode:
     den_base = den[0] if den else n.den
     loss = scope.canonical(n.num) == scope.model.loss if num is None else False
     if loss:
-        e = partial_alone(t.Partial(n.span, n.num, den_base), scope)
+        e = partial_alone(t.Partial(n.span, n.num, den_base, form=n.form), scope)
         if den is None:
             return _whole(ctx, e, n)
         return _entry(ctx, e, den[1], n, den_base)
     return _jacobian(ctx, n, num[0] if num else n.num, num[1] if num else [], den_base,
-                     den[1] if den else [])
+                     den[1] if den else [], total=n.form == "d")
 
 
 def _jacobian(ctx: _Ctx, n: t.Node, num: str, num_letters: list[str], den: str,
-              den_letters: list[str]) -> ir.INode:
-    """`\\frac{\\partial y_i}{\\partial z_j}`: the partial of y's own equation, entry (i, j)."""
-    from ..derive.reverse import vjp
+              den_letters: list[str], total: bool = False) -> ir.INode:
+    """`\\frac{\\partial y_i}{\\partial z_j}`: the partial of y's own equation, entry (i, j);
+    `\\frac{d y_i}{d z_j}` (total): through every path of the model from z to y."""
+    from .jacobian import function_of
     scope = ctx.scope
     cn, cd = scope.canonical(num), scope.canonical(den)
     if cn is None or cd is None:
         raise scope.unknown(num if cn is None else den, n.span)
     sym = scope.model.symbols[cn]
-    if sym.definition is None:
+    if sym.definition is None and cn != cd:
         raise UnsupportedError(f"{cn} is an input of the model: it has no defining equation to "
                                f"differentiate", n.span)
     cot = o.Var(ir.COTANGENT, sym.shape)
-    pulled = vjp(sym.definition, cd, cot, o.Var(cn, sym.shape), scope.model.shape(cd))
+    pulled = function_of(scope.model, cn, cd, total, n.span).vjp(cot)
     num_axes = _axes_of(ctx, o.Var(cn, sym.shape), num_letters, n, cn)
     den_axes = _axes_of(ctx, o.Var(cd, scope.model.shape(cd)), den_letters, n, cd)
     return ir.IJac(pulled, sym.shape, num_axes, den_axes)
@@ -380,6 +381,9 @@ def build(ctx: _Ctx, node: t.Node, bound: tuple[str, ...] = ()) -> ir.INode:
 
 
 def _call(ctx: _Ctx, n: t.Call, bound: tuple[str, ...]) -> ir.INode:
+    if n.func in GENERIC_ONLY and n.func not in ctx.scope.model.functions:
+        raise UnsupportedError(f"\\{n.func} is not declared: a generic function is declared in the problem as "
+                               f"\\{n.func} : \\mathbb{{R}} \\to \\mathbb{{R}}", n.span)
     if len(n.args) != 1 or elementwise(n.func, n.deriv) is None:
         if not uses_indices(n, ctx.scope):
             return _whole(ctx, _plain(ctx, n), n)

@@ -9,7 +9,7 @@ from .precedence import ATOM, HAD, POST, PROD, paren, tree_prec
 _FUNC = {f.name: f.latex for f in RECORDS if f.called} | {
     "sqrt": "\\sqrt", "det": "\\det", "diag": "\\operatorname{diag}", "tr": "\\operatorname{tr}",
     "softmax": "\\operatorname{softmax}", "sum": "\\operatorname{sum}",
-    "logsoftmax": "\\operatorname{logsoftmax}"}
+    "logsoftmax": "\\operatorname{logsoftmax}", "phi": "\\phi", "psi": "\\psi", "Psi": "\\Psi"}
 
 
 

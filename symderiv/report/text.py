@@ -7,7 +7,7 @@ import sys
 
 from ..names import bar_latex
 from ..verify.verdicts import Claim, Report, Step
-from .answers import expected
+from .answers import expected, hint_text
 from .escape import terminal_safe
 
 MARK = {"correct": "✓", "incorrect": "✗", "invalid": "!"}
@@ -37,8 +37,9 @@ def step_lines(s: Step, answer: str | None = None) -> list[str]:
     if s.span is not None and s.verdict == "invalid":
         cell = f"cell {s.span.cell}, " if s.span.cell else ""
         lines.append(f"    at {cell}line {s.span.line}, column {s.span.col}")
-    if s.hint:
-        lines.append(f"    {s.hint}")
+    hint = hint_text(s)
+    if hint:
+        lines.append(f"    {hint}")
     if s.counterexample:
         lines.append(f"    {_cex(s)}")
     if answer:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from ..derive.adjoints import Adjoints
+from ..derive.tidy import Facts
 from ..errors import ShapeError, SymderivError, WrongAdjointError
 from ..meaning import ir
 from ..meaning.build import declared_shape
@@ -163,7 +164,8 @@ class Judge:
         claim.explicit = (len(st.parts) > 1 and _explicit(st.parts[-1], target, Scope(self.model, dict(local)))
                           and not (expr is not None and _uses_own_adjoint(expr, target)))  # G = \bar{W}; \bar{W} = G
         if claim.verdict != "correct":
-            claim.answer = Answer(target, self.adjoints.local[target], self.adjoints.expanded(target))
+            claim.answer = Answer(target, self.adjoints.local[target], self.adjoints.expanded(target),
+                                  Facts.of(self.model))
         final = claim.steps[-1] if claim.steps else None
         if final is not None and final.verdict == "correct":
             self._forget(target)
@@ -263,6 +265,8 @@ class Judge:
                 expr = self._applied(part, scope, matrix, tgt)
             else:
                 expr = resolve(part, scope)
+            if not _shape_fits(expr, shape) and (o.is_const(expr, 0) or isinstance(expr, o.Zero)):
+                expr = o.Zero(shape)  # `\bar{t} = 0` (as `symderiv latex` prints it): the zero of its shape
             if not _shape_fits(expr, shape):
                 got, want, who = expr.shape, shape, tgt.latex
                 if flip:
@@ -321,12 +325,15 @@ class Judge:
         text = scope.text(part) or unparse(part)
         step = Step(text, "invalid", err.reason, message=err.message, span=err.span or part.span, hint=err.hint)
         if isinstance(err, ShapeError) and tgt is not None and shape is not None:
-            step.hint = self._did_you_mean(part, tgt, shape, scope, getattr(err, "repair", None))
+            found = self._did_you_mean(part, tgt, shape, scope, getattr(err, "repair", None))
+            step.hint, step.repair = found if found is not None else (None, None)
         return step
 
     def _did_you_mean(self, part: t.Node, tgt: Target, shape: o.Shape, scope: Scope,
-                      first: t.Node | None = None) -> str | None:
-        fallback: str | None = None
+                      first: t.Node | None = None) -> tuple[str, tuple[str, o.Expr]] | None:
+        """The hint for the first repair that is right (else the first that fits), and the
+        repair (as written in the hint, and what it means)."""
+        fallback: tuple[str, tuple[str, o.Expr]] | None = None
         cands = [first] if first is not None else repairs(part)  # an index error knows its repair
         for cand in cands:
             try:
@@ -337,19 +344,21 @@ class Judge:
                     continue
             except SymderivError:
                 continue
+            text = unparse(cand)
+            repair = (text, e)
             head = self.inst.values(e, self.inst.envs[:PROBE])  # most candidates fail here: lazily
             if not any(w is not None and first_disagreement(head, w[:PROBE]) is None
                        for w in (tgt.truth, tgt.world)):
-                fallback = fallback or f"did you mean {unparse(cand)}? (It would still not be right)"
+                fallback = fallback or (f"did you mean {text}? (It would still not be right)", repair)
                 continue
             s = head + self.inst.values(e, self.inst.envs[PROBE:])
             if agree(s, tgt.truth):
-                return f"did you mean {unparse(cand)}? It would then be correct"
+                return f"did you mean {text}? It would then be correct", repair
             if tgt.world is not None and agree(s, tgt.world) and fallback is None:
-                fallback = (f"did you mean {unparse(cand)}? It would then be right given your "
-                            f"earlier {tgt.world_from} (carried forward)")
+                fallback = (f"did you mean {text}? It would then be right given your earlier "
+                            + f"{tgt.world_from} (carried forward)", repair)
             elif fallback is None:
-                fallback = f"did you mean {unparse(cand)}? (It would still not be right)"
+                fallback = (f"did you mean {text}? (It would still not be right)", repair)
         return fallback
 
     def _counterexample(self, env: Env, got: np.ndarray, want: np.ndarray) -> dict:
