@@ -203,3 +203,12 @@ def test_family_final_answers_score() -> None:
     assert s.score == s.max_score == 4.0, s.targets
     assert score(r"$$\bar{W}_{ij} = \sum_{t=1}^{T} (\bar{a}_t)_i (h_{t-1})_j$$", problem).targets["W"] == 1.0
     assert score(r"$$\bar{W} = \bar{W}$$", problem).targets["W"] == 0.0
+
+
+def test_an_operator_on_the_loss_is_an_adjoint_answer() -> None:
+    s = score("$$\\frac{\\partial}{\\partial r} l = (y - t) x$$\n$$\\frac{d}{dW} l = (y - t) \\operatorname{diag}(s) v x^\\top$$\n")
+    assert (s.targets["r"], s.targets["W"]) == (1.0, 1.0)
+    assert score("$$\\frac{\\partial}{\\partial r} l = (t - y) x$$\n").targets["r"] == 0.0
+    row = "---\nlayout: numerator\n---\n" + PROBLEM_TEXT  # a row by a vector in the numerator layout
+    assert score("$$\\frac{\\partial}{\\partial r} l = (y - t) x^\\top$$\n", row).targets["r"] == 1.0
+    assert score("$$\\frac{\\partial}{\\partial r} l = (y - t) x$$\n", row).targets["r"] == 0.0

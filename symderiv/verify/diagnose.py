@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..derive.simplify import rebuild
+from ..derive.simplify import BUILD, rebuild
 from ..model import ops as o
 from ..model.ops import Expr
 from ..model.walk import nodes
@@ -149,20 +149,38 @@ def _transpose(expr: Expr, s: Values, tgt: Target, inst: Instances) -> str | Non
 
 
 def _toggled(expr: Expr, tgt: Target, inst: Instances) -> str | None:
-    """Adding or removing the transpose on one occurrence of a square input makes it right."""
+    """Adding or removing the transpose on one occurrence of a square input makes it right
+    (`X (K + K^\\top) X v` for `X^\\top (K + K^\\top) X v`: the occurrence, not every X)."""
     model = inst.adjoints.model
-    found = [x for x in nodes(expr) if isinstance(x, o.Var) and x.name in model.symbols
-             and o.same(x.shape[0], x.shape[1]) and o.find(x.shape[0]) != 1]
-    parents = {id(a): x for x in nodes(expr) if isinstance(x, o.Transpose) for a in x.args}
-    for v in found[:8]:
-        t = parents.get(id(v))
-        old = t if t is not None else v
-        new = v if t is not None else o.transpose(v)
-        fixed = rebuild(expr, lambda x, old=old, new=new: new if x is old else None)
-        if fixed is not expr and agree(inst.values(fixed), tgt.truth):
-            how = f"{v.name}, not {v.name}^\\top" if t is not None else f"{v.name}^\\top, not {v.name}"
-            return f"a transpose is misplaced: one factor should be {how}"
+
+    def square(x: Expr) -> bool:
+        return (isinstance(x, o.Var) and x.name in model.symbols and o.same(x.shape[0], x.shape[1])
+                and o.find(x.shape[0]) != 1)
+    tries = 0
+    for parent in nodes(expr):
+        if isinstance(parent, o.Transpose) or type(parent) not in BUILD:
+            continue  # a transposed input is toggled from the node that holds the transpose
+        for k, a in enumerate(parent.args):
+            t = a if isinstance(a, o.Transpose) and square(a.a) else None
+            v = t.a if t is not None else a
+            if not square(v):
+                continue
+            tries += 1
+            if tries > MAX_TOGGLES:
+                return None
+            args = list(parent.args)
+            args[k] = v if t is not None else o.transpose(v)
+            new = BUILD[type(parent)](parent, args)
+            fixed = rebuild(expr, lambda x, old=parent, new=new: new if x is old else None)
+            if fixed is not expr and agree(inst.values(fixed), tgt.truth):
+                name = v.name  # type: ignore[attr-defined]
+                how = f"{name}, not {name}^\\top" if t is not None else f"{name}^\\top, not {name}"
+                return f"a transpose is misplaced: one factor should be {how}"
     return None
+
+
+#: at most this many single transposes are tried for one step
+MAX_TOGGLES = 12
 
 
 #: at most this many unstated premises are tried for one step (each is one more sampling)
