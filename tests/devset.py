@@ -24,7 +24,10 @@ SUPPORTED = frozenset({
     "two-layer-tanh-mse", "residual-relu", "gru-style-gate", "logistic-weight-decay",
     "cookbook-trace-xbxt", "gaussian-nll-mean", "two-step-linear-chain",
     "layouts-jacobians", "cookbook-operators", "softmax-index",
-    "quadratic-symmetric", "quadratic-general", "least-squares-tall", "generic-phi",
+    "quadratic-symmetric", "quadratic-general", "least-squares-tall",
+    "logistic-newton-hessian",
+    "generic-phi",
+    "batchnorm", "batch-softmax-ce",
 })
 
 

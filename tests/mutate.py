@@ -245,6 +245,9 @@ def read_problem(path: str | Path) -> Problem:
             prob.premises.append(_inequality(st))
         elif not prob.defs and _premise(st.parts) is not None:
             prob.premises.append(_premise(st.parts))
+        elif len(st.parts) == 2 and squared(st.parts[0]) and squared(st.parts[0]) not in prob.decls \
+                and squared(st.parts[0]) not in prob.defs and st.parts[0].base.name not in prob.decls:
+            prob.defs[squared(st.parts[0])] = st.parts[1]  # sigma^2 = ...: a name of its own
         elif (len(st.parts) == 2 and isinstance(st.parts[0], t.Name)
               and st.parts[0].name not in prob.decls and st.parts[0].name not in prob.defs):
             m = ix._SUB.match(st.parts[0].name)
@@ -258,6 +261,15 @@ def read_problem(path: str | Path) -> Problem:
                 prob.defs[st.parts[0].name] = st.parts[1]
     prob.loss = list(prob.defs)[-1]
     return prob
+
+
+def squared(n: t.Node) -> str | None:
+    """`X^2` written as a power of a bare name: the name `X^2` it may stand for (batch norm's
+    `\\sigma^2`); whether it does is the problem's business (`Oracle.squared_name`)."""
+    if (isinstance(n, t.Power) and isinstance(n.base, t.Name) and isinstance(n.exponent, t.Number)
+            and n.exponent.text == "2"):
+        return n.base.name + "^2"
+    return None
 
 
 def _inequality(st: t.Statement) -> tuple:
@@ -326,6 +338,7 @@ class Oracle:
 
     def __init__(self, problem_path: str | Path, seed: int = 0, n_instances: int = 3) -> None:
         self.problem = read_problem(problem_path)
+        self.abbreviations: set[str] = set()
         self._ix = ix.IndexEval(self)
         self.rng = np.random.default_rng(seed)
         self.instances: list[Instance] = []
@@ -465,12 +478,26 @@ class Oracle:
         return True
 
     # ---- evaluation -----------------------------------------------------------------------
+    def define(self, name: str, part: t.Node) -> None:
+        """An abbreviation row (`\\delta_1 = ...` of `--expanded` output): evaluated once per
+        instance and kept as a value, so later rows that use it never evaluate it again."""
+        for inst, v in zip(self.instances, self.value(part)):
+            inst.values[name] = np.array([[v]]) if isinstance(v, float) else np.asarray(v, dtype=float)
+        self.abbreviations.add(name)
+
     def canonical(self, name: str) -> str | None:
-        if name in self.problem.decls or name in self.problem.defs:
+        if name in self.problem.decls or name in self.problem.defs or name in self.abbreviations:
             return name
         if name in LOSS_ALIASES and self.problem.loss in LOSS_ALIASES:
             return self.problem.loss
         return None
+
+    def squared_name(self, n: t.Node) -> str | None:
+        """The defined name `X^2` that the power `X^2` is, when X itself is not a symbol."""
+        name = squared(n)
+        if name is None or self.canonical(n.base.name) is not None:  # type: ignore[attr-defined]
+            return None
+        return self.canonical(name)
 
     def _lazy_count(self, n: t.Node) -> int:
         return sum(1 for m in walk(n) if isinstance(m, t.Ones) or
@@ -588,6 +615,8 @@ class Oracle:
             if num.shape != den.shape:
                 raise Invalid("elementwise division of different shapes")
             return num / den
+        if isinstance(n, t.Power) and self.squared_name(n) is not None:
+            return values[self.squared_name(n)]
         if isinstance(n, t.Power):
             k = self._exponent(n.exponent)
             if isinstance(n.base, t.Norm):
@@ -648,8 +677,8 @@ class Oracle:
     def _exponent(self, n: t.Node) -> float:
         if isinstance(n, t.Number):
             return float(n.text)
-        if isinstance(n, t.Add) and len(n.terms) == 1 and isinstance(n.terms[0][1], t.Number):
-            return n.terms[0][0] * float(n.terms[0][1].text)
+        if isinstance(n, t.Add) and len(n.terms) == 1:  # -1, -3/2
+            return n.terms[0][0] * self._exponent(n.terms[0][1])
         if isinstance(n, t.Frac) and isinstance(n.num, t.Number) and isinstance(n.den, t.Number):
             return float(n.num.text) / float(n.den.text)
         raise Undecidable("symbolic exponent")
@@ -787,6 +816,8 @@ def _flatten(n: t.Product) -> list[t.Node]:
 def _names(n: t.Node) -> set[str]:
     out: set[str] = set()
     for node in walk(n):
+        if squared(node):
+            out.add(squared(node))
         if isinstance(node, t.Name):
             out.add(node.name)
         elif isinstance(node, t.Call):

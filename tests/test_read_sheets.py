@@ -18,6 +18,8 @@ SHEETS = sorted(p for p in DEVSET.glob("*/*.md") if p.parent.name in SUPPORTED)
 
 # (sheet, line) -> (words of the message, column)
 PARSE_ERRORS = {
+    ("batch-softmax-ce/answers-3.md", 9): ("unclosed parenthesis `(`", 24),
+    ("batchnorm/answers-3.md", 18): ("`\\right` without its delimiter", 102),
     ("cookbook-trace-xbxt/answers-2.md", 13): ("`\\right` without its delimiter", 31),
     ("gru-style-gate/answers-2.md", 12): ("dangling `\\odot` at the end", 38),
     ("two-layer-tanh-mse/answers-2.md", 45): ("unclosed brace `{`", 25),

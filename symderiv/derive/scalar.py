@@ -33,9 +33,14 @@ def scalar_simplify(expr: Expr) -> Expr:
     """Rewrite every maximal 1x1 subexpression through SymPy (`cancel`, `factor_terms`), keeping
     the shortest form by `count_ops`. Other 1x1 nodes (`v^T h`, traces) are opaque atoms whose
     insides are simplified on their own. Values never change: only SymPy identities are used."""
+    return scalar_simplify_all([expr])[0]
+
+
+def scalar_simplify_all(exprs: list[Expr]) -> list[Expr]:
+    """`scalar_simplify` of each, sharing the work on nodes they share (linear in the DAG)."""
     from ..derive.simplify import BUILD
 
-    roots = _region_roots(expr)
+    roots = _region_roots(exprs)
     conv: list[_Sympy] = []  # SymPy is imported only when there is something to simplify
 
     def step(x: Expr, new: list[Expr]) -> Expr:
@@ -44,14 +49,16 @@ def scalar_simplify(expr: Expr) -> Expr:
             conv[:] = conv or [_Sympy()]
             y = conv[0].simplify(y)
         return y
-    return fold(expr, step)
+    memo: dict[int, Expr] = {}
+    keep: list[Expr] = []
+    return [fold(e, step, memo=memo, keep=keep) for e in exprs]
 
 
-def _region_roots(expr: Expr) -> set[int]:
-    """Ids of the 1x1 operation nodes reached from a node outside any 1x1 region (or the root)."""
+def _region_roots(exprs: list[Expr]) -> set[int]:
+    """Ids of the 1x1 operation nodes reached from a node outside any 1x1 region (or a root)."""
     roots: set[int] = set()
     seen: set[tuple[int, bool]] = set()
-    stack: list[tuple[Expr, bool]] = [(expr, False)]
+    stack: list[tuple[Expr, bool]] = [(e, False) for e in exprs]
     while stack:
         x, inside = stack.pop()
         if (id(x), inside) in seen:

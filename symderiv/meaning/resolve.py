@@ -92,7 +92,8 @@ class Scope:
             return self._dispatch(node)
         self.inside = True
         try:
-            from . import indices
+            from . import indices, squares
+            node = squares.rewrite_node(node, self.model, self.local)  # `\sigma^2`, a node's name
             if self.indices is not None or indices.uses_indices(node, self):
                 return indices.entries(node, self)
             return self._dispatch(node)
