@@ -30,7 +30,10 @@ def hint_text(s: Step) -> str | None:
     if s.hint is None or s.repair is None:
         return s.hint
     written, meaning = s.repair
-    simplest = _simplest(meaning)
+    try:
+        simplest = _simplest(meaning)
+    except TypeError:  # a repair in index notation (Entries) has no matrix form to print
+        return s.hint
     if tokens(simplest) >= tokens(written):
         return s.hint
     return s.hint.replace(f"did you mean {written}?", f"did you mean {simplest}?", 1)
