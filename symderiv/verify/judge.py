@@ -66,13 +66,16 @@ class Judge:
     _consumers: dict[str, list[str]] | None = None
     roots: dict[str, bool] = field(default_factory=dict)  # node -> its override is an original mistake
     sheets: SheetLayouts = field(default_factory=SheetLayouts)
+    #: (num, den) -> (the student's wrong Jacobian, num x den per instance; its text and line)
+    jacobians: dict[tuple[str, str], tuple[list, str]] = field(default_factory=dict)
 
     def save(self) -> object:
-        return (dict(self.overrides), dict(self.sources), dict(self.roots))
+        return (dict(self.overrides), dict(self.sources), dict(self.roots), dict(self.jacobians))
 
     def restore(self, state: object) -> None:
-        overrides, sources, roots = state  # type: ignore[misc]
+        overrides, sources, roots, jacobians = state  # type: ignore[misc]
         self.overrides, self.sources, self.roots = dict(overrides), dict(sources), dict(roots)
+        self.jacobians = dict(jacobians)
         self.version += 1  # the world cache is keyed by version: never reuse one
 
     def _scope(self, st: t.Statement, local: dict[str, o.Expr]) -> Scope:
@@ -168,13 +171,65 @@ class Judge:
             vals = [self.inst.values(x) for x in lhs.terms]
             terms = [("", v) for v in vals] + [("", [a + b for a, b in zip(vals[i], vals[j])])
                                                  for i in range(len(vals)) for j in range(i + 1, len(vals))]
+        if terms is None:
+            terms = self._jacobian_entry_terms(lhs)
         tgt = Target(None, scope.text(st.parts[0]) or "the left side", truth, terms=terms)
         truth_sym = (lambda envs, e=lhs: self.inst.values(e, envs))
         free = tuple((x, dict(lhs.dims)[x]) for x in lhs.out) if isinstance(lhs, Entries) else None
+        expr = None
         for part in st.parts[1:]:
-            step, _ = self._step(st, part, tgt, local, lhs.shape, truth_sym, matrix=matrix, indices=free)
+            step, expr = self._step(st, part, tgt, local, lhs.shape, truth_sym, matrix=matrix, indices=free)
             claim.steps.append(step)
+        if claim.steps:
+            self._remember_jacobian(st, lhs, scope, claim.steps[-1], expr)
         return claim
+
+    def _remember_jacobian(self, st: t.Statement, lhs: o.Expr, scope: Scope, final: Step,
+                           expr: o.Expr | None) -> None:
+        """A vector-by-vector Jacobian entry claim (`\\frac{\\partial y_i}{\\partial z_j}`): the
+        student's value, when wrong, is the world later adjoint steps may carry forward."""
+        from ..meaning import ir
+        from ..meaning.indices import split_entry
+        p = st.parts[0]
+        tree = lhs.tree if isinstance(lhs, Entries) else None
+        if not isinstance(p, t.Partial) or not isinstance(tree, ir.IJac) or len(lhs.out) != 2:
+            return
+        num, den = split_entry(p.num, scope), split_entry(p.den, scope)
+        if num is None or den is None or len(num[1]) != 1 or len(den[1]) != 1:
+            return
+        key = (scope.canonical(num[0]), scope.canonical(den[0]))
+        if None in key:
+            return
+        if final.verdict == "correct":
+            if self.jacobians.pop(key, None) is not None:  # type: ignore[arg-type]
+                self.version += 1
+        elif final.verdict == "incorrect" and expr is not None and final.reason != "carried-forward":
+            vals = self.inst.values(expr)
+            rows_are_num = lhs.out[0] == num[1][0]
+            self.jacobians[key] = ([v if rows_are_num else v.T for v in vals],  # type: ignore[index]
+                                   f"{scope.text(p) or unparse(p)} (line {st.span.line})")
+            self.version += 1
+
+    def _jacobian_world(self, name: str, truth: list, terms: list) -> tuple[list, str] | None:
+        """name's adjoint with the student's wrong Jacobian in place of the true one."""
+        for (num, den), (jac, origin) in self.jacobians.items():
+            through = [v for consumer, v in terms if consumer == num]
+            if den != name or len(through) != 1:
+                continue
+            bars = self.inst.bars(num)
+            world = [t_ - th + j.T @ b for t_, th, j, b in zip(truth, through[0], jac, bars)]
+            return world, origin
+        return None
+
+    def _jacobian_entry_terms(self, lhs: o.Expr) -> list[tuple[str, list]] | None:
+        """A Jacobian entry's summands (softmax: `y_i \\delta_{ij}` and `-y_i y_j`, the terms of
+        its pull-back), what a missing term of an entrywise Jacobian claim can be."""
+        from ..meaning import ir
+        tree = lhs.tree if isinstance(lhs, Entries) else None
+        if not isinstance(tree, ir.IJac) or not isinstance(tree.pulled, o.Add) or len(tree.pulled.terms) > 6:
+            return None
+        return [("", self.inst.values(Entries(ir.IJac(x, tree.num_shape, tree.num_axes, tree.den_axes),
+                                               lhs.out, lhs.dims, lhs.shp))) for x in tree.pulled.terms]
 
     # ---- the student's world -------------------------------------------------------------
     def _remember(self, name: str, expr: o.Expr, line: int, root: bool = True) -> None:
@@ -201,9 +256,16 @@ class Judge:
                 cited = [n for n in later if self.roots.get(n)] or later  # the original mistakes
                 origin = " and ".join(f"{bar_latex(n)} ({self.sources[n]})" for n in cited)
         terms = [(tm.consumer, self.inst.values(tm.expr)) for tm in self.adjoints.terms.get(name, [])]
+        jac = self._jacobian_world(name, truth, terms) if world is None and self.jacobians else None
+        if jac is not None and not agree(jac[0], truth):
+            (world, origin), world_envs = jac, None
         local = self.adjoints.local[name]  # its summands (softmax: p ⊙ p̄ and -p pᵀp̄), not the
         # distributed insides of one derivative (σ' = σ - σ²), which is a wrong derivative instead
-        terms += [("", self.inst.values(x)) for x in (local.terms if isinstance(local, o.Add) else ())]
+        if isinstance(local, o.Scale) and isinstance(local.a, o.Const) and isinstance(local.b, o.Add):
+            summands = [o.scale(local.a, x) for x in local.b.terms]  # ½(‖W⁽¹⁾‖² + ... + ‖W⁽ᴸ⁾‖²)
+        else:
+            summands = list(local.terms) if isinstance(local, o.Add) else []
+        terms += [("", self.inst.values(x)) for x in summands]
         tgt = Target(name, bar_latex(name), truth, world, origin, terms)
         if world is not None:
             tgt.world_envs = world_envs
