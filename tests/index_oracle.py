@@ -377,3 +377,10 @@ def index_mutants(oracle, part: t.Node, walk_paths, replace_at) -> Iterator[tupl
                     yield "sum-bounds", replace_at(part, path, dataclasses.replace(n, skip=other))
             if n.skip is not None:
                 yield "sum-bounds", replace_at(part, path, dataclasses.replace(n, skip=None))
+    # one index each on two entries, exchanged: (\bar{a}_t)_i (h_{t-1})_j -> (\bar{a}_t)_j (h_{t-1})_i
+    singles = [(path, n) for path, n in walk_paths(part)
+               if isinstance(n, t.Subscript) and len(letters_of(n.sub) or []) == 1]
+    for (p1, n1), (p2, n2) in itertools.combinations(singles, 2):
+        if n1.sub != n2.sub and p1[:len(p2)] != p2 and p2[:len(p1)] != p1:
+            swapped = replace_at(part, p1, dataclasses.replace(n1, sub=n2.sub))
+            yield "index-swap", replace_at(swapped, p2, dataclasses.replace(n2, sub=n1.sub))
