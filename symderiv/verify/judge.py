@@ -7,9 +7,11 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from ..derive.adjoints import Adjoints
+from ..derive.tidy import Facts
 from ..errors import ShapeError, SymderivError, WrongAdjointError
+from ..meaning import ir
 from ..meaning.build import declared_shape
-from ..meaning.indices import Entries, uses_indices
+from ..meaning.indices import Entries, split_entry, uses_indices
 from ..meaning.jacobian import shape_kind
 from ..meaning.leibniz import resolve_part
 from ..meaning.resolve import Scope, resolve
@@ -21,6 +23,7 @@ from ..read import tree as t
 from ..read.unparse import unparse
 from .diagnose import Target, diagnose
 from .equivalence import Instances, agree, first_disagreement, structurally_equal
+from .jacobian_world import jacobian_entry_terms, jacobian_world, remember_jacobian
 from .numeric import Env
 from .repair import repairs
 from .sheet_layout import SheetLayouts
@@ -40,19 +43,44 @@ def _unresolved(e: o.Expr) -> bool:
 
 
 def _explicit(node: t.Node, target: str, scope: Scope) -> bool:
-    """A final answer (SPEC 4): no partial-derivative symbol, no adjoint of the target itself."""
+    """A final answer (SPEC 4): no derivative symbol, no adjoint of the target itself (nor an
+    entry of it: `\\bar{W}_{ij}`)."""
     stack: list = [node]
     while stack:  # iterative: a sheet's tree can be deep
         value = stack.pop()
         if isinstance(value, tuple):
             stack.extend(value)
-        elif isinstance(value, t.Partial):
+        elif isinstance(value, (t.Partial, t.PartialOf, t.Derivative)):
             return False
-        elif isinstance(value, t.Bar) and (scope.canonical(value.name) or value.name) == target:
+        elif isinstance(value, t.Bar) and _adjoint_of(value.name, scope) == target:
             return False
         elif isinstance(value, t.Node):
             stack.extend(getattr(value, f.name) for f in fields(value))
     return True
+
+
+def _adjoint_of(name: str, scope: Scope) -> str:
+    """The node whose adjoint `\\bar{name}` is: an entry `W_{ij}` stands for W."""
+    entry = split_entry(name, scope)
+    return (scope.canonical(entry[0]) or entry[0]) if entry else (scope.canonical(name) or name)
+
+
+def _uses_own_adjoint(expr: o.Expr, target: str) -> bool:
+    """Whether a value reads the target's adjoint (`G = \\bar{W}`, then `\\bar{W}_{ij} = G_{ij}`),
+    inside index expressions too."""
+    stack: list = [expr]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, ir.INode):
+            stack.extend(ir.children(value))
+            stack.extend(x for x in (getattr(value, "expr", None), getattr(value, "pulled", None)) if x is not None)
+            continue
+        for x in nodes(value):
+            if isinstance(x, o.Bar) and x.name == target:
+                return True
+            if isinstance(x, Entries):
+                stack.append(x.tree)
+    return False
 
 
 @dataclass
@@ -137,11 +165,11 @@ class Judge:
             step, expr = self._step(st, t.Transpose(part.span, part) if flip else part, tgt, local,
                                     self.model.shape(target), flip=flip, indices=indices)
             claim.steps.append(step)
-        claim.explicit = (len(st.parts) > 1 and _explicit(st.parts[-1], target, Scope(self.model))
-                          and not (expr is not None and any(isinstance(x, o.Bar) and x.name == target
-                                                            for x in nodes(expr))))  # G = \bar{W}; \bar{W} = G
+        claim.explicit = (len(st.parts) > 1 and _explicit(st.parts[-1], target, Scope(self.model, dict(local)))
+                          and not (expr is not None and _uses_own_adjoint(expr, target)))  # G = \bar{W}; \bar{W} = G
         if claim.verdict != "correct":
-            claim.answer = Answer(target, self.adjoints.local[target], self.adjoints.expanded(target))
+            claim.answer = Answer(target, self.adjoints.local[target], self.adjoints.expanded(target),
+                                  Facts.of(self.model))
         final = claim.steps[-1] if claim.steps else None
         if final is not None and final.verdict == "correct":
             self._forget(target)
@@ -167,12 +195,13 @@ class Judge:
         truth = self.inst.values(lhs)
         # the left side's own summands (a Hessian's λI): what a missing term can be
         terms = None
-        if isinstance(lhs, o.Add) and len(lhs.terms) <= 6:  # one summand, or two (w ⊙ w gives two halves)
-            vals = [self.inst.values(x) for x in lhs.terms]
+        summands = lhs.terms if isinstance(lhs, o.Add) else lhs.summands() if isinstance(lhs, Entries) else ()
+        if len(summands) <= 6:  # one summand, or two (w ⊙ w gives two halves)
+            vals = [self.inst.values(x) for x in summands]
             terms = [("", v) for v in vals] + [("", [a + b for a, b in zip(vals[i], vals[j])])
                                                  for i in range(len(vals)) for j in range(i + 1, len(vals))]
         if terms is None:
-            terms = self._jacobian_entry_terms(lhs)
+            terms = jacobian_entry_terms(self.inst, lhs)
         tgt = Target(None, scope.text(st.parts[0]) or "the left side", truth, terms=terms)
         truth_sym = (lambda envs, e=lhs: self.inst.values(e, envs))
         free = tuple((x, dict(lhs.dims)[x]) for x in lhs.out) if isinstance(lhs, Entries) else None
@@ -181,55 +210,8 @@ class Judge:
             step, expr = self._step(st, part, tgt, local, lhs.shape, truth_sym, matrix=matrix, indices=free)
             claim.steps.append(step)
         if claim.steps:
-            self._remember_jacobian(st, lhs, scope, claim.steps[-1], expr)
+            remember_jacobian(self, st, lhs, scope, claim.steps[-1], expr)
         return claim
-
-    def _remember_jacobian(self, st: t.Statement, lhs: o.Expr, scope: Scope, final: Step,
-                           expr: o.Expr | None) -> None:
-        """A vector-by-vector Jacobian entry claim (`\\frac{\\partial y_i}{\\partial z_j}`): the
-        student's value, when wrong, is the world later adjoint steps may carry forward."""
-        from ..meaning import ir
-        from ..meaning.indices import split_entry
-        p = st.parts[0]
-        tree = lhs.tree if isinstance(lhs, Entries) else None
-        if not isinstance(p, t.Partial) or not isinstance(tree, ir.IJac) or len(lhs.out) != 2:
-            return
-        num, den = split_entry(p.num, scope), split_entry(p.den, scope)
-        if num is None or den is None or len(num[1]) != 1 or len(den[1]) != 1:
-            return
-        key = (scope.canonical(num[0]), scope.canonical(den[0]))
-        if None in key:
-            return
-        if final.verdict == "correct":
-            if self.jacobians.pop(key, None) is not None:  # type: ignore[arg-type]
-                self.version += 1
-        elif final.verdict == "incorrect" and expr is not None and final.reason != "carried-forward":
-            vals = self.inst.values(expr)
-            rows_are_num = lhs.out[0] == num[1][0]
-            self.jacobians[key] = ([v if rows_are_num else v.T for v in vals],  # type: ignore[index]
-                                   f"{scope.text(p) or unparse(p)} (line {st.span.line})")
-            self.version += 1
-
-    def _jacobian_world(self, name: str, truth: list, terms: list) -> tuple[list, str] | None:
-        """name's adjoint with the student's wrong Jacobian in place of the true one."""
-        for (num, den), (jac, origin) in self.jacobians.items():
-            through = [v for consumer, v in terms if consumer == num]
-            if den != name or len(through) != 1:
-                continue
-            bars = self.inst.bars(num)
-            world = [t_ - th + j.T @ b for t_, th, j, b in zip(truth, through[0], jac, bars)]
-            return world, origin
-        return None
-
-    def _jacobian_entry_terms(self, lhs: o.Expr) -> list[tuple[str, list]] | None:
-        """A Jacobian entry's summands (softmax: `y_i \\delta_{ij}` and `-y_i y_j`, the terms of
-        its pull-back), what a missing term of an entrywise Jacobian claim can be."""
-        from ..meaning import ir
-        tree = lhs.tree if isinstance(lhs, Entries) else None
-        if not isinstance(tree, ir.IJac) or not isinstance(tree.pulled, o.Add) or len(tree.pulled.terms) > 6:
-            return None
-        return [("", self.inst.values(Entries(ir.IJac(x, tree.num_shape, tree.num_axes, tree.den_axes),
-                                               lhs.out, lhs.dims, lhs.shp))) for x in tree.pulled.terms]
 
     # ---- the student's world -------------------------------------------------------------
     def _remember(self, name: str, expr: o.Expr, line: int, root: bool = True) -> None:
@@ -256,7 +238,7 @@ class Judge:
                 cited = [n for n in later if self.roots.get(n)] or later  # the original mistakes
                 origin = " and ".join(f"{bar_latex(n)} ({self.sources[n]})" for n in cited)
         terms = [(tm.consumer, self.inst.values(tm.expr)) for tm in self.adjoints.terms.get(name, [])]
-        jac = self._jacobian_world(name, truth, terms) if world is None and self.jacobians else None
+        jac = jacobian_world(self, name, truth, terms) if world is None and self.jacobians else None
         if jac is not None and not agree(jac[0], truth):
             (world, origin), world_envs = jac, None
         local = self.adjoints.local[name]  # its summands (softmax: p ⊙ p̄ and -p pᵀp̄), not the
@@ -299,6 +281,8 @@ class Judge:
                 expr = self._applied(part, scope, matrix, tgt)
             else:
                 expr = resolve(part, scope)
+            if not _shape_fits(expr, shape) and (o.is_const(expr, 0) or isinstance(expr, o.Zero)):
+                expr = o.Zero(shape)  # `\bar{t} = 0` (as `symderiv latex` prints it): the zero of its shape
             if not _shape_fits(expr, shape):
                 got, want, who = expr.shape, shape, tgt.latex
                 if flip:
@@ -357,12 +341,15 @@ class Judge:
         text = scope.text(part) or unparse(part)
         step = Step(text, "invalid", err.reason, message=err.message, span=err.span or part.span, hint=err.hint)
         if isinstance(err, ShapeError) and tgt is not None and shape is not None:
-            step.hint = self._did_you_mean(part, tgt, shape, scope, getattr(err, "repair", None))
+            found = self._did_you_mean(part, tgt, shape, scope, getattr(err, "repair", None))
+            step.hint, step.repair = found if found is not None else (None, None)
         return step
 
     def _did_you_mean(self, part: t.Node, tgt: Target, shape: o.Shape, scope: Scope,
-                      first: t.Node | None = None) -> str | None:
-        fallback: str | None = None
+                      first: t.Node | None = None) -> tuple[str, tuple[str, o.Expr]] | None:
+        """The hint for the first repair that is right (else the first that fits), and the
+        repair (as written in the hint, and what it means)."""
+        fallback: tuple[str, tuple[str, o.Expr]] | None = None
         cands = [first] if first is not None else repairs(part)  # an index error knows its repair
         for cand in cands:
             try:
@@ -373,19 +360,21 @@ class Judge:
                     continue
             except SymderivError:
                 continue
+            text = unparse(cand)
+            repair = (text, e)
             head = self.inst.values(e, self.inst.envs[:PROBE])  # most candidates fail here: lazily
             if not any(w is not None and first_disagreement(head, w[:PROBE]) is None
                        for w in (tgt.truth, tgt.world)):
-                fallback = fallback or f"did you mean {unparse(cand)}? (It would still not be right)"
+                fallback = fallback or (f"did you mean {text}? (It would still not be right)", repair)
                 continue
             s = head + self.inst.values(e, self.inst.envs[PROBE:])
             if agree(s, tgt.truth):
-                return f"did you mean {unparse(cand)}? It would then be correct"
+                return f"did you mean {text}? It would then be correct", repair
             if tgt.world is not None and agree(s, tgt.world) and fallback is None:
-                fallback = (f"did you mean {unparse(cand)}? It would then be right given your "
-                            f"earlier {tgt.world_from} (carried forward)")
+                fallback = (f"did you mean {text}? It would then be right given your earlier "
+                            + f"{tgt.world_from} (carried forward)", repair)
             elif fallback is None:
-                fallback = f"did you mean {unparse(cand)}? (It would still not be right)"
+                fallback = (f"did you mean {text}? (It would still not be right)", repair)
         return fallback
 
     def _counterexample(self, env: Env, got: np.ndarray, want: np.ndarray) -> dict:
