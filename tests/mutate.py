@@ -220,9 +220,9 @@ class Problem:
         return out
 
 
-def read_problem(path: str | Path) -> Problem:
-    doc = read_document(str(path))
-    prob = Problem(str(path), doc)
+def read_problem(path: str | Path | Document) -> Problem:
+    doc = path if isinstance(path, Document) else read_document(str(path))
+    prob = Problem(doc.file if isinstance(path, Document) else str(path), doc)
     prob.batch = str((doc.front_matter or {}).get("batch", "rows"))
     for st in doc.statements:
         if st.error is not None or st.inline:
@@ -913,7 +913,7 @@ def replace_at(root: t.Node, path: Path_, new: t.Node) -> t.Node:
 # ---------------------------------------------------------------------------------------
 KINDS = ("sign", "transpose", "swap", "drop-term", "scale", "hadamard", "bar-swap", "index-swap",
          "index-repeat", "index-drop", "sum-bounds", "sum-drop", "sum-index", "size-value", "derivative",
-         "drop-factor")
+         "drop-factor", "step-shift")
 
 
 def _put(body: t.Node, args: dict[str, t.Node]) -> t.Node:
@@ -1015,6 +1015,9 @@ def all_mutants(part: t.Node, oracle: Oracle) -> Iterator[tuple[str, t.Node]]:
     yield from size_mutants(part, [d for d in oracle.problem.dims if oracle.canonical(d) is None])
     if ix.is_indexed(oracle, part):
         yield from ix.index_mutants(oracle, part, walk_paths, replace_at)
+    if hasattr(oracle, "letters"):  # a family problem (family_oracle.py): shifted steps and layers
+        from family_oracle import step_mutants
+        yield from step_mutants(oracle, part, walk_paths, replace_at)
 
 
 def dedupe(items: Iterator[tuple[str, t.Node]], original: str) -> list[tuple[str, t.Node, str]]:
@@ -1048,14 +1051,16 @@ def adjoint_lines(path: str | Path, oracle: Oracle) -> list[AdjointLine]:
     """The adjoint claims of an answers file (main statements, not side notes)."""
     doc = read_document(str(path))
     out = []
+    aliases = oracle.learn(doc) if hasattr(oracle, "learn") else []  # `\delta^{(l)} = ...` (families)
     for st in doc.statements:
-        if st.error is not None or st.relation != "=" or len(st.parts) < 2 or st.side:
+        if st.error is not None or st.relation != "=" or len(st.parts) < 2 or st.side or st.span.line in aliases:
             continue
-        lhs = st.parts[0]
+        shown = st.parts[0]
+        lhs = oracle.normalize(shown) if hasattr(oracle, "normalize") else shown
         target = None
         entry = ix.lhs_entry(oracle, lhs)
         if entry is not None:
-            out.append(AdjointLine(str(path), st.span.line, st.latex, entry[0], lhs, st.parts[1:], entry[1]))
+            out.append(AdjointLine(str(path), st.span.line, st.latex, entry[0], shown, st.parts[1:], entry[1]))
             continue
         if isinstance(lhs, t.Bar):
             target = oracle.canonical(lhs.name)
@@ -1063,7 +1068,7 @@ def adjoint_lines(path: str | Path, oracle: Oracle) -> list[AdjointLine]:
             target = oracle.canonical(lhs.den)
         if target is None:
             continue
-        out.append(AdjointLine(str(path), st.span.line, st.latex, target, lhs, st.parts[1:]))
+        out.append(AdjointLine(str(path), st.span.line, st.latex, target, shown, st.parts[1:]))
     return out
 
 
@@ -1089,9 +1094,12 @@ def check_lines(problem_doc: Document, lines: list[str], name: str = "mutants.md
     return by_line
 
 
-def check_lines_robust(problem_doc: Document, lines: list[str], name: str = "mutants.md"):
+def check_lines_robust(problem_doc: Document, lines: list[str], name: str = "mutants.md",
+                       preamble: tuple[str, ...] = ()):
     """`check_lines` that survives a symderiv crash: a batch that raises is split in halves
-    until the crashing lines are found. Returns ({line: [claims]}, {line: exception})."""
+    until the crashing lines are found. Returns ({line: [claims]}, {line: exception}).
+    `preamble`: lines put before every batch (a sheet's own names), not in the results."""
+    k = len(preamble)
     results: dict[int, list] = {}
     crashes: dict[int, BaseException] = {}
 
@@ -1099,7 +1107,7 @@ def check_lines_robust(problem_doc: Document, lines: list[str], name: str = "mut
         if lo >= hi:
             return
         try:
-            got = check_lines(problem_doc, lines[lo:hi], name)
+            got = check_lines(problem_doc, list(preamble) + lines[lo:hi], name)
         except Exception as e:  # noqa: BLE001 - a crash is what we are looking for
             if hi - lo == 1:
                 crashes[lo + 1] = e
@@ -1109,7 +1117,8 @@ def check_lines_robust(problem_doc: Document, lines: list[str], name: str = "mut
             run(mid, hi)
             return
         for line, claims in got.items():
-            results[line + lo] = claims
+            if line > k:
+                results[line - k + lo] = claims
 
     run(0, len(lines))
     return results, crashes

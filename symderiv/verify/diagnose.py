@@ -265,6 +265,16 @@ def diagnose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym=None
 
 def _transposed_term(expr: Expr, tgt: Target, inst: Instances) -> str | None:
     """One summand of the step is the transpose of what belongs there."""
+    own = getattr(expr, "summands", None)  # an index line's terms (`\\delta_j a_i + \\lambda W_{ij}`)
+    if own is not None and not isinstance(expr, o.Add):
+        vals = [inst.values(x) for x in own()]
+        for i, v in enumerate(vals):
+            if not all(np.ndim(a) == 2 and a.shape[0] == a.shape[1] for a in v) or all(a.size == 1 for a in v):
+                continue
+            fixed = [sum(w[k].T if j == i else w[k] for j, w in enumerate(vals)) for k in range(len(v))]
+            if agree(fixed, tgt.truth):
+                return "one term has its indices swapped: with them swapped back the step would be right"
+        return None
     if not isinstance(expr, o.Add):
         return None
     for i, term in enumerate(expr.terms):
