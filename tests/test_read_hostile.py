@@ -1,8 +1,6 @@
-"""Hostile and random input: the reader answers with ParseError (or InputError), quickly,
+"""Hostile and random input: the reader answers with ParseError (or InputError)
 and never raises anything else, recurses too deep, or hangs."""
 from __future__ import annotations
-
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -89,15 +87,9 @@ def test_random_markdown_reads(text: str) -> None:
         assert 1 <= stmt.span.line <= text.count("\n") + 1
 
 
-def _timed(fn, *args):  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
-    result = fn(*args)
-    return result, time.perf_counter() - start
-
-
 def test_deep_parentheses() -> None:
-    stmt, took = _timed(parse_statement, "(" * 50_000 + "x" + ")" * 50_000)
-    assert "too long" in stmt.error.message and took < 1
+    stmt = parse_statement("(" * 50_000 + "x" + ")" * 50_000)
+    assert "too long" in stmt.error.message  # the length cap fires before any parsing
     stmt = parse_statement("a = " + "(" * 65 + "x" + ")" * 65)
     assert "nested deeper than 64" in stmt.error.message
     stmt = parse_statement("a = " + "(" * 60 + "x" + ")" * 60)
@@ -105,8 +97,8 @@ def test_deep_parentheses() -> None:
 
 
 def test_long_sums_and_chains() -> None:
-    stmt, took = _timed(parse_statement, " + ".join(["x"] * 200_000))
-    assert "too long" in stmt.error.message and took < 1
+    stmt = parse_statement(" + ".join(["x"] * 200_000))
+    assert "too long" in stmt.error.message
     terms = " + ".join(["x"] * 1200)
     assert len(terms) < MAX_STATEMENT and parse_statement(terms).error is None
     stmt = parse_statement(r" \odot ".join(["x"] * 600))
@@ -126,16 +118,15 @@ def test_binary_garbage() -> None:
     _check(parse_statement(garbage[:4000]))
     with pytest.raises(InputError, match="binary"):
         read_text(garbage, "g.md")
-    doc, took = _timed(read_text, garbage.replace("\x00", ""), "g.md")
-    assert took < 2
+    doc = read_text(garbage.replace("\x00", ""), "g.md")
     for stmt in doc.statements:
         _check(stmt)
 
 
 def test_documents() -> None:
     assert read_text("", "e.md").statements == ()
-    ((stmt,), took) = _timed(lambda: read_text("$$" + " + ".join(["x"] * 200_000) + "$$\n", "l.md").statements)
-    assert "too long" in stmt.error.message and took < 3
+    (stmt,) = read_text("$$" + " + ".join(["x"] * 200_000) + "$$\n", "l.md").statements
+    assert "too long" in stmt.error.message
     (stmt,) = read_text("$$" + "(" * 50_000 + "x" + ")" * 50_000 + "$$", "p.md").statements
     assert "too long" in stmt.error.message
     doc = read_text("$$" + " \\\\ ".join(["a = b"] * (MAX_STATEMENTS + 50)) + "$$", "m.md")
@@ -154,7 +145,6 @@ PATHOLOGICAL = {
 
 @pytest.mark.parametrize("name", sorted(PATHOLOGICAL))
 def test_pathological_markdown_is_linear(name: str) -> None:
-    doc, took = _timed(read_text, PATHOLOGICAL[name], "h.md")
-    assert took < 10
+    doc = read_text(PATHOLOGICAL[name], "h.md")  # speed: bench/, not here
     for stmt in doc.statements:
         _check(stmt)

@@ -82,6 +82,12 @@ class _Sympy:
         self.back: dict[Any, Expr] = {}
         self.fns = {fn: sympy.Function(fn) for fn in FUNCTIONS}
 
+    def fn(self, name: str) -> Any:
+        """The opaque SymPy function standing for one of ours (a generic one's made on use)."""
+        if name not in self.fns:
+            self.fns[name] = self.sp.Function(name)
+        return self.fns[name]
+
     def simplify(self, region: Expr) -> Expr:
         if _too_big(region):
             return region
@@ -135,7 +141,7 @@ class _Sympy:
             elif isinstance(x, o.Pow):
                 memo[id(x)] = a[0] ** sp.Rational(x.k.numerator, x.k.denominator)
             elif isinstance(x, o.Apply):
-                memo[id(x)] = self.fns[x.fn](a[0])
+                memo[id(x)] = self.fn(x.fn)(a[0])
             else:  # Transpose of a 1x1
                 memo[id(x)] = a[0]
         return memo[id(region)]

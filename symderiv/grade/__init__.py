@@ -34,6 +34,13 @@ __all__ = ["GradeError", "Problem", "grade_command", "grade_sheet", "job", "prep
            "sheet_keys"]
 
 
+def _cpu_seconds() -> float:
+    """CPU time (user + system) of this process and its ended children (the workers)."""
+    import resource
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def default_jobs() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -156,16 +163,16 @@ class _Run:
             if progress:
                 progress.advance(self.errors)
 
-        started = time.monotonic()
+        started, cpu = time.monotonic(), _cpu_seconds()
         try:
             if todo:
-                pool.run(list(enumerate(todo)), done)
+                pool.run(list(enumerate(todo)), done)  # closes the pool: its workers' CPU is counted
         finally:
             self.results.flush()
             if progress:
                 progress.stop()
         line = summary_line(len(todo) - self.errors, len(todo), self.errors, self.kept, self.changed,
                             self.results.summary(), self.problem.policy.max_score,
-                            time.monotonic() - started, self.results.summary_path)
+                            time.monotonic() - started, self.results.summary_path, _cpu_seconds() - cpu)
         print(line, file=sys.stderr if sys.stdout.isatty() and progress else sys.stdout)
 

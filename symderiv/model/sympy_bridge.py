@@ -14,14 +14,14 @@ iterative over the expression (deep networks are fine).
 from __future__ import annotations
 
 import functools
-import operator
+import sys
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
 from ..errors import UnknownSymbolError, UnsupportedError
 from . import ops as o
-from .elementwise import FUNCTIONS, RECORDS
+from .elementwise import FUNCTIONS, RECORDS, generic_name, record
 from .graph import Model
 from .ops import Expr
 from .walk import fold
@@ -99,16 +99,56 @@ def elementwise(fn: str, arg: Any) -> Any:
     SymPy matrix expression."""
     from sympy.matrices.expressions import MatrixExpr
     from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
-    lam = lambdas()[fn]
+    lam = lambdas().get(fn)
+    if lam is None:  # a generic function (`\\phi`): an undefined SymPy function, or its derivative
+        import sympy as sp
+        x = sp.Dummy("x")
+        lam = sp.Lambda(x, record(fn).sympy(sp, x))
     return ElementwiseApplyFunction(lam, arg) if isinstance(arg, MatrixExpr) else lam(arg)
 
 
 # ---- to SymPy ----------------------------------------------------------------------------
 
 def to_sympy(expr: Expr, dims: dict[str, Any] | None = None) -> Any:
-    """The SymPy form of an expression; `dims` (name -> Symbol) is used and filled in."""
+    """The SymPy form of an expression; `dims` (name -> Symbol) is used and filled in.
+
+    Linear in the size of `expr`'s DAG: each node is canonicalised at its own level only
+    (`doit(deep=False)`; SymPy's `*` and `+` re-canonicalise the whole subtree, quadratic in
+    depth), a shared node becomes one SymPy object, and each object's hash is taken as it is
+    built (bottom-up), so SymPy never hashes a deep tree recursively.
+
+    SymPy itself recurses over depth (a product's `.shape` asks its factors'), so the
+    recursion limit is raised for the call to what the depth needs; beyond `MAX_SYMPY_DEPTH`
+    (where the C stack itself could overflow) the depth is refused with an UnsupportedError."""
     dims = {} if dims is None else dims
-    return fold(expr, lambda x, args: _to(x, args, dims))
+    deep = depth(expr)
+    if deep > MAX_SYMPY_DEPTH:
+        raise UnsupportedError(f"this expression is nested {deep} levels deep; SymPy's recursive "
+                               f"algorithms hold about {MAX_SYMPY_DEPTH} (use symderiv's own forms: "
+                               "Adjoints.local/expanded, symderiv.latex)")
+
+    def one(x: Expr, args: list[tuple[Any, int]]) -> tuple[Any, int]:
+        v = _to(x, [a for a, _ in args], dims, [d for _, d in args])
+        hash(v)  # SymPy caches it: later hashing of a parent stops here
+        return v, 1 + max((d for _, d in args), default=0)
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, 1000 + FRAMES_PER_LEVEL * deep))
+    try:
+        return fold(expr, one)[0]
+    finally:
+        sys.setrecursionlimit(old)
+
+
+#: SymPy's Python frames per level of nesting, at most (a `.shape` through a product, a sum
+#: and an elementwise function), and the deepest expression converted (measured: 4096 levels
+#: convert without overflowing an 8 MiB C stack)
+FRAMES_PER_LEVEL = 12
+MAX_SYMPY_DEPTH = 20_000
+
+
+def depth(expr: Expr) -> int:
+    """The longest path from `expr` to a leaf (iterative)."""
+    return fold(expr, lambda x, args: 1 + max(args, default=0))
 
 
 def _scalar(v: Any) -> Any:
@@ -118,7 +158,16 @@ def _scalar(v: Any) -> Any:
     return sp.Trace(v) if isinstance(v, MatrixExpr) else v
 
 
-def _to(x: Expr, a: list[Any], dims: dict[str, Any]) -> Any:
+def _flat(op: Any, args: list[Any]) -> Any:
+    """`op(*args)` with nested `op`s spliced in, and nothing else canonicalised."""
+    flat = [b for a in args for b in (a.args if isinstance(a, op) else (a,))]
+    return op(*flat)
+
+
+def _to(x: Expr, a: list[Any], dims: dict[str, Any], depths: list[int]) -> Any:
+    """`depths`: of the arguments (a Hadamard product puts the shallower factor first: SymPy
+    reads a product's shape from its first factor, recursively and uncached, so a deep first
+    factor makes every shape query, and so building a deep expression, quadratic)."""
     import sympy as sp
     from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
     from sympy.matrices.expressions.diagonal import DiagMatrix, DiagonalOf
@@ -141,12 +190,16 @@ def _to(x: Expr, a: list[Any], dims: dict[str, Any]) -> Any:
             return sp.Identity(shape()[0])
         return (sp.OneMatrix if isinstance(x, o.Ones) else sp.ZeroMatrix)(*shape())
     if isinstance(x, o.Add):
-        return sp.Add(*s) if scalar else functools.reduce(operator.add, a)
+        return sp.Add(*s) if scalar else _flat(sp.MatAdd, a)
     if isinstance(x, (o.MatMul, o.Scale, o.Hadamard)):
         l, r = x.args
+        if l.is_scalar and r.is_scalar:
+            return _scalar(a[0]) * _scalar(a[1])
         if l.is_scalar or r.is_scalar:
-            return (_scalar(a[0]) if l.is_scalar else a[0]) * (_scalar(a[1]) if r.is_scalar else a[1])
-        return HadamardProduct(a[0], a[1]) if isinstance(x, o.Hadamard) else a[0] * a[1]
+            return _flat(sp.MatMul, [_scalar(a[0]) if l.is_scalar else a[0], _scalar(a[1]) if r.is_scalar else a[1]])
+        if isinstance(x, o.Hadamard):
+            return HadamardProduct(a[1], a[0]) if depths[1] < depths[0] else HadamardProduct(a[0], a[1])
+        return _flat(sp.MatMul, a)
     if isinstance(x, o.Transpose):
         return s[0] if scalar else sp.Transpose(a[0])
     if isinstance(x, o.Apply):
@@ -318,6 +371,13 @@ class _From:
         sp = self.sp
         if isinstance(e, sp.core.function.AppliedUndef) and e.func.__name__ in FUNCTIONS and len(e.args) == 1:
             return [e.args[0]], lambda c: o.apply(e.func.__name__, c[0])
+        if isinstance(e, sp.core.function.AppliedUndef) and len(e.args) == 1:  # a generic function
+            return [e.args[0]], lambda c: o.apply(generic_name(e.func.__name__), c[0])
+        if (isinstance(e, sp.Derivative) and isinstance(e.expr, sp.core.function.AppliedUndef)
+                and len(e.expr.args) == 1 and e.expr.args[0].is_Symbol and len(e.variable_count) == 1
+                and e.variable_count[0][0] == e.expr.args[0]):  # phi'(u), as SymPy writes it of a symbol
+            k = int(e.variable_count[0][1])
+            return [e.expr.args[0]], lambda c: o.apply(generic_name(e.expr.func.__name__, k), c[0])
         raise UnsupportedError(f"{type(e).__name__} is not supported: {e}")
 
     def lambda_of(self, lam: Any, arg: Expr) -> Expr:

@@ -200,9 +200,9 @@ def step_notes(c: Claim, s: Step, show_answer: bool = False, answers: bool = Tru
 
 
 def claim_what(c: Claim) -> str:
-    if c.kind == "adjoint" and c.target:
+    if c.kind in ("adjoint", "entrywise") and c.target:
         from .latex import bar_latex
-        return f"adjoint {math(bar_latex(c.target))}"
+        return f"adjoint {math(bar_latex(c.target))}" + (" (entrywise)" if c.kind == "entrywise" else "")
     if c.kind in ("declaration", "definition") and c.target:
         return f"{c.kind} of {math(c.target)}"
     return escape(KIND.get(c.kind, c.kind))

@@ -22,7 +22,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..model import ops as o
-from ..model.elementwise import BY_NAME
+from ..model.elementwise import record
 from ..model.ops import Expr
 from ..model.walk import KeyMemo
 from ..names import bar_latex, name_latex
@@ -337,7 +337,7 @@ def _quotient(num: Piece, den: o.Pow, base: Piece) -> Piece:
 
 
 def _apply(fn: str, arg: Piece) -> Piece:
-    f = BY_NAME[fn]
+    f = record(fn)
     if f.indicator is not None:
         return f"{f.latex}[{arg[0]} {f.indicator} 0]", ATOM
     return f"{f.latex}({arg[0]})", ATOM

@@ -48,7 +48,8 @@ def step_lines(s: Step, answer: str | None = None) -> list[str]:
 
 
 def claim_header(c: Claim) -> str:
-    what = {"adjoint": bar_latex(c.target or ""), "declaration": f"{c.target} ∈ ...",
+    what = {"adjoint": bar_latex(c.target or ""), "entrywise": f"{bar_latex(c.target or '')} (entrywise)",
+            "declaration": f"{c.target} ∈ ...",
             "definition": f"{c.target} = ...", "identity": "identity"}.get(c.kind, c.kind)
     side = " (side note)" if c.side else ""
     return terminal_safe(f"{c.where} {MARK[c.verdict]} {what}{side}")

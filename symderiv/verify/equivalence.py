@@ -6,6 +6,7 @@ true adjoints, and, when the student has given wrong adjoints earlier, the adjoi
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,7 +16,7 @@ from ..errors import ModelError
 from ..model import ops as o
 from ..model.ops import Expr
 from ..model.walk import KeyMemo
-from .numeric import Env, close, evaluate
+from .numeric import Env, Plan, close, evaluate_all
 from .sampling import Sampler
 
 Values = list[np.ndarray]
@@ -36,9 +37,21 @@ class Instances:
 
     def __post_init__(self) -> None:
         self.envs = Sampler(self.adjoints.model, self.seed).envs
-        for env in self.envs:
-            self._fill_bars(env)
+        self._fill_bars(self.envs)
         self._probes(self.envs, self.seed)
+
+    @property
+    def base(self) -> Instances:
+        """The instances this one was made `fresh` from (itself if none)."""
+        return self.__dict__.get("_base", self)
+
+    def fresh(self) -> Instances:
+        """The same instances (and premise instances, sampled once) for another sheet: the
+        student's-world cache is a sheet's own (it is keyed by that sheet's judge)."""
+        other = copy.copy(self.base)
+        other._world = {}
+        other.__dict__["_base"] = self.base
+        return other
 
     def _probes(self, envs: list[Env], seed: int) -> None:
         """A random vector for every size (`\\probe:n`): a matrix claim (a Jacobian, a
@@ -50,11 +63,13 @@ class Instances:
             for d in sorted(dims, key=str):
                 env.values[f"\\probe:{o.dim_str(o.find(d))}"] = rng.standard_normal((env.size(d), 1))
 
-    def _fill_bars(self, env: Env) -> None:
+    def _fill_bars(self, envs: list[Env]) -> None:
         model = self.adjoints.model
         for n in model.backward_order():
-            env.bars[n] = evaluate(self.adjoints.local[n], env)
-        env.bars[model.loss] = np.ones((1, 1))
+            for env, v in zip(envs, evaluate_all(self.adjoints.local[n], envs)):
+                env.bars[n] = v
+        for env in envs:
+            env.bars[model.loss] = np.ones((1, 1))
 
     def under(self, premises: tuple) -> list[Env]:
         """Instances where `premises` hold too (to tell a step right only under a premise the
@@ -65,14 +80,13 @@ class Instances:
                 envs = Sampler(self.adjoints.model, self.seed + 1, premises=premises).envs
             except ModelError:
                 envs = []
-            for env in envs:
-                self._fill_bars(env)
+            self._fill_bars(envs)
             self._probes(envs, self.seed + 1)
             self._under[key] = envs
         return self._under[key]
 
     def values(self, e: Expr, envs: list[Env] | None = None) -> Values:
-        return [evaluate(e, env) for env in (self.envs if envs is None else envs)]
+        return evaluate_all(e, self.envs if envs is None else envs)
 
     def bars(self, name: str) -> Values:
         return [env.bars[name] for env in self.envs]
@@ -85,16 +99,14 @@ class Instances:
         adjoints as bars, to read a step the way the student would."""
         if key not in self._world:
             model, local = self.adjoints.model, self.adjoints.local
-            out, envs = [], []
-            for env in self.envs:
-                world: dict[str, np.ndarray] = {}
-                own: dict[str, np.ndarray] = {}
-                wenv = Env(env.dims, env.values, world)
-                for n in model.backward_order():
-                    own[n] = np.ones((1, 1)) if n == model.loss else evaluate(local[n], wenv)
-                    world[n] = evaluate(overrides[n], env) if n in overrides else own[n]
-                out.append(own)
-                envs.append(wenv)
+            worlds: list[dict[str, np.ndarray]] = [{} for _ in self.envs]
+            out: list[dict[str, np.ndarray]] = [{} for _ in self.envs]
+            envs = [Env(env.dims, env.values, world, env.choice) for env, world in zip(self.envs, worlds)]
+            for n in model.backward_order():
+                own = [np.ones((1, 1)) for _ in envs] if n == model.loss else Plan(local[n]).run(envs)
+                mine = Plan(overrides[n]).run(self.envs) if n in overrides else own
+                for i, (a, b) in enumerate(zip(own, mine)):
+                    out[i][n], worlds[i][n] = a, b
             self._world[key] = (out, envs)
         return self._world[key]
 

@@ -9,8 +9,9 @@ import numpy as np
 from ..derive.adjoints import Adjoints
 from ..derive.tidy import Facts
 from ..errors import ShapeError, SymderivError, WrongAdjointError
+from ..meaning import ir
 from ..meaning.build import declared_shape
-from ..meaning.indices import Entries, uses_indices
+from ..meaning.indices import Entries, split_entry, uses_indices
 from ..meaning.jacobian import shape_kind
 from ..meaning.leibniz import resolve_part
 from ..meaning.resolve import Scope, resolve
@@ -41,19 +42,44 @@ def _unresolved(e: o.Expr) -> bool:
 
 
 def _explicit(node: t.Node, target: str, scope: Scope) -> bool:
-    """A final answer (SPEC 4): no partial-derivative symbol, no adjoint of the target itself."""
+    """A final answer (SPEC 4): no derivative symbol, no adjoint of the target itself (nor an
+    entry of it: `\\bar{W}_{ij}`)."""
     stack: list = [node]
     while stack:  # iterative: a sheet's tree can be deep
         value = stack.pop()
         if isinstance(value, tuple):
             stack.extend(value)
-        elif isinstance(value, t.Partial):
+        elif isinstance(value, (t.Partial, t.PartialOf, t.Derivative)):
             return False
-        elif isinstance(value, t.Bar) and (scope.canonical(value.name) or value.name) == target:
+        elif isinstance(value, t.Bar) and _adjoint_of(value.name, scope) == target:
             return False
         elif isinstance(value, t.Node):
             stack.extend(getattr(value, f.name) for f in fields(value))
     return True
+
+
+def _adjoint_of(name: str, scope: Scope) -> str:
+    """The node whose adjoint `\\bar{name}` is: an entry `W_{ij}` stands for W."""
+    entry = split_entry(name, scope)
+    return (scope.canonical(entry[0]) or entry[0]) if entry else (scope.canonical(name) or name)
+
+
+def _uses_own_adjoint(expr: o.Expr, target: str) -> bool:
+    """Whether a value reads the target's adjoint (`G = \\bar{W}`, then `\\bar{W}_{ij} = G_{ij}`),
+    inside index expressions too."""
+    stack: list = [expr]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, ir.INode):
+            stack.extend(ir.children(value))
+            stack.extend(x for x in (getattr(value, "expr", None), getattr(value, "pulled", None)) if x is not None)
+            continue
+        for x in nodes(value):
+            if isinstance(x, o.Bar) and x.name == target:
+                return True
+            if isinstance(x, Entries):
+                stack.append(x.tree)
+    return False
 
 
 @dataclass
@@ -135,9 +161,8 @@ class Judge:
             step, expr = self._step(st, t.Transpose(part.span, part) if flip else part, tgt, local,
                                     self.model.shape(target), flip=flip, indices=indices)
             claim.steps.append(step)
-        claim.explicit = (len(st.parts) > 1 and _explicit(st.parts[-1], target, Scope(self.model))
-                          and not (expr is not None and any(isinstance(x, o.Bar) and x.name == target
-                                                            for x in nodes(expr))))  # G = \bar{W}; \bar{W} = G
+        claim.explicit = (len(st.parts) > 1 and _explicit(st.parts[-1], target, Scope(self.model, dict(local)))
+                          and not (expr is not None and _uses_own_adjoint(expr, target)))  # G = \bar{W}; \bar{W} = G
         if claim.verdict != "correct":
             claim.answer = Answer(target, self.adjoints.local[target], self.adjoints.expanded(target),
                                   Facts.of(self.model))
@@ -166,8 +191,9 @@ class Judge:
         truth = self.inst.values(lhs)
         # the left side's own summands (a Hessian's λI): what a missing term can be
         terms = None
-        if isinstance(lhs, o.Add) and len(lhs.terms) <= 6:  # one summand, or two (w ⊙ w gives two halves)
-            vals = [self.inst.values(x) for x in lhs.terms]
+        summands = lhs.terms if isinstance(lhs, o.Add) else lhs.summands() if isinstance(lhs, Entries) else ()
+        if len(summands) <= 6:  # one summand, or two (w ⊙ w gives two halves)
+            vals = [self.inst.values(x) for x in summands]
             terms = [("", v) for v in vals] + [("", [a + b for a, b in zip(vals[i], vals[j])])
                                                  for i in range(len(vals)) for j in range(i + 1, len(vals))]
         tgt = Target(None, scope.text(st.parts[0]) or "the left side", truth, terms=terms)

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import UnsupportedError
 from ..model import ops as o
-from ..model.elementwise import RECORDS
+from ..model.elementwise import RECORDS, realise
 from ..model.ops import Expr
 from ..model.walk import fold
 
@@ -25,11 +25,13 @@ Array = np.ndarray
 
 @dataclass
 class Env:
-    """Sizes of the dims, values of the symbols, and (true or assumed) adjoints."""
+    """Sizes of the dims, values of the symbols, (true or assumed) adjoints, and which concrete
+    function realises every generic one (`choice`, elementwise.CHOICES) on this instance."""
 
     dims: dict[str, int]
     values: dict[str, Array] = field(default_factory=dict)
     bars: dict[str, Array] = field(default_factory=dict)
+    choice: int = 0
 
     def size(self, d: o.Dim) -> int:
         d = o.find(d)
@@ -66,7 +68,7 @@ EVAL: dict[type, Callable] = {
     o.Scale: lambda n, env, s, b: _scale(s, b),
     o.Hadamard: lambda n, env, a, b: a * b,
     o.Transpose: lambda n, env, a: a.T,
-    o.Apply: lambda n, env, a: FUNCS[n.fn](a),
+    o.Apply: lambda n, env, a: (FUNCS.get(n.fn) or realise(n.fn, env.choice))(a),
     o.Pow: lambda n, env, a: _pow(a, n.k),
     o.Inverse: lambda n, env, a: np.linalg.inv(a),
     o.Det: lambda n, env, a: np.array([[np.linalg.det(a)]]),
@@ -117,8 +119,53 @@ def _apply(x: Expr, args: list[Array], env: Env) -> Array:
 
 def evaluate(e: Expr, env: Env, memo: dict[int, Array] | None = None) -> Array:
     """The value of `e` (iterative, so deep expressions cannot overflow the stack)."""
+    if memo is None:
+        return Plan(e).run([env])[0]
     with np.errstate(all="ignore"):
         return fold(e, lambda x, args: _apply(x, args, env), memo=memo)
+
+
+class Plan:
+    """`e`'s distinct nodes in evaluation order (children first), walked once: evaluating on
+    many instances pays the walk once, not once per instance (the walk costs more than the
+    numpy calls at the sizes sampled)."""
+
+    __slots__ = ("root", "order", "argix")
+
+    def __init__(self, e: Expr) -> None:
+        index: dict[int, int] = {}
+        order: list[Expr] = []
+        argix: list[tuple[int, ...]] = []
+        stack: list[tuple[Expr, bool]] = [(e, False)]
+        while stack:  # iterative: any depth
+            x, ready = stack.pop()
+            if id(x) in index:
+                continue
+            if not ready and x.args:
+                stack.append((x, True))
+                stack.extend((a, False) for a in reversed(x.args) if id(a) not in index)
+                continue
+            index[id(x)] = len(order)
+            order.append(x)
+            argix.append(tuple(index[id(a)] for a in x.args))
+        self.root, self.order, self.argix = e, order, argix
+
+    def run(self, envs: list[Env]) -> list[Array]:
+        """The value of the expression on each instance."""
+        out = []
+        steps = list(zip(self.order, self.argix))
+        with np.errstate(all="ignore"):
+            for env in envs:
+                vals: list[Array] = []
+                for x, ix in steps:
+                    vals.append(_apply(x, [vals[j] for j in ix], env))
+                out.append(vals[-1])
+        return out
+
+
+def evaluate_all(e: Expr, envs: list[Env]) -> list[Array]:
+    """The value of `e` on each of `envs` (one walk of `e`)."""
+    return Plan(e).run(envs)
 
 
 def close(a: Array, b: Array) -> bool:

@@ -20,8 +20,8 @@ from ..model import ops as o
 from ..model.elementwise import named, with_domain
 from ..model.graph import Model
 from ..model.walk import nodes
-from .numeric import Env, evaluate
-from .satisfy import no_sizes, satisfy, usable, well_conditioned
+from .numeric import Env, Plan
+from .satisfy import inverted, no_sizes, satisfy, usable, well_conditioned
 
 IntSource = Callable[[int, int], int]  # (lo, hi) inclusive -> an int
 POSITIVE = with_domain("positive")  # an input directly under one of these is drawn positive
@@ -72,12 +72,27 @@ def _under(model: Model, fns: frozenset[str]) -> set[str]:
             if isinstance(e, o.Apply) and e.fn in fns and isinstance(e.a, o.Var)}
 
 
+class Facts:
+    """What sampling needs to know of a model, found by one walk of its definitions (not one
+    walk per drawn value: a sampler draws hundreds of instances). The model must not change
+    afterwards."""
+
+    def __init__(self, model: Model) -> None:
+        self.positive, self.nonzero, self.conditioned, self.logdet = _special_inputs(model)
+        self.unit = _under(model, UNIT)
+        self.kinks = [Plan(e.a) for node in model.nodes for e in nodes(model.symbols[node].definition)  # type: ignore[arg-type]
+                      if isinstance(e, o.Apply) and e.fn in KINKS]
+        self.forward = [(node, Plan(model.symbols[node].definition)) for node in model.nodes]  # type: ignore[arg-type]
+        self.inverted = inverted(model)
+
+
 def draw_values(model: Model, env: Env, uniform: Callable[[tuple[int, int], float, float], np.ndarray],
                 binary: Callable[[tuple[int, int]], np.ndarray], scale: float = 1.0,
-                premises: list | None = None) -> None:
+                premises: list | None = None, facts: Facts | None = None) -> None:
     """`scale` shrinks the real inputs (small instances put values near every threshold).
     Values then satisfy the model's premises and any `premises` given (satisfy.py)."""
-    positive, nonzero, conditioned, logdet = _special_inputs(model)
+    facts = Facts(model) if facts is None else facts
+    positive, nonzero, conditioned, logdet = facts.positive, facts.nonzero, facts.conditioned, facts.logdet
     for name in model.inputs:
         sym = model.symbols[name]
         shape = env.shape(sym.shape)
@@ -91,7 +106,7 @@ def draw_values(model: Model, env: Env, uniform: Callable[[tuple[int, int], floa
             v = u / u.sum(axis=0, keepdims=True)
         elif sym.domain == "positive" or name in positive:
             v = uniform(shape, 0.5, 2.0)
-        elif sym.domain == "unit" or name in _under(model, UNIT):
+        elif sym.domain == "unit" or name in facts.unit:
             v = uniform(shape, -0.9 * min(scale, 1.0), 0.9 * min(scale, 1.0))
         elif name in nonzero:  # both signs, away from 0
             u = uniform(shape, -1.2 * scale, 1.2 * scale)
@@ -106,24 +121,22 @@ def draw_values(model: Model, env: Env, uniform: Callable[[tuple[int, int], floa
     satisfy(model, env, list(model.premises) + list(premises or ()), uniform)
 
 
-def forward(model: Model, env: Env) -> bool:
+def forward(model: Model, env: Env, facts: Facts | None = None) -> bool:
     """Fill the node values; False when a value is not finite."""
-    for node in model.nodes:
-        v = evaluate(model.symbols[node].definition, env)  # type: ignore[arg-type]
+    for node, plan in (Facts(model) if facts is None else facts).forward:
+        v = plan.run([env])[0]
         if not np.all(np.isfinite(v)):
             return False
         env.values[node] = v
     return True
 
 
-def masks_mixed(model: Model, env: Env) -> bool:
+def masks_mixed(model: Model, env: Env, facts: Facts | None = None) -> bool:
     """Every kinked function's (step, ReLU) argument in the model has both signs where it has two entries or more."""
-    for node in model.nodes:
-        for e in nodes(model.symbols[node].definition):  # type: ignore[arg-type]
-            if isinstance(e, o.Apply) and e.fn in KINKS:
-                v = evaluate(e.a, env)
-                if v.size >= 2 and (np.all(v > 0) or np.all(v <= 0)):
-                    return False
+    for plan in (Facts(model) if facts is None else facts).kinks:
+        v = plan.run([env])[0]
+        if v.size >= 2 and (np.all(v > 0) or np.all(v <= 0)):
+            return False
     return True
 
 
@@ -165,18 +178,21 @@ class Sampler:
             return self.rng.uniform(lo, hi, size=shape)
 
         every = list(self.model.premises) + self.premises
+        turn = 0  # generic functions: each concrete choice in turn (one a choice cannot serve is skipped)
+        facts = Facts(self.model)
         for kind, scale in self.KINDS:
             sizes = self._sizes(kind, every)
             if sizes is None:
                 continue
             for _ in range(self.PER_SIZE):
                 finite: Env | None = None
+                turn += 1
                 for _attempt in range(40):
-                    env = Env(dict(sizes))
-                    draw_values(self.model, env, uniform, binary, scale, self.premises)
-                    if forward(self.model, env) and well_conditioned(self.model, env):
+                    env = Env(dict(sizes), choice=turn - 1)
+                    draw_values(self.model, env, uniform, binary, scale, self.premises, facts)
+                    if forward(self.model, env, facts) and well_conditioned(self.model, env, facts.inverted):
                         finite = env
-                        if masks_mixed(self.model, env):
+                        if masks_mixed(self.model, env, facts):
                             break
                 if finite is not None:  # an instance whose values overflow is no evidence
                     self.envs.append(finite)

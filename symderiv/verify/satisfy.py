@@ -131,8 +131,9 @@ def usable(model: Model, sizes: dict[str, int], premises: list) -> bool:
     return all(p.holds_for(sizes) for p in premises) and singular(model, sizes) is None
 
 
-def well_conditioned(model: Model, env: Env) -> bool:
-    for _node, m in inverted(model):
+def well_conditioned(model: Model, env: Env, found: list[tuple[str, o.Expr]] | None = None) -> bool:
+    """`found`: `inverted(model)`, when the caller has it already."""
+    for _node, m in inverted(model) if found is None else found:
         v = evaluate(m, env)
         with np.errstate(all="ignore"):
             if not np.all(np.isfinite(v)) or np.linalg.cond(v) > MAX_COND:
