@@ -302,10 +302,14 @@ class Judge:
                       first: t.Node | None = None) -> str | None:
         fallback: str | None = None
         cands = [first] if first is not None else repairs(part)  # an index error knows its repair
+        # a repair moves a transpose or a factor and adds no index: a part without index notation
+        # has repairs without it, read directly (not walked for indices once per candidate)
+        plain = first is None and scope.indices is None and not uses_indices(part, scope)
         for cand in cands:
             try:
                 again = Scope(self.model, dict(scope.local), ctx=self.sheets.ctx)
                 again.indices = scope.indices
+                again.inside = plain  # (resolve's own flag: "the index reading is decided")
                 e = resolve(cand, again)
                 if not _shape_fits(e, shape) or _unresolved(e):
                     continue
