@@ -200,11 +200,12 @@ class Judge:
                 world = w
                 cited = [n for n in later if self.roots.get(n)] or later  # the original mistakes
                 origin = " and ".join(f"{bar_latex(n)} ({self.sources[n]})" for n in cited)
-        terms = [(tm.consumer, self.inst.values(tm.expr)) for tm in self.adjoints.terms.get(name, [])]
-        local = self.adjoints.local[name]  # its summands (softmax: p ⊙ p̄ and -p pᵀp̄), not the
-        # distributed insides of one derivative (σ' = σ - σ²), which is a wrong derivative instead
-        terms += [("", self.inst.values(x)) for x in (local.terms if isinstance(local, o.Add) else ())]
-        tgt = Target(name, bar_latex(name), truth, world, origin, terms)
+        def terms() -> list[tuple[str, list[np.ndarray]]]:
+            out = [(tm.consumer, self.inst.values(tm.expr)) for tm in self.adjoints.terms.get(name, [])]
+            local = self.adjoints.local[name]  # its summands (softmax: p ⊙ p̄ and -p pᵀp̄), not the
+            # distributed insides of one derivative (σ' = σ - σ²), which is a wrong derivative instead
+            return out + [("", self.inst.values(x)) for x in (local.terms if isinstance(local, o.Add) else ())]
+        tgt = Target(name, bar_latex(name), truth, world, origin, make_terms=terms)
         if world is not None:
             tgt.world_envs = world_envs
         return tgt
