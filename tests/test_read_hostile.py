@@ -36,6 +36,7 @@ def _check(stmt: T.Statement) -> None:
             assert len(stmt.parts) == 2
 
 
+@pytest.mark.slow
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(latexish)
 def test_random_latex_never_raises(text: str) -> None:
@@ -63,6 +64,7 @@ def edited_lines(draw: st.DrawFn) -> str:
     return line
 
 
+@pytest.mark.slow
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(edited_lines())
 def test_edited_devset_lines_never_raise(text: str) -> None:
@@ -73,6 +75,7 @@ def test_edited_devset_lines_never_raise(text: str) -> None:
         assert 9 <= span.line <= 9 + text.count("\n") and 1 <= span.col <= 3 + len(text)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(PIECES + ["$", "$$", "\n\n", "- ", "> ", "---\n", "    ", "`"]),
                 max_size=60).map("".join))
