@@ -196,14 +196,14 @@ def _is_problem(doc: Any) -> bool:
 
 
 def claim_item_name(c: Any) -> str:
-    """`\\bar{W}@12`, `W@8`, `z@14`, `identity@20`: the item's name for claim `c`; in a
-    notebook `\\bar{W}@3:12` (cell 3, line 12)."""
-    if c.kind == "adjoint":
+    """`\\bar{W}@12` (also an entrywise adjoint claim), `W@8`, `z@14`, `jacobian@16`,
+    `identity@20`: the item's name for claim `c`; in a notebook `\\bar{W}@3:12` (cell 3, line 12)."""
+    if c.kind in ("adjoint", "entrywise"):
         what = f"\\bar{{{c.target}}}" if c.target else "adjoint"
     elif c.kind in ("declaration", "definition"):
         what = c.target or c.kind
     else:
-        what = "identity"
+        what = "jacobian" if c.kind == "jacobian" else "identity"
     cell = getattr(c, "cell", None)
     return f"{what}@{cell}:{c.line}" if cell else f"{what}@{c.line}"
 

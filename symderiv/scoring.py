@@ -29,7 +29,9 @@ from .names import bar_latex
 from .verify.verdicts import Claim, Report
 
 DEFAULT_CARRIED_FORWARD = 0.5
-SCORED_KINDS = ("adjoint",)
+#: claims that give a target's adjoint: `\\bar{W} = ...` in any layout (`\\bar{h}^\\top`, a row
+#: `\\frac{\\partial L}{\\partial h}`), and its entries (`\\frac{\\partial L}{\\partial W_{ij}} = ...`)
+SCORED_KINDS = ("adjoint", "entrywise")
 
 
 class PolicyError(InputError):

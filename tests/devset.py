@@ -25,6 +25,9 @@ SUPPORTED = frozenset({
     "cookbook-trace-xbxt", "gaussian-nll-mean", "two-step-linear-chain",
     "layouts-jacobians", "cookbook-operators", "softmax-index",
     "quadratic-symmetric", "quadratic-general", "least-squares-tall",
+    "logistic-newton-hessian",
+    "generic-phi",
+    "batchnorm", "batch-softmax-ce",
 })
 
 

@@ -193,6 +193,8 @@ class IndexEval:
         go = lambda m: self.num(m, values, inst, bind, rng)  # noqa: E731
         if isinstance(n, t.Number):
             return float(n.text)
+        if isinstance(n, t.Name) and o.canonical(n.name) is None and n.name in o.problem.dims:
+            return float(inst_sizes(o, values)[n.name])  # a size as a value: this instance's \frac{1}{N}
         if isinstance(n, (t.Name, t.Bar)):
             s = split(o, n.name)
             if s is None:
@@ -217,10 +219,18 @@ class IndexEval:
             return out
         if isinstance(n, t.Hadamard):
             return go(n.left) * go(n.right)
+        if isinstance(n, t.Transpose) and not isinstance(n.arg, t.Partial):
+            return go(n.arg)  # every value in index notation is a number: its own transpose
         if isinstance(n, t.Frac):
             return go(n.num) / go(n.den)
+        if isinstance(n, t.Power) and o.squared_name(n) is not None:  # sigma^2, a name
+            return float(np.asarray(values[o.squared_name(n)]).reshape(-1)[0])
         if isinstance(n, t.Power):
-            return go(n.base) ** o._exponent(n.exponent)
+            base, k = go(n.base), o._exponent(n.exponent)
+            if base < 0 and not float(k).is_integer():
+                from mutate import Undecidable
+                raise Undecidable("a fractional power of a negative number")
+            return base ** k
         if isinstance(n, t.Call):
             from mutate import call
             v = call(n.func, n.deriv, np.array([[go(n.args[0])]]))

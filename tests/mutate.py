@@ -134,7 +134,24 @@ ELEMENTWISE = {
 }
 
 
+#: generic functions (`\\phi : \\mathbb{R} \\to \\mathbb{R}`): this oracle's own concrete choices, chosen
+#: independently of symderiv's (model/elementwise.py CHOICES), one per instance in turn; each
+#: is (f, f', f'') in closed form
+GENERIC_CHOICES = (
+    (lambda x: np.exp(x / 2) - x ** 2 / 4, lambda x: np.exp(x / 2) / 2 - x / 2, lambda x: np.exp(x / 2) / 4 - 0.5),
+    (lambda x: x * np.cos(x), lambda x: np.cos(x) - x * np.sin(x), lambda x: -2 * np.sin(x) - x * np.cos(x)),
+    (lambda x: np.log(1 + x ** 2) + x, lambda x: 2 * x / (1 + x ** 2) + 1, lambda x: 2 * (1 - x ** 2) / (1 + x ** 2) ** 2),
+)
+GENERIC_LETTERS = ("phi", "psi", "Psi")
+_CHOICE = [0]  # the instance being evaluated picks the concrete generic function (Oracle sets it)
+
+
 def call(func: str, deriv: int, a, batch: str = "rows"):
+    if func in GENERIC_LETTERS:
+        if deriv >= len(GENERIC_CHOICES[0]):
+            raise Undecidable(f"{func} with {deriv} primes")
+        f = GENERIC_CHOICES[_CHOICE[0] % len(GENERIC_CHOICES)][deriv]
+        return float(f(np.array(a))) if isinstance(a, float) else f(a)
     f = ELEMENTWISE.get((func, deriv))
     if f is not None:
         if isinstance(a, float):
@@ -191,6 +208,7 @@ class Problem:
     #: rows1 (T 1 = 1), sum1 (1^T t = 1), positive, geq/gt (sizes name >= other)
     premises: list = field(default_factory=list)
     batch: str = "rows"
+    named: dict[str, tuple] = field(default_factory=dict)  # CE(y, t) = ...: CE -> (params, body)
 
     @property
     def dims(self) -> list[str]:
@@ -218,10 +236,18 @@ def read_problem(path: str | Path) -> Problem:
                 elif isinstance(space, t.RealSpace):
                     dims = tuple(int(d.text) if isinstance(d, t.Number) else d.name for d in space.dims)
                     prob.decls[n.name] = Decl(n.name, dims, "positive" if space.positive else "real")
+        elif st.relation == "maps":  # \phi : \mathbb{R} \to \mathbb{R}: realised by GENERIC_CHOICES
+            continue
+        elif (len(st.parts) == 2 and isinstance(st.parts[0], t.Call) and st.parts[0].args
+              and all(isinstance(a, t.Name) for a in st.parts[0].args)):  # CE(y, t) = -t^\top \log y
+            prob.named[st.parts[0].func] = (tuple(a.name for a in st.parts[0].args), st.parts[1])
         elif st.relation != "=":
             prob.premises.append(_inequality(st))
         elif not prob.defs and _premise(st.parts) is not None:
             prob.premises.append(_premise(st.parts))
+        elif len(st.parts) == 2 and squared(st.parts[0]) and squared(st.parts[0]) not in prob.decls \
+                and squared(st.parts[0]) not in prob.defs and st.parts[0].base.name not in prob.decls:
+            prob.defs[squared(st.parts[0])] = st.parts[1]  # sigma^2 = ...: a name of its own
         elif (len(st.parts) == 2 and isinstance(st.parts[0], t.Name)
               and st.parts[0].name not in prob.decls and st.parts[0].name not in prob.defs):
             m = ix._SUB.match(st.parts[0].name)
@@ -235,6 +261,15 @@ def read_problem(path: str | Path) -> Problem:
                 prob.defs[st.parts[0].name] = st.parts[1]
     prob.loss = list(prob.defs)[-1]
     return prob
+
+
+def squared(n: t.Node) -> str | None:
+    """`X^2` written as a power of a bare name: the name `X^2` it may stand for (batch norm's
+    `\\sigma^2`); whether it does is the problem's business (`Oracle.squared_name`)."""
+    if (isinstance(n, t.Power) and isinstance(n.base, t.Name) and isinstance(n.exponent, t.Number)
+            and n.exponent.text == "2"):
+        return n.base.name + "^2"
+    return None
 
 
 def _inequality(st: t.Statement) -> tuple:
@@ -292,6 +327,7 @@ class Instance:
     values: dict[str, np.ndarray]
     bars: dict[str, np.ndarray] = field(default_factory=dict)
     vjp_cache: dict = field(default_factory=dict)
+    choice: int = 0  # which of GENERIC_CHOICES realises the generic functions here
 
 
 class Oracle:
@@ -302,6 +338,7 @@ class Oracle:
 
     def __init__(self, problem_path: str | Path, seed: int = 0, n_instances: int = 3) -> None:
         self.problem = read_problem(problem_path)
+        self.abbreviations: set[str] = set()
         self._ix = ix.IndexEval(self)
         self.rng = np.random.default_rng(seed)
         self.instances: list[Instance] = []
@@ -325,7 +362,7 @@ class Oracle:
             if not _sizes_hold(self.problem.premises, sizes):
                 continue
             labels = {b: float(k % 2) if k < 2 else float(self.rng.integers(0, 2)) for b in binary}
-            inst = self._draw(sizes, labels)
+            inst = self._draw(sizes, labels, k)
             if inst is not None:
                 self.instances.append(inst)
                 seen_sizes.append(perm)
@@ -333,7 +370,8 @@ class Oracle:
         self.shapes = {name: self.instances[0].values[name].shape for name in self.symbols}
 
     # ---- drawing --------------------------------------------------------------------------
-    def _draw(self, sizes: dict[str, int], labels: dict[str, float]) -> Instance | None:
+    def _draw(self, sizes: dict[str, int], labels: dict[str, float], choice: int = 0) -> Instance | None:
+        _CHOICE[0] = choice
         values: dict[str, np.ndarray] = {}
         for d in self.problem.decls.values():
             shape = _shape_of(d, sizes)
@@ -371,7 +409,7 @@ class Oracle:
             return None
         if any(np.any(np.abs(v) > 1e3) for v in values.values()):
             return None
-        inst = Instance(sizes, values)
+        inst = Instance(sizes, values, choice=choice)
         if not self._adjoints(inst):
             return None
         return inst
@@ -404,6 +442,7 @@ class Oracle:
         return sizes
 
     def _loss_with(self, inst: Instance, name: str, value: np.ndarray) -> float:
+        _CHOICE[0] = inst.choice
         vals = dict(inst.values)
         vals[name] = value
         start = 0
@@ -439,12 +478,26 @@ class Oracle:
         return True
 
     # ---- evaluation -----------------------------------------------------------------------
+    def define(self, name: str, part: t.Node) -> None:
+        """An abbreviation row (`\\delta_1 = ...` of `--expanded` output): evaluated once per
+        instance and kept as a value, so later rows that use it never evaluate it again."""
+        for inst, v in zip(self.instances, self.value(part)):
+            inst.values[name] = np.array([[v]]) if isinstance(v, float) else np.asarray(v, dtype=float)
+        self.abbreviations.add(name)
+
     def canonical(self, name: str) -> str | None:
-        if name in self.problem.decls or name in self.problem.defs:
+        if name in self.problem.decls or name in self.problem.defs or name in self.abbreviations:
             return name
         if name in LOSS_ALIASES and self.problem.loss in LOSS_ALIASES:
             return self.problem.loss
         return None
+
+    def squared_name(self, n: t.Node) -> str | None:
+        """The defined name `X^2` that the power `X^2` is, when X itself is not a symbol."""
+        name = squared(n)
+        if name is None or self.canonical(n.base.name) is not None:  # type: ignore[attr-defined]
+            return None
+        return self.canonical(name)
 
     def _lazy_count(self, n: t.Node) -> int:
         return sum(1 for m in walk(n) if isinstance(m, t.Ones) or
@@ -562,6 +615,8 @@ class Oracle:
             if num.shape != den.shape:
                 raise Invalid("elementwise division of different shapes")
             return num / den
+        if isinstance(n, t.Power) and self.squared_name(n) is not None:
+            return values[self.squared_name(n)]
         if isinstance(n, t.Power):
             k = self._exponent(n.exponent)
             if isinstance(n.base, t.Norm):
@@ -582,6 +637,13 @@ class Oracle:
             if isinstance(n.arg, t.Partial):
                 raise Undecidable("transposed Jacobian")
             return transpose(ev(n.arg))
+        if isinstance(n, t.Call) and n.func in self.problem.named:  # CE(y, t): the body, arguments put in
+            params, body = self.problem.named[n.func]
+            if len(n.args) != len(params) or n.deriv or n.power is not None:
+                raise Invalid(f"{n.func} with {len(n.args)} arguments")
+            return ev(_put(body, dict(zip(params, n.args))))
+        if isinstance(n, t.Call) and n.func == "prod":  # the formal product bar{o} d o / d W
+            return self._prod(n, values, inst)
         if isinstance(n, t.Call):
             if len(n.args) != 1:
                 raise Invalid("function of several arguments")
@@ -615,11 +677,23 @@ class Oracle:
     def _exponent(self, n: t.Node) -> float:
         if isinstance(n, t.Number):
             return float(n.text)
-        if isinstance(n, t.Add) and len(n.terms) == 1 and isinstance(n.terms[0][1], t.Number):
-            return n.terms[0][0] * float(n.terms[0][1].text)
+        if isinstance(n, t.Add) and len(n.terms) == 1:  # -1, -3/2
+            return n.terms[0][0] * self._exponent(n.terms[0][1])
         if isinstance(n, t.Frac) and isinstance(n.num, t.Number) and isinstance(n.den, t.Number):
             return float(n.num.text) / float(n.den.text)
         raise Undecidable("symbolic exponent")
+
+    def _prod(self, n: t.Call, values, inst: Instance | None):
+        """`\\text{prod}(\\frac{\\partial J}{\\partial o}, \\frac{\\partial o}{\\partial W})`, either order."""
+        if len(n.args) != 2:
+            raise Invalid("prod of one argument")
+        for up, local in (n.args, n.args[::-1]):
+            if isinstance(up, t.Partial) and self.canonical(up.num) == self.problem.loss:
+                up = t.Bar(up.span, up.den)
+            if isinstance(up, t.Bar) and isinstance(local, t.Partial) and \
+                    self.canonical(local.num) != self.problem.loss:
+                return self._leibniz([up, local], values, inst)
+        raise Invalid("prod without an adjoint and a partial")
 
     def _leibniz(self, factors: list[t.Node], values, inst: Instance | None):
         """`\\bar{a} \\frac{\\partial a}{\\partial b}` in either order, times scalar factors."""
@@ -665,6 +739,7 @@ class Oracle:
         saved = self._lazy
 
         def f(v: np.ndarray) -> float:
+            _CHOICE[0] = inst.choice
             vals = dict(inst.values)
             vals[b] = v
             out = self.resolve(expr, vals, None, inst.sizes)
@@ -681,6 +756,7 @@ class Oracle:
         out = []
         with np.errstate(all="raise"):
             for inst in self.instances:
+                _CHOICE[0] = inst.choice
                 try:
                     v = self.resolve(part, inst.values, inst, inst.sizes)
                 except FloatingPointError:
@@ -700,7 +776,7 @@ class Oracle:
                 with np.errstate(all="raise"):
                     vals = [self._ix.array(part, letters, inst.bars[name].shape, inst.values, inst, inst.sizes,
                                            self._lhs_ranges(letters, inst.values[name].shape))
-                            for inst in self.instances]
+                            for inst in self.instances if not _CHOICE.__setitem__(0, inst.choice)]
             else:
                 vals = self.value(part)
         except (Invalid, ix.Invalid, IndexError):
@@ -740,6 +816,8 @@ def _flatten(n: t.Product) -> list[t.Node]:
 def _names(n: t.Node) -> set[str]:
     out: set[str] = set()
     for node in walk(n):
+        if squared(node):
+            out.add(squared(node))
         if isinstance(node, t.Name):
             out.add(node.name)
         elif isinstance(node, t.Call):
@@ -815,7 +893,15 @@ def replace_at(root: t.Node, path: Path_, new: t.Node) -> t.Node:
 # mutations
 # ---------------------------------------------------------------------------------------
 KINDS = ("sign", "transpose", "swap", "drop-term", "scale", "hadamard", "bar-swap", "index-swap",
-         "index-repeat", "index-drop", "sum-bounds", "sum-drop")
+         "index-repeat", "index-drop", "sum-bounds", "sum-drop", "derivative", "drop-factor")
+
+
+def _put(body: t.Node, args: dict[str, t.Node]) -> t.Node:
+    """A named function's body with its parameters' names replaced by the argument trees."""
+    leaves = [(path, n) for path, n in walk_paths(body) if isinstance(n, t.Name) and n.name in args]
+    for path, n in leaves:  # leaves only: replacing one keeps the others' paths
+        body = args[n.name] if not path else replace_at(body, path, args[n.name])
+    return body
 
 
 def _in_leibniz(n: t.Node) -> bool:
@@ -824,6 +910,13 @@ def _in_leibniz(n: t.Node) -> bool:
 
 def _neg(n: t.Node) -> t.Node:
     return t.Add(n.span, ((-1, n),))
+
+
+def _generic_call(n: t.Node) -> bool:
+    """A generic function's call, possibly under diag (`\\phi'(z)`, `\\operatorname{diag}(\\phi'(z))`)."""
+    if isinstance(n, t.Call) and n.func == "diag" and len(n.args) == 1:
+        n = n.args[0]
+    return isinstance(n, t.Call) and n.func in GENERIC_LETTERS
 
 
 def mutants(part: t.Node, shapes: dict[str, tuple[int, int]]) -> Iterator[tuple[str, t.Node]]:
@@ -863,6 +956,19 @@ def mutants(part: t.Node, shapes: dict[str, tuple[int, int]]) -> Iterator[tuple[
                 yield "transpose", replace_at(part, path + ((side, None),), g)
         if isinstance(n, t.Transpose) and not isinstance(n.arg, t.Partial):
             yield "transpose", replace_at(part, path, n.arg)
+        if isinstance(n, t.Call) and n.func in GENERIC_LETTERS:  # phi <-> phi', phi' -> phi''
+            for deriv in {0, 1, n.deriv + 1} - {n.deriv}:
+                yield "derivative", replace_at(part, path, dataclasses.replace(n, deriv=deriv))
+        if isinstance(n, t.Hadamard):
+            for keep, drop in (("left", "right"), ("right", "left")):
+                if _generic_call(getattr(n, drop)):
+                    yield "drop-factor", replace_at(part, path, getattr(n, keep))
+        if isinstance(n, t.Product) and len(n.factors) >= 2:
+            for i, f in enumerate(n.factors):
+                if _generic_call(f):
+                    rest = n.factors[:i] + n.factors[i + 1:]
+                    yield "drop-factor", replace_at(part, path, rest[0] if len(rest) == 1 else
+                                                    dataclasses.replace(n, factors=rest))
         if isinstance(n, t.Bar) and n.name in shapes:
             own = shapes.get(n.name)
             for other, shape in shapes.items():

@@ -36,7 +36,7 @@ def test_the_bundle_holds_what_gradescope_runs(bundle: Path) -> None:
     with zipfile.ZipFile(bundle) as z:
         names = set(z.namelist())
         modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in z.infolist()}
-        reqs = z.read("requirements.txt").decode().split()
+        reqs = z.read("requirements.txt").decode().splitlines()
         setup = z.read("setup.sh").decode()
         config = json.loads(z.read("symderiv-autograder.json"))
     assert {"setup.sh", "run_autograder", "requirements.txt", "problem.md"} <= names
@@ -48,6 +48,32 @@ def test_the_bundle_holds_what_gradescope_runs(bundle: Path) -> None:
     assert all("==" in r for r in reqs) and any(r.startswith("numpy==") for r in reqs)
     assert "python3.11" in setup and "venv" in setup and "requirements.txt" in setup
     assert config["max_score"] == 7.0 and config["symderiv"]
+
+
+@pytest.mark.skipif(sys.prefix != sys.base_prefix, reason="a virtual environment's packages are not visible "
+                    "to the venv setup.sh makes (offline, it reuses the test Python's site-packages)")
+def test_setup_sh_builds_a_working_autograder(bundle: Path, tmp_path: Path) -> None:
+    """setup.sh run for real, as on Gradescope but offline and without apt-get: from the test's
+    Python, in a venv that sees its site-packages, pip told to use no index (the pins are the
+    running versions, so they are satisfied). run_autograder then grades with that venv."""
+    root = layout(tmp_path / "ag", bundle)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SYMDERIV_PYTHON")}
+    env.update(SYMDERIV_AUTOGRADER_ROOT=str(root), SYMDERIV_SETUP_PYTHON=sys.executable,
+               SYMDERIV_VENV_ARGS="--system-site-packages", SYMDERIV_PIP_ARGS="--no-index", PIP_NO_INPUT="1")
+    proc = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True,
+                          timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "the problem reads; max score 7" in proc.stdout
+    (root / "submission" / "answers.md").write_text(HALF)
+    env = {k: v for k, v in env.items() if not k.startswith("SYMDERIV_")}
+    env["SYMDERIV_AUTOGRADER_ROOT"] = str(root)  # and no SYMDERIV_PYTHON: the venv setup.sh made
+    proc = subprocess.run([str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))["score"] == 2.0
+    bad = subprocess.run(["bash", str(root / "source" / "setup.sh")], capture_output=True, text=True, timeout=60,
+                         env={**env, "SYMDERIV_SETUP_PYTHON": str(tmp_path / "no-python")}, check=False)
+    assert bad.returncode == 1 and "not a Python >= 3.11" in bad.stderr
 
 
 def test_bundle_of_a_problem_without_a_model_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -196,6 +196,49 @@ def test_hessian_missing_penalty_is_a_missing_term():
     assert c.steps[0].reason == "missing-term"
 
 
+@pytest.mark.parametrize("line,ok", [
+    ((r"\frac{\partial^2 \mathcal{L}}{\partial w_j \partial w_k} = \sum_{i=1}^{N} X_{ij} y_i (1 - y_i) X_{ik}"
+      r" + \lambda \delta_{jk}"), True),
+    ((r"\frac{\partial^2 L}{\partial w_j\,\partial w_k} = \left(X^\top \operatorname{diag}(\sigma'(z)) X"
+      r" + \lambda I\right)_{jk}"), True),
+    (r"\frac{\partial^2 L}{\partial w_j^2} = \sum_{i=1}^{N} X_{ij}^2 y_i (1 - y_i) + \lambda", True),
+    (r"\frac{\partial^2 L}{\partial w_j^2} = \sum_{i=1}^{N} X_{ij}^2 y_i (1 - y_i)", False),
+    ((r"\frac{\partial^2 \mathcal{L}}{\partial w_j \partial w_k} = \sum_{i=1}^{N} X_{ij} y_i (1 - y_i) X_{ij}"
+      r" + \lambda \delta_{jk}"), False),
+    ((r"\frac{\partial^2 \mathcal{L}}{\partial w_j \partial w_k} = \sum_{i=1}^{N} X_{ij} y_i (1 - y_i) X_{ik}"
+      r" + \lambda"), False),
+    (r"\nabla_w^2 L = X^\top \operatorname{diag}(y \odot (\mathbf{1} - y)) X + \lambda I", True),
+    (r"\nabla_{w}^{2} L = X^\top \operatorname{diag}(y) X + \lambda I", False),
+])
+def test_entrywise_hessian_and_subscript_first_nabla(line, ok):
+    c = verdict(line, LOGISTIC)
+    assert (c.verdict == "correct") == ok, [(s.verdict, s.reason, s.message) for s in c.steps]
+
+
+def test_entrywise_hessian_without_its_penalty_is_a_missing_term():
+    c = verdict(r"\frac{\partial^2 \mathcal{L}}{\partial w_j \partial w_k} = \sum_{i=1}^{N} X_{ij} y_i (1 - y_i)"
+                r" X_{ik}", LOGISTIC)
+    assert (c.kind, c.steps[0].reason) == ("identity", "missing-term")  # like the matrix Hessian
+
+
+def test_nabla_with_the_subscript_first_reads_as_the_hessian():
+    from symderiv.read.parse import parse_expression
+    first, second = parse_expression(r"\nabla_w^2 L"), parse_expression(r"\nabla^2_{w} L")
+    assert (first.wrt, first.order, first.form) == (second.wrt, second.order, second.form) == ("w", 2, "nabla")
+    assert parse_expression(r"\nabla_w L^2").order == 1  # the square of L, not a Hessian
+
+
+@pytest.mark.parametrize("line,words", [
+    (r"\frac{\partial^2 \mathcal{L}}{\partial w \partial t} = 1", "mixed second derivative"),
+    (r"\frac{\partial^2 \mathcal{L}}{\partial w_j \partial t} = 1", "two entries of one vector"),
+    (r"\frac{\partial^2 \mathcal{L}}{\partial X_{ij} \partial X_{pq}} = 1", "4-index tensor"),
+    (r"\frac{\partial^2 y_i}{\partial w_j \partial w_k} = 1", "3-index tensor"),
+])
+def test_unsupported_second_derivatives_say_why(line, words):
+    c = verdict(line, LOGISTIC)
+    assert c.verdict == "invalid" and words in c.steps[0].message, c.steps[0].message
+
+
 def _model(problem: str):
     ch = Checker()
     ch.build(read_text(problem, "p.md"))
@@ -258,3 +301,10 @@ def test_nabla_of_an_expression_is_a_column_in_any_layout():
         assert verdict(r"\nabla_{y} (y^\top K y) = (K + K^\top) y", COOKBOOK, layout).verdict == "correct"
     c = verdict(r"\frac{\partial}{\partial y}(y^\top K y) = (K + K^\top) y", COOKBOOK, "numerator")
     assert c.verdict == "incorrect" and c.steps[0].reason == "layout"
+
+
+def test_a_tensor_derivative_alone_says_how_to_write_its_entries():
+    c = verdict(r"\frac{\partial z}{\partial W} = x^\top")
+    assert c.steps[0].reason == "unsupported" and "\\frac{\\partial z_i}{\\partial W_{pq}}" in c.steps[0].message
+    entry = verdict(r"\frac{\partial z_i}{\partial W_{pq}} = \delta_{ip} x_q")  # the form it suggests reads
+    assert entry.verdict == "correct", [(s.verdict, s.message) for s in entry.steps]

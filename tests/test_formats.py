@@ -398,3 +398,78 @@ def test_generic_phi_sheets_with_sin_for_phi(sheet: str, tmp_path) -> None:  # t
 def test_a_lone_dollar_in_tex_prose_is_not_math() -> None:
     sts = read_text("costs $5 today.\n\n$$\\bar{x} = 1$$\nand $\\bar{y} = 2$.\n", "a.tex").statements
     assert [(s.span.line, s.latex) for s in sts] == [(3, "\\bar{x} = 1"), (4, "\\bar{y} = 2")]
+
+
+MACRO_ERRORS = r"""\documentclass{article}
+\newcommand{\res}{(y - t)}
+\newcommand{\wrongway}{W_2 \bar{h}}
+\newcommand{\plus}[1]{#1 + q}
+\begin{document}
+\[ \bar{y} = \res \]
+\[ \bar{h} = \wrongway \]
+\[ \bar{h} = W_2^\top \bar{y} + \plus{0} \]
+\[ \bar{h} = W_2 \bar{y} \]
+\end{document}
+"""
+
+
+@needs_devset
+def test_a_shape_or_unknown_name_error_in_a_macro_names_it_and_its_use() -> None:
+    rep = check_documents([read_document(PROBLEM), read_text(MACRO_ERRORS, "m.tex")], seed=0)
+    steps = {c.line: c.steps[-1] for c in rep.claims if c.file == "m.tex"}
+    assert steps[6].verdict == "correct"
+    for line, macro, reason in ((7, "wrongway", "shape"), (8, "plus", "unknown-symbol")):
+        s = steps[line]
+        assert s.verdict == "invalid" and s.reason == reason
+        assert s.message.endswith(f"(in the expansion of `\\{macro}`, used at line {line})"), s.message
+        col = MACRO_ERRORS.splitlines()[line - 1].index("\\" + macro) + 1
+        assert (s.span.line, s.span.col) == (line, col)
+        assert s.span.end_col == col + len(macro) + 1 + (3 if macro == "plus" else 0)
+    plain = steps[9]  # the same error written out: no macro is blamed
+    assert plain.verdict == "invalid" and "expansion" not in plain.message
+
+
+# ---- superscript names: only declared names are names --------------------------------------
+
+SUPNAMES = r"""
+$$x \in \mathbb{R}^{n}$$
+$$W^{in} \in \mathbb{R}^{m \times n}$$
+$$a \in \mathbb{R}$$
+$$h^{out} = W^{in} x$$
+$$\mathcal{L} = \mathbf{1}^\top h^{out} + a^{2}$$
+"""
+
+
+def _sup(line: str):
+    rep = check_documents([read_text(SUPNAMES, "p.md"), read_text(f"$${line}$$", "a.md")], seed=0)
+    (claim,) = [c for c in rep.claims if c.file == "a.md"]
+    return claim.steps[-1]
+
+
+@pytest.mark.parametrize("line", [
+    r"\bar{h}^{out} = \mathbf{1}",
+    r"\bar{x} = (W^{in})^\top \bar{h^{out}}",
+    r"\frac{\partial \mathcal{L}}{\partial W^{in}} = \bar{h}^{out} x^\top",
+    r"\overline{W^{in}} = \mathbf{1} x^\top",
+    r"\bar{a} = e^{aa} - e^{a^{2}} + 2a",  # undeclared superscript words: powers, as written
+])
+def test_declared_superscript_names_are_names(line: str) -> None:
+    assert _sup(line).verdict == "correct"
+
+
+@pytest.mark.parametrize("line, words, hint", [
+    (r"\bar{x} = (W^{in})^\top \bar{h^{in}}", "unknown symbol h^{in}", "did you mean h^{out}?"),
+    (r"\bar{x} = x^{out}", "`out` is not a number", "x^{out} is not declared, x is"),
+    (r"\bar{a} = 2 a^{(1)}", "unknown symbol a^{(1)}", "a power is written a^{2}"),
+    (r"\bar{x} = (W^{(2)})^\top \mathbf{1}", "unknown symbol W^{(2)}", "did you mean W^{in}?"),
+])
+def test_undeclared_superscript_names_are_invalid_with_a_hint(line: str, words: str, hint: str) -> None:
+    step = _sup(line)
+    assert step.verdict == "invalid" and step.reason == "unknown-symbol"
+    assert words in step.message and hint in (step.hint or ""), (step.message, step.hint)
+
+
+def test_a_superscript_word_is_one_name_token() -> None:
+    assert [(t.type, t.value) for t in tokenize(r"h^{out} + x^{T} + \bar{h}^{ out }")] == [
+        ("NAME", "h^{out}"), ("PLUS", "+"), ("NAME", "x"), ("TRANSPOSE", "^{T}"), ("PLUS", "+"),
+        ("BAR", "h^{out}")]

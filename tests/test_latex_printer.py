@@ -57,7 +57,7 @@ CASES = [
     (o.Softmax(z), r"\operatorname{softmax}(z)"),
     (o.LogSoftmax(z), r"\log(\operatorname{softmax}(z))"),
     (o.Inverse(X), r"X^{-1}"),
-    (o.transpose(o.Inverse(X)), r"\left(X^{-1}\right)^\top"),
+    (o.transpose(o.Inverse(X)), r"X^{-\top}"),
     # constants
     (o.Ones(("n", 1)), r"\mathbf{1}"),
     (o.Ones((1, "n")), r"\mathbf{1}^\top"),
@@ -236,6 +236,15 @@ def test_64_layer_tanh_net() -> None:
     assert derivation_latex(adj).count(" &= ") == len(adj.order())
 
 
+def test_expanded_output_grows_linearly() -> None:
+    """Shared subexpressions are named once: doubling the layers at most doubles the output
+    (a size assert; the time is in bench/bench_expanded.py)."""
+    size = {n: len(derivation_latex(derive(tanh_net(n)), expanded=True)) for n in (16, 32, 64)}
+    assert size[32] / size[16] < 2.5 and size[64] / size[32] < 2.5, size
+    doc = derivation_latex(derive(tanh_net(16)), expanded=True)
+    assert "\\delta_1 &= " in doc  # the repeated backward parts have names
+
+
 def test_deep_forward_expression() -> None:
     e: o.Expr = o.Var("x", ("d", 1))
     for i in range(1, 101):
@@ -245,3 +254,20 @@ def test_deep_forward_expression() -> None:
         text = to_latex(e)
         assert to_latex(scalar_simplify(e)) == text
     assert text.startswith(r"\tanh(W_{100} \tanh(W_{99} ") and text.endswith("x" + ")" * 100)
+
+
+def test_zero_adjoint_of_a_vector_reads_back(tmp_path) -> None:
+    """An adjoint that is zero prints `0` whatever its shape, and `check` reads the literal 0
+    as the zero of the target's shape; a 0 for a nonzero adjoint is still wrong."""
+    from symderiv import check_files
+    problem = tmp_path / "problem.md"
+    problem.write_text("$$a \\in \\mathbb{R}^{n}, \\quad t \\in \\mathbb{R}^{n}, \\quad W \\in \\mathbb{R}^{m \\times n}$$\n\n"
+                       "$$L = a^\\top a$$\n")
+    from symderiv.load import load_model
+    out = derivation_latex(derive(load_model([str(problem)])))
+    assert "\\bar{t} &= 0" in out and "\\bar{W} &= 0" in out
+    rows = [r.strip().rstrip("\\").replace("&", "").strip() for r in out.splitlines() if r.startswith("\\bar")]
+    sheet = tmp_path / "answers.md"
+    sheet.write_text("\n\n".join(f"$${r}$$" for r in rows + ["\\bar{a} = 0"]) + "\n")
+    verdicts = [c.verdict for c in check_files([str(problem), str(sheet)]).claims if c.file == str(sheet)]
+    assert verdicts == ["correct"] * len(rows) + ["incorrect"]

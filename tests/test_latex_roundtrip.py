@@ -84,7 +84,7 @@ def test_scalar_simplify_cancels_and_keeps_atoms() -> None:
     d, c = o.Var("d", (1, 1)), o.Var("c", (1, 1))
     X = o.Var("X", ("n", "n"))
     e = o.scale(o.scale(o.power(d, F(-1)), d), o.transpose(o.Inverse(X)))
-    assert to_latex(scalar_simplify(e)) == r"\left(X^{-1}\right)^\top"
+    assert to_latex(scalar_simplify(e)) == r"X^{-\top}"
     vh = o.matmul(o.transpose(o.Var("v", ("n", 1))), o.Var("h", ("n", 1)))  # a 1x1 atom
     e2 = o.add(o.scale(vh, c), o.scale(o.const(2), o.scale(c, vh)))
     assert to_latex(scalar_simplify(e2)) == r"3 c v^\top h"
@@ -143,6 +143,34 @@ def test_expanded_output_reads_back(derived: tuple[Adjoints, Instances]) -> None
         assert used <= set(model.inputs) | set(named[:i]), n
 
 
+def test_abbreviated_output_reads_back(derived: tuple[Adjoints, Instances]) -> None:
+    """`--expanded` with every repeated subexpression of more than 3 nodes named (far more
+    than the printer names): each abbreviation row is read into the scope, and every
+    adjoint row that uses them reads back as the true adjoint."""
+    from symderiv.derive.simplify import substitute
+    from symderiv.meaning.resolve import Scope, resolve
+    from symderiv.read.parse import parse_expression
+    from symderiv.report.expand import abbreviate, fresh_letter, name_shared
+    adj, inst = derived
+    model = adj.model
+    order = adj.order()
+    _, rows = name_shared(model, [adj.expanded(n) for n in order])
+    lines = abbreviate(list(zip(order, rows)), fresh_letter(model), limit=3)
+    local: dict[str, o.Expr] = {}
+    adjoint_rows = iter(order)
+    for lhs, e in lines:
+        text = to_latex(e)
+        back = resolve(parse_expression(text), Scope(model, dict(local), source=text))
+        assert o.unify(back.shape[0], e.shape[0]) and o.unify(back.shape[1], e.shape[1])  # as the left side does
+        if lhs.startswith("\\bar"):
+            n = next(adjoint_rows)
+            assert agree(inst.values(back), inst.bars(n)), f"{lhs} = {text}"
+        else:  # its value, the earlier abbreviations replaced by what they were read as
+            assert agree(inst.values(back), inst.values(substitute(e, local, kind=o.Var))), f"{lhs} = {text}"
+            local[parse_expression(lhs).name] = back  # type: ignore[attr-defined]
+    assert next(adjoint_rows, None) is None
+
+
 def test_printer_precedence_reads_back() -> None:
     """Hand-made operands in every precedence position, evaluated after re-reading."""
     pytest.importorskip("symderiv.read.parse", reason="the reader (symderiv.read.parse) is not there yet")
@@ -163,6 +191,11 @@ def test_printer_precedence_reads_back() -> None:
         o.hadamard(o.Ones(("n", 1)), o.sub(o.Ones(("n", 1)), o.apply("tanh", a))),
         o.matmul(o.Diag(a), o.apply("step", o.sub(b, a))),
         o.scale(o.Sum(o.hadamard(a, a)), o.transpose(o.DiagPart(M))),
+        o.matmul(o.matmul(o.matmul(M, M), M), a),  # M^{3} a
+        o.Inverse(o.matmul(M, M)),  # M^{-2}
+        o.transpose(o.Inverse(o.matmul(o.matmul(M, M), M))),
+        o.transpose(o.Inverse(M)),  # M^{-\top}
+        o.matmul(o.transpose(a), o.matmul(o.matmul(M, o.transpose(M)), o.matmul(M, a))),
     ]
     adj = derive(m)
     inst = Instances(adj)
@@ -176,3 +209,16 @@ def test_instances_are_informative(derived: tuple[Adjoints, Instances]) -> None:
     _, inst = derived
     assert any(min(env.dims.values(), default=2) >= 2 for env in inst.envs)
     assert all(np.all(np.isfinite(v)) for env in inst.envs for v in env.values.values())
+
+
+def test_no_two_numbers_side_by_side(derived: tuple[Adjoints, Instances]) -> None:
+    """`2 1 x` typesets as 21x, `\\frac{1}{2} 3` as one half of 3x: a number never follows a
+    number or a fraction with only a space between (local and expanded output)."""
+    import re
+
+    from symderiv.report.latex import derivation_latex
+    adj, _ = derived
+    for expanded in (False, True):
+        text = derivation_latex(adj, expanded=expanded)
+        bad = re.search(r"(\d|\\frac\{[^{}]*\}\{[^{}]*\})\s+\d", text)
+        assert bad is None, text[max(0, bad.start() - 40):bad.end() + 40]

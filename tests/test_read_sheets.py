@@ -18,6 +18,8 @@ SHEETS = sorted(p for p in DEVSET.glob("*/*.md") if p.parent.name in SUPPORTED)
 
 # (sheet, line) -> (words of the message, column)
 PARSE_ERRORS = {
+    ("batch-softmax-ce/answers-3.md", 9): ("unclosed parenthesis `(`", 24),
+    ("batchnorm/answers-3.md", 18): ("`\\right` without its delimiter", 102),
     ("cookbook-trace-xbxt/answers-2.md", 13): ("`\\right` without its delimiter", 31),
     ("gru-style-gate/answers-2.md", 12): ("dangling `\\odot` at the end", 38),
     ("two-layer-tanh-mse/answers-2.md", 45): ("unclosed brace `{`", 25),
@@ -92,8 +94,11 @@ def test_devset_sheet(sheet: Path) -> None:
     if sheet.name.startswith("answers"):
         assert doc.front_matter == {"problem": "problem.md"}
     by_line = _by_line(doc)
-    display = [i + 1 for i, ln in enumerate(sheet.read_text().splitlines()) if "$$" in ln]
-    assert sorted(by_line) == display  # one statement (or a main + side pair) per `$$` line
+    # one statement (or a main + side pair) per `$$` line; a display starting with `=` continues
+    # the statement before it (SPEC 1)
+    display = [i + 1 for i, ln in enumerate(sheet.read_text().splitlines())
+               if "$$" in ln and not ln.strip().removeprefix("$$").lstrip().startswith("=")]
+    assert sorted(by_line) == display
     for line, sts in by_line.items():
         if (name, line) in PARSE_ERRORS:
             words, col = PARSE_ERRORS[(name, line)]
@@ -121,7 +126,9 @@ def test_devset_expected_labels_match_the_statements() -> None:
         if entry["kind"] == "declaration":
             assert main.relation == "in"
         elif entry["steps"] is not None and entry["kind"] in ("adjoint", "identity"):
-            assert len(main.parts) - 1 == len(entry["steps"]), entry
+            annotated = bool(entry.get("annotation"))  # a trailing `\in \mathbb{R}^{q}`: the last step
+            assert (main.annotation is not None) == annotated, entry
+            assert len(main.parts) - 1 + annotated == len(entry["steps"]), entry
 
 
 def test_devset_pinned_trees() -> None:

@@ -141,3 +141,65 @@ def test_grading_contexts_take_the_problem_from_the_ta(tmp_path: Path, capsys: p
     capsys.readouterr()
     assert main(["check", str(problem), str(sheet), "--format", "gradescope", "-o", str(out)]) == 0
     assert json.loads(out.read_text())["score"] == 3.0  # graded against the TA's problem
+
+
+INDEX_PROBLEM = (DERIVATIONS / "softmax-index-form" / "problem.md").read_text(encoding="utf-8")
+INDEX_HALF = r"""
+$$\bar{z}_j = p_j \sum_{k} y_k - y_j$$
+$$\frac{\partial \mathcal{L}}{\partial W_{ij}} = \bar{z}_i x_j$$
+$$\bar{b}_i = \bar{z}_i$$
+"""
+
+
+def test_entrywise_final_answers_score_like_the_adjoint_form() -> None:
+    s = score(INDEX_HALF, INDEX_PROBLEM)
+    assert (s.targets, s.max_score) == ({"x": 0.0, "W": 1.0, "b": 1.0, "y": 0.0}, 4.0)
+    assert score(r"$$\bar{x}_j = \sum_{i=1}^{m} W_{ij} \bar{z}_i$$", INDEX_PROBLEM).targets["x"] == 1.0
+    assert score(r"$$\bar{x}_j = \sum_{i=1}^{m} W_{ji} \bar{z}_i$$", INDEX_PROBLEM).targets["x"] == 0.0
+    matrix = score(r"$$\bar{W} = \bar{z} x^\top$$", INDEX_PROBLEM).targets["W"]
+    assert matrix == score(r"$$\bar{W}_{ij} = \bar{z}_i x_j$$", INDEX_PROBLEM).targets["W"] == 1.0
+
+
+def test_entrywise_gaming_earns_nothing() -> None:
+    honest = score(INDEX_HALF, INDEX_PROBLEM).score
+    gaming = {
+        "tautologies": r"$$\bar{W}_{ij} = \bar{W}_{ij}$$" "\n" r"$$\bar{x}_j = \bar{x}_j$$" "\n"
+                       r"$$\bar{b}_i = (\bar{b})_i$$",
+        "abbreviation": "$$G = \\bar{W}$$\n$$\\bar{W}_{ij} = G_{ij}$$\n",
+        "partials": r"$$\bar{W}_{ij} = \frac{\partial \mathcal{L}}{\partial W_{ij}}$$" "\n"
+                    r"$$\bar{x}_j = \sum_{i} \frac{\partial \mathcal{L}}{\partial z_i} \frac{\partial z_i}{\partial x_j}$$",
+        "jacobian entries": r"$$\frac{\partial z_i}{\partial x_j} = W_{ij}$$" "\n"
+                            r"$$\frac{\partial z_i}{\partial W_{kj}} = \delta_{ik} x_j$$",
+    }
+    for name, text in gaming.items():
+        s = score(text, INDEX_PROBLEM)
+        assert s.score == 0 and s.score < honest, (name, s.targets)
+
+
+def test_a_jacobian_claim_does_not_replace_a_targets_answer() -> None:
+    sheet = INDEX_HALF + r"$$\frac{\partial p_i}{\partial z_j} = p_i(\delta_{ij} - p_j)$$" "\n"
+    report = check_scored([read_text(INDEX_PROBLEM, "problem.md"), read_text(sheet, "answers.md")])
+    kinds = [c.kind for c in report.claims if c.file == "answers.md" and c.listed]
+    assert kinds == ["entrywise", "entrywise", "entrywise", "jacobian"]
+    assert report.score.score == 2.0
+
+
+def test_row_layout_and_transposed_final_answers_score() -> None:
+    problem = "---\nlayout: numerator\nscoring:\n  targets: [v, x]\n---\n" + PROBLEM_TEXT
+    sheet = ("$$\\frac{\\partial l}{\\partial v} = (y - t) (z \\odot s)^\\top$$\n"
+             "$$\\bar{x}^\\top = (y - t) ((v \\odot s)^\\top W + r^\\top)$$\n")
+    s = score(sheet, problem)
+    assert s.targets == {"v": 1.0, "x": 1.0}
+    assert score(sheet.replace("W + r", "W - r"), problem).targets["x"] == 0.0
+
+
+def test_family_final_answers_score() -> None:
+    """A family problem is checked unrolled at several counts: a final answer right at every
+    count is explicit there too, and a target's entrywise form scores it."""
+    rnn = ROOT / "tests" / "families" / "rnn"
+    problem = "---\nscoring:\n  targets: [W, U, V, h_0]\n---\n" + (rnn / "problem.md").read_text(encoding="utf-8")
+    lines = [ln for ln in (rnn / "answers.md").read_text(encoding="utf-8").splitlines() if ln.startswith("$$")]
+    s = score("\n".join(lines), problem)
+    assert s.score == s.max_score == 4.0, s.targets
+    assert score(r"$$\bar{W}_{ij} = \sum_{t=1}^{T} (\bar{a}_t)_i (h_{t-1})_j$$", problem).targets["W"] == 1.0
+    assert score(r"$$\bar{W} = \bar{W}$$", problem).targets["W"] == 0.0

@@ -3,11 +3,12 @@
 The zip holds, at its root (Gradescope unpacks it into `/autograder/source`):
 
 - `setup.sh`: run once by Gradescope, as root, when it builds the autograder image. It
-  makes sure a Python >= 3.11 is there (Ubuntu 22.04's `python3` is 3.10: it then installs
-  `python3.11` from Ubuntu's own archive), makes a virtual environment in
-  `/autograder/symderiv-venv` (Ubuntu 24.04 refuses `pip install` into the system Python)
-  and installs `requirements.txt`: symderiv's dependencies pinned to the versions that
-  were running when the bundle was made.
+  makes sure a Python >= 3.11 with `venv` is there (else it installs one with apt-get:
+  Ubuntu 22.04's `python3` is 3.10, so `python3.11` from Ubuntu's own archive), makes a
+  virtual environment in `/autograder/symderiv-venv` (Ubuntu 24.04 refuses `pip install`
+  into the system Python) and installs `requirements.txt`: symderiv's dependencies pinned
+  to the versions that were running when the bundle was made. Its root, Python, venv and
+  pip options can be overridden by environment variables, to try it outside Gradescope.
 - `vendor/symderiv/`: symderiv's own source, copied from the running installation. symderiv
   is not installed from PyPI: the bundle carries the exact code the TA tried the problem
   with, so the autograder grades as the TA's `symderiv check` does (same version, same
@@ -41,21 +42,38 @@ DEFAULT_MEMORY = 2048
 
 SETUP = r"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder (symderiv {version}).
+# Overrides, for trying it elsewhere (README "Deploying on Gradescope"): SYMDERIV_AUTOGRADER_ROOT
+# (default /autograder), SYMDERIV_SETUP_PYTHON (a Python >= 3.11 with venv: no apt-get),
+# SYMDERIV_VENV_ARGS (e.g. --system-site-packages), SYMDERIV_PIP_ARGS (e.g. --no-index
+# --find-links DIR, or --index-url URL); pip's own PIP_* variables work too.
 set -euo pipefail
-SRC=/autograder/source
-VENV=/autograder/symderiv-venv
-export DEBIAN_FRONTEND=noninteractive
-apt-get update
-apt-get install -y --no-install-recommends python3 python3-venv python3-pip ca-certificates
-PY=python3
-if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
-    # Ubuntu 22.04: python3 is 3.10; its archive has python3.11 (universe)
-    apt-get install -y --no-install-recommends python3.11 python3.11-venv
-    PY=python3.11
+ROOT="${{SYMDERIV_AUTOGRADER_ROOT:-/autograder}}"
+SRC="$ROOT/source"
+VENV="$ROOT/symderiv-venv"
+read -r -a VENV_ARGS <<< "${{SYMDERIV_VENV_ARGS:-}}"
+read -r -a PIP_ARGS <<< "${{SYMDERIV_PIP_ARGS:-}}"
+usable() {{  # a Python >= 3.11 that can make a virtual environment with pip
+    "$1" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
+}}
+PY="${{SYMDERIV_SETUP_PYTHON:-python3}}"
+if ! usable "$PY"; then
+    if [ -n "${{SYMDERIV_SETUP_PYTHON:-}}" ] || ! command -v apt-get >/dev/null; then
+        echo "setup.sh: $PY is not a Python >= 3.11 with venv, and there is no apt-get to install one" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update
+    apt-get install -y --no-install-recommends python3 python3-venv python3-pip ca-certificates
+    PY=python3
+    if ! usable python3; then
+        # Ubuntu 22.04: python3 is 3.10; its archive has python3.11 (universe)
+        apt-get install -y --no-install-recommends python3.11 python3.11-venv
+        PY=python3.11
+    fi
 fi
-"$PY" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --upgrade pip
-"$VENV/bin/python" -m pip install -r "$SRC/requirements.txt"
+"$PY" -m venv "${{VENV_ARGS[@]}}" "$VENV"
+"$VENV/bin/python" -m pip install "${{PIP_ARGS[@]}}" --upgrade pip
+"$VENV/bin/python" -m pip install "${{PIP_ARGS[@]}}" -r "$SRC/requirements.txt"
 # a smoke test: the carried source imports and reads the problem
 cd "$SRC/vendor"
 PYTHONPATH="$SRC/vendor" "$VENV/bin/python" -m symderiv.autograder.gradescope check "$SRC"
@@ -106,17 +124,30 @@ def _dependencies() -> list[str]:
 
 
 def requirements() -> str:
-    """Each dependency pinned to the version running now (the one the TA tried the problem with)."""
+    """Each dependency, and each of theirs, pinned to the version running now (the one the TA
+    tried the problem with); a requirement's environment marker is kept for pip to evaluate."""
     from importlib import metadata
 
-    lines = []
-    for spec in _dependencies():
-        name = re.split(r"[<>=!~;\[ ]", spec, maxsplit=1)[0]
+    lines: dict[str, str] = {}
+    todo = [(spec, "") for spec in _dependencies()]
+    while todo:
+        spec, marker = todo.pop(0)
+        name = re.split(r"[<>=!~;\[ (]", spec.strip(), maxsplit=1)[0]
+        key = re.sub(r"[-_.]+", "-", name).lower()
+        if not name or key in lines:
+            continue
         try:
-            lines.append(f"{name}=={metadata.version(name)}")
+            version = metadata.version(name)
         except metadata.PackageNotFoundError:
-            lines.append(spec)
-    return "\n".join(lines) + "\n"
+            if not marker:
+                lines[key] = spec.strip()  # not installed here: as the project states it
+            continue
+        lines[key] = f"{name}=={version}" + (f"; {marker}" if marker else "")
+        for req in metadata.requires(name) or []:
+            req_marker = req.split(";", 1)[1].strip() if ";" in req else ""
+            if "extra" not in req_marker:  # optional extras are not installed for us
+                todo.append((req.split(";", 1)[0], req_marker))
+    return "\n".join(lines.values()) + "\n"
 
 
 def _source_files() -> list[tuple[str, Path]]:
@@ -244,7 +275,8 @@ def main(argv: list[str] | None = None) -> int:
         from ..grade.job import prepare
         config = _config(args[1])
         policy = prepare(os.path.join(args[1], str(config.get("problem", "problem.md"))), 0, True).policy
-        print(f"symderiv {running_version()}: the problem reads; max score {policy.max_score:g}")
+        version = config.get("symderiv", running_version())  # the bundled copy has no metadata
+        print(f"symderiv {version}: the problem reads; max score {policy.max_score:g}")
         return 0
     print("usage: python -m symderiv.autograder.gradescope run ROOT | check SOURCE", file=sys.stderr)
     return 2

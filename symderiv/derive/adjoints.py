@@ -26,15 +26,19 @@ class Adjoints:
     terms: dict[str, list[Term]]
     _expanded: dict[str, Expr] = field(default_factory=dict)
     _key: KeyMemo = field(default_factory=KeyMemo)
+    _order: list[str] = field(default_factory=list)
 
     def expanded(self, name: str) -> Expr:
         """The adjoint in inputs, parameters and forward-node values only, simplified."""
         done = self._expanded
+        if name in done:
+            return done[name]
 
         def known(x: Expr) -> Expr | None:  # downstream adjoints, already expanded
             return done.get(x.name) if isinstance(x, o.Bar) else None
 
-        for n in self.model.backward_order():
+        self._order = self._order or self.model.backward_order()  # once: asked for every symbol
+        for n in self._order:
             if name in done:
                 break
             if n not in done:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from ..errors import UnsupportedError
 from ..model import ops as o
-from ..model.elementwise import RECORDS
+from ..model.elementwise import RECORDS, record
 from ..model.ops import Expr, ones_like
 
 Rule = Callable[[Expr, Expr, Expr], Expr]
@@ -65,9 +65,13 @@ def transpose_arg(n: Expr, out: Expr, g: Expr) -> Expr:
 def apply_arg(n: Expr, out: Expr, g: Expr) -> Expr:
     """C = f(A) elementwise  =>  Ā = C̄ ⊙ f'(A), with f' from `DERIVATIVES`."""
     fn = n.fn  # type: ignore[attr-defined]
-    if fn not in DERIVATIVES:
-        raise UnsupportedError(f"no derivative rule for {fn}")
-    return o.hadamard(g, DERIVATIVES[fn](n.a, out))  # type: ignore[attr-defined]
+    rule = DERIVATIVES.get(fn)
+    if rule is None:
+        try:
+            rule = record(fn).derivative  # a generic function's (model/elementwise.py)
+        except KeyError:
+            raise UnsupportedError(f"no derivative rule for {fn}") from None
+    return o.hadamard(g, rule(n.a, out))  # type: ignore[attr-defined]
 
 
 def pow_arg(n: Expr, out: Expr, g: Expr) -> Expr:

@@ -33,9 +33,14 @@ def scalar_simplify(expr: Expr) -> Expr:
     """Rewrite every maximal 1x1 subexpression through SymPy (`cancel`, `factor_terms`), keeping
     the shortest form by `count_ops`. Other 1x1 nodes (`v^T h`, traces) are opaque atoms whose
     insides are simplified on their own. Values never change: only SymPy identities are used."""
+    return scalar_simplify_all([expr])[0]
+
+
+def scalar_simplify_all(exprs: list[Expr]) -> list[Expr]:
+    """`scalar_simplify` of each, sharing the work on nodes they share (linear in the DAG)."""
     from ..derive.simplify import BUILD
 
-    roots = _region_roots(expr)
+    roots = _region_roots(exprs)
     conv: list[_Sympy] = []  # SymPy is imported only when there is something to simplify
 
     def step(x: Expr, new: list[Expr]) -> Expr:
@@ -44,14 +49,16 @@ def scalar_simplify(expr: Expr) -> Expr:
             conv[:] = conv or [_Sympy()]
             y = conv[0].simplify(y)
         return y
-    return fold(expr, step)
+    memo: dict[int, Expr] = {}
+    keep: list[Expr] = []
+    return [fold(e, step, memo=memo, keep=keep) for e in exprs]
 
 
-def _region_roots(expr: Expr) -> set[int]:
-    """Ids of the 1x1 operation nodes reached from a node outside any 1x1 region (or the root)."""
+def _region_roots(exprs: list[Expr]) -> set[int]:
+    """Ids of the 1x1 operation nodes reached from a node outside any 1x1 region (or a root)."""
     roots: set[int] = set()
     seen: set[tuple[int, bool]] = set()
-    stack: list[tuple[Expr, bool]] = [(expr, False)]
+    stack: list[tuple[Expr, bool]] = [(e, False) for e in exprs]
     while stack:
         x, inside = stack.pop()
         if (id(x), inside) in seen:
@@ -74,6 +81,12 @@ class _Sympy:
         self.atoms: dict[tuple, Any] = {}
         self.back: dict[Any, Expr] = {}
         self.fns = {fn: sympy.Function(fn) for fn in FUNCTIONS}
+
+    def fn(self, name: str) -> Any:
+        """The opaque SymPy function standing for one of ours (a generic one's made on use)."""
+        if name not in self.fns:
+            self.fns[name] = self.sp.Function(name)
+        return self.fns[name]
 
     def simplify(self, region: Expr) -> Expr:
         if _too_big(region):
@@ -128,7 +141,7 @@ class _Sympy:
             elif isinstance(x, o.Pow):
                 memo[id(x)] = a[0] ** sp.Rational(x.k.numerator, x.k.denominator)
             elif isinstance(x, o.Apply):
-                memo[id(x)] = self.fns[x.fn](a[0])
+                memo[id(x)] = self.fn(x.fn)(a[0])
             else:  # Transpose of a 1x1
                 memo[id(x)] = a[0]
         return memo[id(region)]

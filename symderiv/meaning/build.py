@@ -6,11 +6,15 @@ verifier, so `load`, `testing` and the pytest plugin get a model without importi
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..errors import ModelError, SymderivError, UnsupportedError, no_model
 from ..model import ops as o
 from ..model.graph import Model
 from ..read import tree as t
 from ..read.document import Document
+from . import named
+from . import squares
 from .premises import implied_sizes, read_premise
 from .resolve import Scope
 
@@ -65,6 +69,10 @@ def build_model(doc: Document, model: Model | None = None) -> tuple[Model, list[
     model.batch = batch_axis(doc)
     rest: list[t.Statement] = []
     for st in doc.statements:
+        st = squares.rewrite(st, model)
+        if st.error is None and st.relation == "=" and len(st.parts) == 2 and not rest:
+            lhs = squares.defined_name(st.parts[0], model)  # `\sigma^2 = ...`: the name sigma^2
+            st = replace(st, parts=(lhs, st.parts[1])) if lhs is not st.parts[0] else st
         if st.error is not None and not rest and not st.inline:
             err = st.error
             raise ModelError(f"the problem does not parse: {getattr(err, 'message', err)}",
@@ -76,6 +84,13 @@ def build_model(doc: Document, model: Model | None = None) -> tuple[Model, list[
                     break
                 shape, domain = declared_shape(st.parts[0])
                 model.declare(name.name, shape, domain, st.span)
+            continue
+        if st.error is None and st.relation == "maps" and not rest:
+            model.declare_function(st.names[0].name, st.span)
+            continue
+        fn = named.definition(st, model) if not rest else None
+        if fn is not None:  # CE(y, t) = -t^\top \log y
+            model.named[fn.name] = fn
             continue
         if not rest and premise(model, st):
             continue

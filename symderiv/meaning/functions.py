@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ShapeError, UnsupportedError
 from ..model import ops as o
-from ..model.elementwise import as_written
+from ..model.elementwise import MAX_ORDER, as_written, generic_name
 from ..model.ops import Expr
 from ..read import tree as t
 
@@ -22,9 +22,16 @@ _POWERS: dict[tuple[str, int], object] = {
 }
 
 
+#: letters that are only ever generic functions before a call (`\\sigma`, `\\Phi` have fixed meanings)
+GENERIC_ONLY = frozenset({"phi", "psi", "Psi"})
+
+
 def elementwise(func: str, primes: int):
     """How an elementwise function as written (with its primes) is built from its argument;
-    None when it is not elementwise (index notation applies only these to entries)."""
+    None when it is not elementwise (index notation applies only these to entries). A generic
+    function's letter (`phi`) is one here; `call` and index notation check it is declared."""
+    if func in GENERIC_ONLY and primes <= MAX_ORDER:
+        return lambda a: o.apply(generic_name(func, primes), a)
     return as_written(func, primes) or _POWERS.get((func, primes))
 
 
@@ -106,7 +113,28 @@ def _is_zero(node: t.Node) -> bool:
     return isinstance(node, t.Number) and float(node.text) == 0
 
 
+def _generic(n: t.Call, scope: Scope) -> Expr:
+    """`\\phi(z)`, `\\phi'(z)`, `\\phi''(z)` of a declared generic function, elementwise."""
+    if n.deriv > MAX_ORDER:
+        raise UnsupportedError(f"derivatives of \\{n.func} beyond order {MAX_ORDER} are not supported", n.span)
+    out = o.apply(generic_name(n.func, n.deriv), scope.resolve(n.args[0]))
+    if n.power is not None:  # \phi^2(z): elementwise
+        k = exponent(n.power)
+        if k < 0:
+            raise UnsupportedError(f"\\{n.func}^{{{k}}} is ambiguous (the inverse function, or a reciprocal?)",
+                                   n.span)
+        out = o.power(out, k)
+    return out
+
+
+#: the reader's functions that are not elementwise records (`_matrix_fn`, `_POWERS`, max)
+_KNOWN = frozenset({"max", "min", "diag", "tr", "det", "sum", "softmax", "logsoftmax", "sqrt"})
+
+
 def call(n: t.Call, scope: Scope) -> Expr:
+    if n.func in scope.model.named or n.func == "prod":
+        from . import named
+        return named.call(n, scope) if n.func in scope.model.named else named.prod(n, scope)
     if n.func == "max" and len(n.args) == 2 and n.deriv == 0 and n.power is None \
             and any(_is_zero(a) for a in n.args):  # \max(u, 0), \max(0, u): ReLU
         return o.apply("relu", scope.resolve(next(a for a in n.args if not _is_zero(a))))
@@ -122,11 +150,19 @@ def call(n: t.Call, scope: Scope) -> Expr:
             raise ShapeError(f"\\max of {o.shape_str(a.shape)} and {o.shape_str(b.shape)}: the shapes differ",
                              n.span) from None
         return o.scale(o.Const(Fraction(1, 2)), o.add(a, b, o.apply("abs", diff)))
+    if len(n.args) != 1 and as_written(n.func, 0) is None and n.func not in _KNOWN:
+        raise UnsupportedError(f"unknown function {n.func}: a function of several arguments is defined in the "
+                               f"problem first, as {n.func}(y, t) = -t^\\top \\log y", n.span)
     if len(n.args) != 1:
         raise UnsupportedError(f"{n.func} takes one argument, not {len(n.args)}", n.span)
+    if n.func in scope.model.functions:
+        return _generic(n, scope)
     if ("\\" + n.func) in scope.model.symbols or n.func in scope.model.symbols:
         name = ("\\" + n.func) if ("\\" + n.func) in scope.model.symbols else n.func
         return o.matmul(scope.model.symbols[name].var(), scope.resolve(n.args[0]), n.span)
+    if n.func in GENERIC_ONLY:
+        raise UnsupportedError(f"\\{n.func} is not declared: a generic function is declared in the problem as "
+                               f"\\{n.func} : \\mathbb{{R}} \\to \\mathbb{{R}}", n.span)
     a = scope.resolve(n.args[0])
     # \operatorname{abs}(A) is elementwise whatever the shape: only the bars |A| of a square
     # matrix are its determinant (SPEC 3.1), and the printer writes elementwise abs this way

@@ -25,7 +25,7 @@ from ..model.ops import Expr
 from ..read import tree as t
 from ..spans import Span
 from . import ir
-from .functions import elementwise, exponent
+from .functions import GENERIC_ONLY, elementwise, exponent
 
 if TYPE_CHECKING:  # resolution recurses through scope.resolve: no import of resolve.py
     from .resolve import Scope
@@ -92,7 +92,8 @@ def uses_indices(node: t.Node, scope: Scope) -> bool:
         n = stack.pop()
         if isinstance(n, (t.BigSum, t.Subscript, t.PartialOf)):
             return True
-        if isinstance(n, t.Derivative) and split_entry(n.wrt, scope) is not None:
+        if isinstance(n, t.Derivative) and any(split_entry(w, scope) is not None
+                                               for w in (n.wrt, n.wrt2) if w is not None):
             return True
         if isinstance(n, (t.Name, t.Bar)) and split_entry(n.name, scope) is not None:
             return True
@@ -133,6 +134,9 @@ class Entries(Expr):
         """The top-level terms, each with its sign, as index expressions of the same axes
         (for the term diagnoses: one term extra, or off by a sign or a factor)."""
         tree = self.tree
+        if isinstance(tree, ir.IJac) and isinstance(tree.pulled, o.Add):  # a Hessian's λδ_jk
+            return [Entries(ir.IJac(x, tree.num_shape, tree.num_axes, tree.den_axes), self.out, self.dims,
+                            self.shp) for x in tree.pulled.terms]
         if not isinstance(tree, ir.IAdd) or len(tree.terms) < 2:
             return []
         return [Entries(ir.IMul((ir.IConst(Fraction(s)), x)), self.out, self.dims, self.shp)
@@ -225,31 +229,59 @@ def _partial(ctx: _Ctx, n: t.Partial) -> ir.INode:
     den_base = den[0] if den else n.den
     loss = scope.canonical(n.num) == scope.model.loss if num is None else False
     if loss:
-        e = partial_alone(t.Partial(n.span, n.num, den_base), scope)
+        e = partial_alone(t.Partial(n.span, n.num, den_base, form=n.form), scope)
         if den is None:
             return _whole(ctx, e, n)
         return _entry(ctx, e, den[1], n, den_base)
     return _jacobian(ctx, n, num[0] if num else n.num, num[1] if num else [], den_base,
-                     den[1] if den else [])
+                     den[1] if den else [], total=n.form == "d")
 
 
 def _jacobian(ctx: _Ctx, n: t.Node, num: str, num_letters: list[str], den: str,
-              den_letters: list[str]) -> ir.INode:
-    """`\\frac{\\partial y_i}{\\partial z_j}`: the partial of y's own equation, entry (i, j)."""
-    from ..derive.reverse import vjp
+              den_letters: list[str], total: bool = False) -> ir.INode:
+    """`\\frac{\\partial y_i}{\\partial z_j}`: the partial of y's own equation, entry (i, j);
+    `\\frac{d y_i}{d z_j}` (total): through every path of the model from z to y."""
+    from .jacobian import function_of
     scope = ctx.scope
     cn, cd = scope.canonical(num), scope.canonical(den)
     if cn is None or cd is None:
         raise scope.unknown(num if cn is None else den, n.span)
     sym = scope.model.symbols[cn]
-    if sym.definition is None:
+    if sym.definition is None and cn != cd:
         raise UnsupportedError(f"{cn} is an input of the model: it has no defining equation to "
                                f"differentiate", n.span)
     cot = o.Var(ir.COTANGENT, sym.shape)
-    pulled = vjp(sym.definition, cd, cot, o.Var(cn, sym.shape), scope.model.shape(cd))
+    pulled = function_of(scope.model, cn, cd, total, n.span).vjp(cot)
     num_axes = _axes_of(ctx, o.Var(cn, sym.shape), num_letters, n, cn)
     den_axes = _axes_of(ctx, o.Var(cd, scope.model.shape(cd)), den_letters, n, cd)
     return ir.IJac(pulled, sym.shape, num_axes, den_axes)
+
+
+def _hessian_entry(ctx: _Ctx, n: t.Derivative) -> ir.INode:
+    """`\\frac{\\partial^2 f}{\\partial w_j \\partial w_k}`: entry (j, k) of the Hessian of a scalar
+    f by a vector w, through the model: the Jacobian of the derived gradient, each row an exact
+    Hessian-vector product (reverse mode over the gradient), never finite differences."""
+    from .jacobian import hessian_vector, shape_kind
+    scope = ctx.scope
+    first, second = split_entry(n.wrt, scope), split_entry(n.wrt2 or n.wrt, scope)
+    if first is None or second is None or first[0] != second[0]:
+        raise UnsupportedError("a second derivative in index notation is by two entries of one vector, "
+                               "as in \\frac{\\partial^2 f}{\\partial w_j \\partial w_k}", n.span)
+    base = scope.node(first[0], n.span)
+    shape = scope.model.shape(base)
+    if shape_kind(shape) != "vector":
+        raise UnsupportedError(f"a second derivative by entries of the matrix {base} is a 4-index tensor: "
+                               f"only a Hessian by a vector is supported", n.span)
+    if uses_indices(n.arg, scope):
+        raise UnsupportedError("a second derivative of an entry is a 3-index tensor: only the Hessian of "
+                               "a scalar is supported", n.span)
+    f = _plain(ctx, n.arg)
+    if not f.is_scalar:
+        raise UnsupportedError(f"a Hessian is of a scalar: `{scope.text(n.arg) or 'this'}` is "
+                               f"{o.shape_str(f.shape)}", n.span)
+    pulled = hessian_vector(scope.model, f, base, o.Var(ir.COTANGENT, shape))
+    var = o.Var(base, shape)
+    return ir.IJac(pulled, shape, _axes_of(ctx, var, first[1], n, base), _axes_of(ctx, var, second[1], n, base))
 
 
 def _axes_of(ctx: _Ctx, e: Expr, letters: list[str], node: t.Node, name: str) -> tuple[str | None, str | None]:
@@ -339,6 +371,8 @@ def build(ctx: _Ctx, node: t.Node, bound: tuple[str, ...] = ()) -> ir.INode:
         return _partial(ctx, node)
     if isinstance(node, t.PartialOf):
         return _partial_of(ctx, node, bound)
+    if isinstance(node, t.Derivative) and node.order == 2 and node.form != "nabla":
+        return _hessian_entry(ctx, node)
     if isinstance(node, t.Derivative) and node.form == "partial" and node.order == 1:
         return _partial_of(ctx, t.PartialOf(node.span, node.arg, node.wrt), bound)
     if uses_indices(node, ctx.scope):
@@ -347,6 +381,9 @@ def build(ctx: _Ctx, node: t.Node, bound: tuple[str, ...] = ()) -> ir.INode:
 
 
 def _call(ctx: _Ctx, n: t.Call, bound: tuple[str, ...]) -> ir.INode:
+    if n.func in GENERIC_ONLY and n.func not in ctx.scope.model.functions:
+        raise UnsupportedError(f"\\{n.func} is not declared: a generic function is declared in the problem as "
+                               f"\\{n.func} : \\mathbb{{R}} \\to \\mathbb{{R}}", n.span)
     if len(n.args) != 1 or elementwise(n.func, n.deriv) is None:
         if not uses_indices(n, ctx.scope):
             return _whole(ctx, _plain(ctx, n), n)

@@ -211,7 +211,8 @@ def _fn(name: str, arr: np.ndarray, env: Any, ev: Any) -> np.ndarray:
         from .functions import elementwise
         func, primes = name.rstrip("'"), len(name) - len(name.rstrip("'"))
         _TEMPLATES[name] = elementwise(func, primes)(o.Var("\\arg", ("\\N", 1)))  # type: ignore[misc]
-    flat = type(env)({"\\N": arr.size}, {"\\arg": np.asarray(arr, dtype=float).reshape(-1, 1)})
+    flat = type(env)({"\\N": arr.size}, {"\\arg": np.asarray(arr, dtype=float).reshape(-1, 1)}, {},
+                     getattr(env, "choice", 0))  # the same concrete generic functions as the instance
     return ev(_TEMPLATES[name], flat).reshape(arr.shape)
 
 
@@ -241,7 +242,7 @@ def evaluate(n: INode, env: Any, dims: dict[str, o.Dim], ev: Any) -> Value:
         for k in range(rows * cols):  # one pull-back per entry of the numerator
             cot[:] = 0.0
             cot.flat[k] = 1.0
-            slices.append(ev(n.pulled, type(env)(env.dims, {**env.values, COTANGENT: cot}, env.bars)))
+            slices.append(ev(n.pulled, type(env)(env.dims, {**env.values, COTANGENT: cot}, env.bars, getattr(env, "choice", 0))))
         tensor = np.stack(slices).reshape((rows, cols) + slices[0].shape)
         return _labelled(tensor, list(n.num_axes + n.den_axes))
     if isinstance(n, IMul):

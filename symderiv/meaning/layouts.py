@@ -58,6 +58,14 @@ class Tensor:
 
     fn: Function
     label: str
+    entry: str = "\\frac{\\partial z_i}{\\partial W_{jk}}"  # how to write it in index notation
+
+
+def _entry_form(num: str, den: str, a: str, b: str) -> str:
+    """`\\frac{\\partial u_i}{\\partial W_{jk}}`: the index-notation way to write a tensor derivative."""
+    top = {"vector": "_i", "matrix": "_{ij}"}.get(a, "")
+    low = {"vector": "_k", "matrix": "_{pq}"}.get(b, "")
+    return f"\\frac{{\\partial {num or 'E'}{top}}}{{\\partial {den}{low}}}"
 
 
 Item = Expr | Jac | Tensor
@@ -103,7 +111,7 @@ def item(scope, p: t.Partial, layout: str, label: str | None = None, fn: Functio
     if a == "vector" and b == "vector":
         _sensitive(scope, sensitive)
         return Jac(fn, layout == "denominator", label)
-    return Tensor(fn, label)
+    return Tensor(fn, label, _entry_form(num, den, a, b))
 
 
 def _sensitive(scope, really: bool = True) -> None:
@@ -157,8 +165,8 @@ def chain(scope, nodes: list[t.Node], allow_probe: bool, span) -> tuple[Expr, o.
     matrix: o.Shape | None = None
     if len(items) == 1 and isinstance(items[0], Tensor):
         raise UnsupportedError(f"{items[0].label} would be a 3- or 4-index tensor, which has no matrix "
-                               f"form: write it in index notation (\\frac{{\\partial z_i}}{{\\partial W_{{jk}}}}) "
-                               f"or pair it with an adjoint", span)
+                               f"form: write it in index notation ({items[0].entry}) or pair it with an adjoint",
+                               span)
     if not items:
         out: Expr = o.const(1)
     elif all(isinstance(x, Expr) for x in items):

@@ -169,6 +169,10 @@ def hessian(n: t.Derivative, scope: Scope, allow_probe: bool, transposed: bool =
     mode over the derived gradient (H is symmetric, so its transpose is itself)."""
     from .jacobian import hessian_vector, shape_kind
     from .layouts import probe
+    if n.wrt2 is not None:
+        raise UnsupportedError(f"a mixed second derivative by {n.wrt} and {n.wrt2}: only the Hessian by one "
+                               f"vector is supported, \\nabla^2_{{w}} f, or its entries "
+                               f"\\frac{{\\partial^2 f}}{{\\partial w_j \\partial w_k}}", n.span)
     wrt = _node(scope, n.wrt, n.span)
     f = scope.resolve(n.arg)
     shape = scope.model.shape(wrt)

@@ -30,6 +30,9 @@ from .leibniz import is_partial, leibniz, partial_alone
 
 #: names that may stand for the loss when the loss was given another one of them
 LOSS_SPELLINGS = ("\\mathcal{L}", "L", "\\ell", "l", "\\mathcal{l}", "J", "\\mathcal{J}", "E")
+#: a superscript word the reader folded into a name (`h^{out}`), and a layer name (`W^{(2)}`)
+_WORD_SUP = re.compile(r"^(?P<base>.+)\^\{(?P<word>[A-Za-z]{2,})\}$")
+_LAYER_SUP = re.compile(r"^(?P<base>.+)\^\{[(\[][^{}]*[)\]]\}$")
 _GREEK = re.compile(r"^\\(" + "|".join(GREEK_LETTERS) + r")(?![A-Za-z])")  # `\mu_1` -> `mu_1`
 
 
@@ -89,7 +92,8 @@ class Scope:
             return self._dispatch(node)
         self.inside = True
         try:
-            from . import indices
+            from . import indices, squares
+            node = squares.rewrite_node(node, self.model, self.local)  # `\sigma^2`, a node's name
             if self.indices is not None or indices.uses_indices(node, self):
                 return indices.entries(node, self)
             return self._dispatch(node)
@@ -108,6 +112,14 @@ class Scope:
         close = [k for k in known if k.lower() in (name.lower(), base.lower())]
         close = close or difflib.get_close_matches(name, known, n=1, cutoff=0.5)
         hint = f"did you mean {close[0]}?" if close else None
+        sup = _LAYER_SUP.match(name) or _WORD_SUP.match(name)
+        if sup:  # W^{(2)}, h^{in}: another superscript of the same letter first
+            base = sup.group("base")
+            same = [k for k in known if k.startswith(base + "^")]
+            hint = f"did you mean {same[0]}?" if same else hint
+            if self.canonical(base) is not None:
+                hint = (hint + " " if same else "") + \
+                    f"({name} is not declared, {base} is; a power is written {base}^{{2}})"
         return UnknownSymbolError(f"unknown symbol {name}", span, hint)
 
 
@@ -138,6 +150,16 @@ def _name(n: t.Name, scope: Scope) -> Expr:
         return o.Eye(o.SizeVar())
     if n.name in scope.model.dims:
         return o.size_value(n.name)  # \frac{1}{N}: a dimension letter as a value is its size
+    m = _WORD_SUP.match(n.name)
+    if m:  # h^{out} is a name only when declared: otherwise a power, as written
+        from ..read.parse import parse_expression
+        power = t.Power(n.span, t.Name(n.span, m.group("base")), parse_expression(m.group("word")))
+        try:
+            return scope.resolve(power)
+        except (UnsupportedError, UnknownSymbolError):
+            err = scope.unknown(n.name, n.span)
+            raise UnknownSymbolError(f"{err.message}: it is not declared, and `{m.group('word')}` is not a "
+                                     "number to raise to", n.span, err.hint) from None
     raise scope.unknown(n.name, n.span)
 
 

@@ -43,6 +43,9 @@ class Function:
     kink: bool = False  #: not smooth at 0: samples make its argument take both signs
     #: an indicator prints as \mathbb{I}[...]: \mathbb{1} has no glyph under pdflatex with amssymb
     indicator: str | None = None  #: a 0/1 mask [x op 0] (op `>` or `\\geq`): thresholds compared
+    #: a generic function's k-th derivative (`\\phi : \\mathbb{R} \\to \\mathbb{R}`): its value is
+    #: one of `CHOICES`, drawn per instance, so `numpy` is None
+    order: int | None = None
 
 
 def _sigma(x: Array) -> Array:
@@ -256,6 +259,90 @@ RECORDS: tuple[Function, ...] = (
 BY_NAME: dict[str, Function] = {f.name: f for f in RECORDS}
 FUNCTIONS: tuple[str, ...] = tuple(BY_NAME)
 assert len(BY_NAME) == len(RECORDS), "two records with one name"
+
+
+# ---- generic functions (`\phi : \mathbb{R} \to \mathbb{R}`) ---------------------------------
+#
+# A problem may declare a function it does not fix; a claim about it must hold for every smooth
+# choice. Its records are made on demand from its name (`generic("phi", 1)` is φ', printed
+# `\phi'`): symbolically φ stays opaque (a SymPy undefined function), numerically every
+# instance realises it as one of CHOICES, cycling, so each claim meets several unrelated
+# functions (none is tanh or σ, whose special identities a generic answer must not use).
+
+GENERIC = "~"  #: the prefix of a generic function's record name: `~phi`, `~phi'`, `~phi''`
+MAX_ORDER = 3  #: derivatives of a generic function known to every choice
+
+
+def _sp(x: Array) -> Array:  # softplus and its derivatives
+    return np.logaddexp(0.0, x)
+
+
+#: per choice, the function and its first MAX_ORDER derivatives, in closed form
+CHOICES: tuple[tuple[Callable[[Array], Array], ...], ...] = (
+    (lambda x: np.sin(x) + 0.5 * x, lambda x: np.cos(x) + 0.5, lambda x: -np.sin(x), lambda x: -np.cos(x)),
+    (_sp, _sigma, lambda x: _sigma(x) * (1 - _sigma(x)),
+     lambda x: _sigma(x) * (1 - _sigma(x)) * (1 - 2 * _sigma(x))),
+    (lambda x: 0.5 + x - 0.2 * x ** 2 + 0.3 * x ** 3, lambda x: 1 - 0.4 * x + 0.9 * x ** 2,
+     lambda x: -0.4 + 1.8 * x, lambda x: 1.8 + 0 * x),
+    (lambda x: 1.5 * np.tanh(0.8 * x), lambda x: 1.2 * (1 - np.tanh(0.8 * x) ** 2),
+     lambda x: -1.92 * np.tanh(0.8 * x) * (1 - np.tanh(0.8 * x) ** 2),
+     lambda x: -1.536 * (1 - np.tanh(0.8 * x) ** 2) * (1 - 3 * np.tanh(0.8 * x) ** 2)),
+)
+
+
+def generic_name(name: str, order: int = 0) -> str:
+    """The record name of the `order`-th derivative of the generic function `name` (`phi`)."""
+    return GENERIC + name + "'" * order
+
+
+def generic_of(fn: str) -> tuple[str, int] | None:
+    """(name, order) of a generic function's record name; None for a fixed function."""
+    if not fn.startswith(GENERIC):
+        return None
+    base = fn[len(GENERIC):].rstrip("'")
+    return base, len(fn) - len(GENERIC) - len(base)
+
+
+def _generic_latex(name: str) -> str:
+    return name if len(name) == 1 else "\\" + name
+
+
+_GENERIC_RECORDS: dict[str, Function] = {}
+
+
+def record(fn: str) -> Function:
+    """The record of `fn`: a fixed function's, or a generic function's (made once); KeyError else."""
+    f = BY_NAME.get(fn) or _GENERIC_RECORDS.get(fn)
+    if f is not None:
+        return f
+    parsed = generic_of(fn)
+    if parsed is None or not parsed[0]:
+        raise KeyError(fn)
+    name, k = parsed
+    nxt = generic_name(name, k + 1)
+
+    def derivative(x: Expr, out: Expr) -> Expr:
+        if k + 1 > MAX_ORDER:
+            from ..errors import UnsupportedError
+            raise UnsupportedError(f"derivatives of {name} beyond order {MAX_ORDER} are not supported")
+        return o.apply(nxt, x)
+
+    def body(sp: Any, x: Any) -> Any:
+        g = sp.Function(name)(x)
+        return sp.diff(g, x, k) if k else g
+
+    f = Function(fn, _generic_latex(name) + "'" * k, None, body, derivative,  # type: ignore[arg-type]
+                 called=False, order=k)
+    _GENERIC_RECORDS[fn] = f
+    return f
+
+
+def realise(fn: str, choice: int) -> Callable[[Array], Array]:
+    """numpy for `fn`; a generic function is its `choice`-th concrete realisation."""
+    f = record(fn)
+    if f.order is None:
+        return f.numpy
+    return CHOICES[choice % len(CHOICES)][f.order]
 
 
 def spellings(kind: str) -> dict[str, str]:

@@ -46,6 +46,10 @@ class Model:
     dims: list[str] = field(default_factory=list)
     premises: list = field(default_factory=list)  # meaning.premises.Premise, in the problem's order
     batch: str = "rows"  # front matter `batch`: the axis softmax of a matrix normalises (rows or columns)
+    #: generic functions (`\\phi : \\mathbb{R} \\to \\mathbb{R}`): the called name (`phi`) -> its declaration
+    functions: dict[str, Span | None] = field(default_factory=dict)
+    #: named functions (`CE(y, t) = -t^\\top \\log y`): name -> meaning.named.Named
+    named: dict[str, object] = field(default_factory=dict)
 
     # ---- building ------------------------------------------------------------------------
     def declare(self, name: str, shape: Shape, domain: str = "real", span: Span | None = None) -> o.Var:
@@ -58,6 +62,15 @@ class Model:
                 self.dims.append(d)
         self.symbols[name] = Symbol(name, shape, domain, None, span)
         return o.Var(name, shape)
+
+    def declare_function(self, name: str, span: Span | None = None) -> str:
+        """A generic function, by the name a call has (`phi` for `\\phi`); its record's name."""
+        from .elementwise import generic_name
+        key = name.lstrip("\\")
+        if key in self.functions or name in self.symbols:
+            raise ModelError(f"{name} is declared twice", span)
+        self.functions[key] = span
+        return generic_name(key)
 
     def define(self, name: str, expr: Expr, span: Span | None = None) -> o.Var:
         if name in self.symbols:

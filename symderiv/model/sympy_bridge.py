@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import UnknownSymbolError, UnsupportedError
 from . import ops as o
-from .elementwise import FUNCTIONS, RECORDS
+from .elementwise import FUNCTIONS, RECORDS, generic_name, record
 from .graph import Model
 from .ops import Expr
 from .walk import fold
@@ -99,7 +99,11 @@ def elementwise(fn: str, arg: Any) -> Any:
     SymPy matrix expression."""
     from sympy.matrices.expressions import MatrixExpr
     from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
-    lam = lambdas()[fn]
+    lam = lambdas().get(fn)
+    if lam is None:  # a generic function (`\\phi`): an undefined SymPy function, or its derivative
+        import sympy as sp
+        x = sp.Dummy("x")
+        lam = sp.Lambda(x, record(fn).sympy(sp, x))
     return ElementwiseApplyFunction(lam, arg) if isinstance(arg, MatrixExpr) else lam(arg)
 
 
@@ -367,6 +371,13 @@ class _From:
         sp = self.sp
         if isinstance(e, sp.core.function.AppliedUndef) and e.func.__name__ in FUNCTIONS and len(e.args) == 1:
             return [e.args[0]], lambda c: o.apply(e.func.__name__, c[0])
+        if isinstance(e, sp.core.function.AppliedUndef) and len(e.args) == 1:  # a generic function
+            return [e.args[0]], lambda c: o.apply(generic_name(e.func.__name__), c[0])
+        if (isinstance(e, sp.Derivative) and isinstance(e.expr, sp.core.function.AppliedUndef)
+                and len(e.expr.args) == 1 and e.expr.args[0].is_Symbol and len(e.variable_count) == 1
+                and e.variable_count[0][0] == e.expr.args[0]):  # phi'(u), as SymPy writes it of a symbol
+            k = int(e.variable_count[0][1])
+            return [e.expr.args[0]], lambda c: o.apply(generic_name(e.expr.func.__name__, k), c[0])
         raise UnsupportedError(f"{type(e).__name__} is not supported: {e}")
 
     def lambda_of(self, lam: Any, arg: Expr) -> Expr:

@@ -30,6 +30,12 @@ class Document:
     front_matter: dict = field(default_factory=dict)
     statements: tuple[Statement, ...] = ()
     lines: tuple[str, ...] = field(default=(), repr=False)  # the text, to quote what was written
+    #: a .tex file's macro uses: where each expansion lies in `lines` (read/tex.py Expansion)
+    expansions: tuple = field(default=(), repr=False)
+
+    def macro_at(self, span: Span | None) -> Any:
+        """The macro expansion `span` starts in (an Expansion), or None."""
+        return macro_at(self.expansions, self.lines, span)
 
 
 def read_text(text: str, file: str = "<string>") -> Document:
@@ -51,30 +57,44 @@ def read_text(text: str, file: str = "<string>") -> Document:
 
 
 def _tex(text: str, file: str) -> Document:
-    """A LaTeX document; a parse error inside a macro's expansion names the macro and its use."""
+    """A LaTeX document; a parse error inside a macro's expansion names the macro and its use
+    (other errors are blamed the same way once the sheet is checked: `blame_macro`)."""
     from .tex import read_tex
     src = read_tex(text, file)
     lines = tuple(src.text.split("\n"))
     out = with_source(read_pieces(src.pieces, file), lines)
     if src.expansions:
-        out = [_blame_macro(st, src) for st in out]
-    return Document(file, {}, tuple(out), lines)
+        out = [_blame_macro(st, src, lines) for st in out]
+    return Document(file, {}, tuple(out), lines, tuple(src.expansions))
 
 
-def _blame_macro(st: Statement, src: TexSource) -> Statement:
+def macro_at(expansions: Any, lines: tuple[str, ...], span: Span | None) -> Any:
+    """The expansion (read/tex.py) that `span`, a position in the expanded `lines`, starts in."""
+    if not expansions or span is None or span.line > len(lines):
+        return None
+    offset = sum(len(ln) + 1 for ln in lines[:span.line - 1]) + span.col - 1
+    for x in expansions:
+        if x.start <= offset < max(x.end, x.start + 1):
+            return x
+    return None
+
+
+def blame_macro(message: str, span: Span, x: Any) -> tuple[str, Span]:
+    """An error inside a macro's expansion: the message names the macro, the span is its use."""
+    return (f"{message} (in the expansion of `\\{x.name}`, used at line {x.line})",
+            Span(span.file, x.line, x.col, x.line, x.col + x.width, span.cell))
+
+
+def _blame_macro(st: Statement, src: TexSource, lines: tuple[str, ...]) -> Statement:
     err = st.error
     span = getattr(err, "span", None)
     if not isinstance(err, ParseError) or span is None:
         return st
-    lines = src.text.split("\n")
-    offset = sum(len(ln) + 1 for ln in lines[:span.line - 1]) + span.col - 1
-    for x in src.expansions:
-        if x.start <= offset < max(x.end, x.start + 1):
-            where = Span(span.file, x.line, x.col, x.line, x.col + x.width)
-            error = ParseError(f"{err.message} (in the expansion of `\\{x.name}`, used at line {x.line})",
-                               where, err.hint)
-            return replace(st, error=error)
-    return st
+    x = macro_at(src.expansions, lines, span)
+    if x is None:
+        return st
+    message, where = blame_macro(err.message, span, x)
+    return replace(st, error=ParseError(message, where, err.hint))
 
 
 def _notebook(text: str, file: str) -> Document:

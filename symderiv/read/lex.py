@@ -45,6 +45,8 @@ class _Lexer(TextReader):
         self.out: list[Tok] = []
         self.jumps: dict[int, int] = {}  # after a derivative's numerator: skip its denominator
         self.abs_open = 0  # absolute-value bars `|X|` still open
+        #: a derivative's variable read as one name (`\partial \sigma^2`, `\partial (W_2)_{jk}`): start -> name, end
+        self.folds: dict[int, tuple[str, int]] = {}
 
     def frac_argument(self) -> bool:
         """Is the next token an unbraced argument of `\\frac` (TeX takes one character)?"""
@@ -64,6 +66,10 @@ class _Lexer(TextReader):
         while i < self.n:
             if i in self.jumps:
                 i = self.jumps.pop(i)
+                continue
+            if i in self.folds:
+                name, end = self.folds.pop(i)
+                i = self.emit("NAME", name, i, end)
                 continue
             c = s[i]
             if c in WS:
@@ -111,11 +117,30 @@ class _Lexer(TextReader):
         run = m.group(0)
         if run in v.PLAIN_FUNCS:
             return self.emit("FUNC", v.PLAIN_FUNCS[run], i, m.end())
+        if self.arguments_follow(m.end()):  # CE(y, t): a product has no comma, so a call
+            return self.emit("FUNC", run, i, m.end())
         for k in range(i, m.end() - 1):
             self.emit("NAME", self.s[k], k, k + 1)
         last = self.name(m.end() - 1)
         assert last
         return self.emit("NAME", last[0], m.end() - 1, last[1])
+
+    def arguments_follow(self, j: int) -> bool:
+        """Whether `(` follows, holding a comma at its own level (`(y, t)`) before it closes."""
+        k = self.ws(j)
+        if self.at(k) != "(":
+            return False
+        depth = 0
+        for c in self.s[k:k + 400]:
+            if c in "([{":
+                depth += 1
+            elif c in ")]}":
+                depth -= 1
+                if depth == 0:
+                    return False
+            elif c == "," and depth == 1:
+                return True
+        return False
 
     def superscript(self, i: int) -> int:
         s, j = self.s, self.ws(i + 1)
@@ -206,10 +231,15 @@ class _Lexer(TextReader):
             return self.delimiter(cmd, i, j)
         if cmd == "sum":
             return self.bigsum(i, j)
-        if cmd in ("sigma", "Phi") and self.call_follows(j):  # \Phi(z): the normal CDF (unless declared)
-            return self.emit("FUNC", cmd, i, j)
+        if cmd in v.CALLED_GREEK and self.call_follows(j):  # \Phi(z): the normal CDF (unless declared)
+            return self.emit("FUNC", v.GREEK[cmd], i, j)
+        if cmd == "dot":  # \dot\phi(z), \dot{\phi}(z): Newton's dot, the derivative phi'(z)
+            a = self.arg(j)
+            if a and a[0].startswith("\\") and a[0][1:] in v.CALLED_GREEK and self.call_follows(a[1], False):
+                self.emit("FUNC", v.GREEK[a[0][1:]], i, a[1])
+                return self.emit("PRIME", "'", i, a[1])
         if cmd in ("bar", "overline"):
-            inner = self.name(self.ws(j))
+            inner = self.name(self.ws(j)) or self.squared_group(self.ws(j))
             if inner is None:
                 raise LexError(f"`\\{cmd}` must be applied to a symbol, e.g. `\\bar{{z}}`", i, j)
             return self.emit("BAR", inner[0], i, inner[1])
@@ -227,6 +257,26 @@ class _Lexer(TextReader):
         if cmd in v.DECOR:  # decoration of something bigger: `\mathbf{W x}` is just a group
             return j
         return self.operator(cmd, i, j)
+
+    def bracketed_entry(self, k: int) -> tuple[str, int] | None:
+        """`(W_2)_{jk}`, `[b_1]_j` as a derivative's variable: the entry's name `W_2_{jk}`."""
+        close = {"(": ")", "[": "]"}.get(self.at(k))
+        if close is None:
+            return None
+        inner = self.name(self.ws(k + 1))
+        if inner is None or self.at(self.ws(inner[1])) != close:
+            return None
+        sub = self.sub(self.ws(inner[1]) + 1)
+        return (inner[0] + sub[0], sub[1]) if sub is not None else None
+
+    def squared_group(self, k: int) -> tuple[str, int] | None:
+        """`{\\sigma^2}` after a bar: the squared name, when the braces hold nothing else."""
+        if self.at(k) != "{":
+            return None
+        sq = self.squared(self.name(self.ws(k + 1)))
+        if sq is None or self.at(self.ws(sq[1])) != "}":
+            return None
+        return sq[0], self.ws(sq[1]) + 1
 
     def operator(self, cmd: str, i: int, j: int) -> int:
         if cmd in ("frac", "dfrac", "tfrac"):
@@ -397,7 +447,12 @@ class _Lexer(TextReader):
             m = DIFF.match(self.s, k)
             if m is None or m.group(2) or bool(m.group(1)) != (op == "d"):
                 return None
-            named = self.name(self.ws(m.end()))
+            start = self.ws(m.end())
+            named = self.name(start)
+            fold = self.bracketed_entry(start) if named is None and order == 1 else None
+            fold = fold or (self.squared(named) if order == 1 else None)  # the batch variance
+            if fold is not None:
+                named = self.folds[start] = fold
             if named is None:
                 return None
             names.append(named[0])
@@ -410,12 +465,17 @@ class _Lexer(TextReader):
                 names.append(names[0])
                 k = sq.end()
         want = 2 if order == 2 else 1
-        if len(names) != want or len(set(names)) != 1:
+        if len(names) != want:
             return None
+        if len(set(names)) != 1:  # `\partial w_j \partial w_k`: a mixed entry, the two joined by a tab
+            return "\t".join(names)
         return names[0]
 
     def nabla(self, i: int, j: int) -> int:
         k = self.ws(j)
+        after = self.nabla_sub_then_square(k)
+        if after is not None:  # \nabla_w^2 f: the same Hessian as \nabla^2_w f
+            return self.emit("HESS", f"nabla|{after[0]}", i, after[1])
         hess = SQUARE_SUP.match(self.s, k)
         if hess is not None:  # \nabla^2_w f: the Hessian
             k = self.ws(hess.end())
@@ -440,6 +500,26 @@ class _Lexer(TextReader):
         if core is None:
             raise LexError("`\\nabla_{...}` needs one symbol as its subscript", i, k + 1)
         return self.emit("NABLA", core[0], i, core[1])
+
+
+    def nabla_sub_then_square(self, k: int) -> tuple[str, int] | None:
+        """`_{w}^{2}` or `_w^2` after `\nabla`: (w, the end), else None."""
+        if self.at(k) != "_":
+            return None
+        k = self.ws(k + 1)
+        if self.at(k) == "{":
+            m = self.brace(k)
+            inner = self.name(self.ws(k + 1))
+            if inner is None or self.ws(inner[1]) != m:
+                return None
+            name, end = inner[0], m + 1
+        else:
+            core = self.core(k, 0)
+            if core is None:
+                return None
+            name, end = core
+        sq = SQUARE_SUP.match(self.s, end)
+        return (name, sq.end()) if sq is not None else None
 
 
 def tokenize(s: str, max_depth: int = 64) -> list[Tok]:

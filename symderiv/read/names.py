@@ -5,6 +5,7 @@
 (decorations that mean the same symbol are dropped; accents that make a new one are kept).
 A layer index in a superscript belongs to the name too: `W^{(1)}`, `h^{[2]}`, and a family's
 generic layer `a^{(l-1)}` (`meaning/families.py` gives it a value).
+`squared()` reads a squared name (`\\sigma^2`, the batch variance) where one symbol is required.
 `call_follows()` and `indicator()` look past the current token to decide what it is.
 Recursion is bounded by `NAME_DEPTH`; every scan is linear in what it reads.
 """
@@ -23,7 +24,13 @@ LETTERS = re.compile(r"[A-Za-z]+")
 SIZE = re.compile(r"\\(?:big|Big|bigg|Bigg)[lrm]?(?![A-Za-z])")
 SUB_PIECE = re.compile(r"\s*(?:\\(?:text|mathrm|textrm|mathsf|operatorname)\s*\{\s*([A-Za-z0-9]+)\s*\}"
                         r"|\\([A-Za-z]+)|([A-Za-z0-9,+\-]))")
+#: `h^{out}`, `W^{in}`: a superscript word folded into the name; the meaning reads it back as
+#: a power (`e^{ab}`) when no such name is declared (meaning/resolve.py)
+WORD_SUP = re.compile(r"\{\s*([A-Za-z]{2,})\s*\}")
+SUPERSCRIPT_COMMANDS = frozenset({"top", "prime"})  # written without their backslash: not names
 LAYER = re.compile(r"\{\s*([(\[])\s*([A-Za-z0-9]+(?:\s*[+-]\s*[0-9]+)?|\\[A-Za-z]+)\s*([)\]])\s*\}")
+SQUARE = re.compile(r"\s*\^\s*(?:\{\s*2\s*\}|2(?![0-9]))")
+TAIL_SUB = re.compile(r"^(?P<stem>[^_^]+)(?P<sub>_(?:\{[^{}]*\}|[^{}]))$")
 SIZE_NAMES = {m + s for m in ("big", "Big", "bigg", "Bigg") for s in ("", "l", "r", "m")}
 
 
@@ -92,7 +99,27 @@ class TextReader:
             if m and m.group(1) + m.group(3) in ("()", "[]"):
                 inner = re.sub(r"\s+", "", m.group(2))  # a layer of a family: `l-1`, `l+1`
                 return f"{base}^{{{m.group(1)}{inner}{m.group(3)}}}", m.end()
+            w = WORD_SUP.match(self.s, self.ws(k + 1))
+            if w and w.group(1) not in SUPERSCRIPT_COMMANDS:
+                return f"{base}^{{{w.group(1)}}}", w.end()
         return base, j
+
+    def squared(self, named: tuple[str, int] | None) -> tuple[str, int] | None:
+        """A name squared, `\\sigma^2`, `\\sigma^{2}`, `\\sigma_j^2` or `\\sigma^2_j`, as one name
+        (`\\sigma^2`, `\\sigma^2_j`: the subscript last, so it reads as an entry), or None. Only
+        where one symbol is required (a bar, a derivative's variable): elsewhere `x^2` is a power,
+        and `meaning/squares.py` reads it as the name when the problem defines one."""
+        if named is None or "^" in named[0]:
+            return None
+        m = SQUARE.match(self.s, named[1])
+        if m is None:
+            return None
+        tail = TAIL_SUB.match(named[0])
+        stem, sub = (tail.group("stem"), tail.group("sub")) if tail else (named[0], "")
+        end = m.end()
+        if not sub and (after := self.sub(end)) is not None:
+            sub, end = after
+        return stem + "^2" + sub, end
 
     def core(self, i: int, depth: int) -> tuple[str, int] | None:
         if depth > NAME_DEPTH or i >= self.n:

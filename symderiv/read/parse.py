@@ -14,13 +14,19 @@ unary minus (after an operator), postfix (`^T`, `'`, `^{...}`), atoms; see `late
 """
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from typing import Any
 
 from ..errors import ParseError
 from ..spans import Span
 from .lex import LexError, Tok, tokenize
-from .tree import Node, Statement
+from .tokens import CALLED_GREEK, GREEK
+
+#: the letters a generic function may have (the lexer reads them as a function before a call)
+GENERIC_LETTERS = frozenset(CALLED_GREEK)
+from .tree import Name, Node, Statement
+from .unicode import normalise
 
 MAX_STATEMENT = 5000
 MAX_NESTING = 64
@@ -79,12 +85,51 @@ def parse_expression(text: str, file: str = "<string>", line: int = 1, col: int 
     return result
 
 
+_REALS = r"(?:\\mathbb\s*\{\s*R\s*\}|\\mathbb\s*R|\\mathbf\s*\{\s*R\s*\}|\\R(?![A-Za-z])|\\Reals|\\reals)"
+_POWER = r"(?:\s*\^\s*(?:\{[^{}]*\}|[A-Za-z0-9]))?"
+#: `\phi : \mathbb{R} \to \mathbb{R}` (also `φ: ℝ → ℝ`): a generic function's declaration (SPEC 1)
+SIGNATURE = re.compile(r"(?P<name>\\[A-Za-z]+|[A-Za-z])\s*:\s*(?P<dom>" + _REALS + _POWER + r")\s*"
+                       r"(?:\\to|\\rightarrow|\\longrightarrow)\s*(?P<cod>" + _REALS + _POWER + r")\s*[.,]?")
+
+
+def _signature(src: _Text) -> Statement | None:
+    """A generic function's declaration (relation `maps`, its name in `names`), or None.
+    Only scalar functions, applied elementwise, are generic: `\\mathbb{R}^n \\to ...` is an error."""
+    if ":" not in src.text:
+        return None
+    text, starts, ends = normalise(src.text)
+    m = SIGNATURE.fullmatch(text)
+    if m is None:
+        return None
+    span = src.span(0, len(src.text))
+    a, b = starts[m.start("name")], ends[m.end("name")]
+    name = m.group("name")
+    if "^" in m.group("dom") or "^" in m.group("cod"):
+        err = ParseError("a generic function maps scalars to scalars (\\mathbb{R} \\to \\mathbb{R}) and "
+                         "applies elementwise; vector-valued ones are not supported", span)
+        return Statement(span, src.text, "=", error=err)
+    if name.startswith("\\") and name[1:] not in GENERIC_LETTERS:
+        err = ParseError(f"`{name}` cannot name a generic function: use \\phi, \\varphi or \\psi "
+                         "(a call of another letter reads as a product)", src.span(a, b))
+        return Statement(span, src.text, "=", error=err)
+    if not name.startswith("\\"):
+        err = ParseError(f"`{name}` cannot name a generic function: a letter before a bracket reads as a "
+                         "product; use \\phi, \\varphi or \\psi", src.span(a, b))
+        return Statement(span, src.text, "=", error=err)
+    canonical = "\\" + GREEK[name[1:]]
+    return Statement(span, src.text, "maps", (), (Name(src.span(a, b), canonical),))
+
+
 def parse_statement(text: str, file: str = "<string>", line: int = 1, col: int = 1, *,
                     side: bool = False, inline: bool = False) -> Statement:
     """One statement: an `=` chain of parts or a declaration; errors are returned, not raised."""
     body, line, col = _strip(text, line, col)
     src = _Text(body, file, line, col)
     span = src.span(0, len(body))
+    signature = _signature(src)
+    if signature is not None:
+        from dataclasses import replace
+        return replace(signature, side=side, inline=inline)
     try:
         relation, parts, names = _parse(src, "statement")
     except ParseError as e:

@@ -62,4 +62,6 @@ def sexpr_statement(st: T.Statement) -> str:
         return f"ERROR {getattr(st.error, 'message', st.error)}"
     if st.relation == "in":
         return ", ".join(n.name for n in st.names) + " in " + sexpr(st.parts[0])
+    if st.relation == "maps":
+        return f"{st.names[0].name} : R -> R"
     return " = ".join(sexpr(p) for p in st.parts)

@@ -30,6 +30,9 @@ class Tok(NamedTuple):
 GREEK = {g: g for g in GREEK_LETTERS}
 GREEK.update(varepsilon="epsilon", vartheta="theta", varphi="phi", varrho="rho", varpi="pi",
              varsigma="sigma")
+#: Greek letters that are a function before a call (`\\sigma(z)`, `\\phi'(z)`) and a symbol
+#: elsewhere: σ and Φ name fixed functions unless declared; φ, ψ only generic ones (SPEC 1)
+CALLED_GREEK = ("sigma", "Phi", "phi", "varphi", "psi", "Psi")
 # function spellings: the elementwise functions' come from their records (model/elementwise.py)
 FUNC_CMDS = spellings("commands") | {
     "det": "det", "sqrt": "sqrt", "tan": "tan", "max": "max", "min": "min", "tr": "tr", "Tr": "tr",

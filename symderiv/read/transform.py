@@ -236,7 +236,8 @@ class Builder(Transformer_NonRecursive):
         if end:  # the numerator was an expression: the derivative ends after its denominator
             tok = self._tok(ch[0])
             span = Span(span.file, span.line, span.col, tok.line, tok.col + int(end[0]) - ch[0].start_pos)
-        return Derivative(span, wrt, ch[1], form, 2 if ch[0].type == "HESS" else 1)
+        wrt, _, wrt2 = wrt.partition("\t")  # `\partial w_j \partial w_k`: two variables
+        return Derivative(span, wrt, ch[1], form, 2 if ch[0].type == "HESS" else 1, wrt2 or None)
 
     def total(self, m: Any, ch: list) -> Partial:
         num, den = str(ch[0]).split("|", 1)

@@ -112,12 +112,14 @@ class Partial(Node):
 class Derivative(Node):
     """`\\frac{\\partial}{\\partial X}(E)`, `\\nabla_X E`, `\\frac{d}{dX}E` (order 1) or the Hessian
     `\\nabla^2_x f`, `\\frac{\\partial^2 f}{\\partial x \\partial x^\\top}` (order 2) of an expression.
-    form: `partial`, `d` or `nabla`."""
+    form: `partial`, `d` or `nabla`. `wrt2`: the second variable of a mixed second derivative
+    (`\\frac{\\partial^2 L}{\\partial w_j \\partial w_k}`: w_j then w_k); None when it is `wrt`."""
 
     wrt: str
     arg: Node
     form: str = "partial"
     order: int = 1
+    wrt2: str | None = None
 
 
 @dataclass(frozen=True)

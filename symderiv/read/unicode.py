@@ -18,7 +18,7 @@ TABLE.update({
     "⊤": "^{\\top}", "ᵀ": "^{\\top}", "⊙": "\\odot", "∘": "\\circ", "·": "\\cdot", "⋅": "\\cdot",
     "×": "\\times", "−": "-", "–": "-", "∂": "\\partial", "∇": "\\nabla", "∑": "\\sum", "∈": "\\in",
     "ℝ": "\\mathbb{R}", "𝟙": "\\mathbb{1}", "′": "'", "″": "''", "’": "'", "⊘": "\\oslash",
-    "≥": "\\geq", "≤": "\\leq", "⇒": "\\Rightarrow", "⟹": "\\implies", "∴": "\\therefore",
+    "≥": "\\geq", "≤": "\\leq", "⇒": "\\Rightarrow", "→": "\\to", "⟹": "\\implies", "∴": "\\therefore",
     "∵": "\\because", "√": "\\sqrt", "‖": "\\|", "∞": "\\infty", "≠": "\\neq", "≈": "\\approx",
     "\u00a0": " ", "\u2009": " ", "\u202f": " ",
 })

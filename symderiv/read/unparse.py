@@ -9,7 +9,7 @@ from .precedence import ATOM, HAD, POST, PROD, paren, tree_prec
 _FUNC = {f.name: f.latex for f in RECORDS if f.called} | {
     "sqrt": "\\sqrt", "det": "\\det", "diag": "\\operatorname{diag}", "tr": "\\operatorname{tr}",
     "softmax": "\\operatorname{softmax}", "sum": "\\operatorname{sum}",
-    "logsoftmax": "\\operatorname{logsoftmax}"}
+    "logsoftmax": "\\operatorname{logsoftmax}", "phi": "\\phi", "psi": "\\psi", "Psi": "\\Psi"}
 
 
 
@@ -60,6 +60,8 @@ def unparse(n: t.Node) -> str:
         if n.form == "nabla":
             return f"\\nabla{'^2' if n.order == 2 else ''}_{{{n.wrt}}} ({unparse(n.arg)})"
         d = "d" if n.form == "d" else "\\partial"
+        if n.order == 2 and n.wrt2 is not None:
+            return f"\\frac{{{d}^2}}{{{d} {n.wrt} {d} {n.wrt2}}} ({unparse(n.arg)})"
         if n.order == 2:
             return f"\\frac{{{d}^2}}{{{d} {n.wrt} {d} {n.wrt}^\\top}} ({unparse(n.arg)})"
         return f"\\frac{{{d}}}{{{d} {n.wrt}}} ({unparse(n.arg)})"

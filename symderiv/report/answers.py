@@ -7,17 +7,43 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from ..model.ops import Expr
 from ..verify.verdicts import Answer, Claim, Step
+from .latex import tokens
 
 
 @lru_cache(maxsize=256)
 def answer_latex(answer: Answer) -> str:
+    """In the simplest form (`derive/tidy.py`, and the scalar parts through SymPy)."""
     from ..derive.scalar import scalar_simplify
+    from ..derive.tidy import tidy
     from .latex import to_latex
 
-    local = to_latex(answer.local)
-    expanded = to_latex(scalar_simplify(answer.expanded))
+    local = to_latex(tidy(answer.local, answer.facts))
+    expanded = to_latex(tidy(scalar_simplify(tidy(answer.expanded, answer.facts)), answer.facts))
     return local if local == expanded else f"{local} = {expanded}"
+
+
+def hint_text(s: Step) -> str | None:
+    """A step's hint, its "did you mean" repair in the simplest form when that is shorter
+    than the repair as edited on the student's text."""
+    if s.hint is None or s.repair is None:
+        return s.hint
+    written, meaning = s.repair
+    try:
+        simplest = _simplest(meaning)
+    except TypeError:  # a repair in index notation (Entries) has no matrix form to print
+        return s.hint
+    if tokens(simplest) >= tokens(written):
+        return s.hint
+    return s.hint.replace(f"did you mean {written}?", f"did you mean {simplest}?", 1)
+
+
+def _simplest(e: Expr) -> str:
+    from ..derive.scalar import scalar_simplify
+    from ..derive.tidy import tidy
+    from .latex import to_latex
+    return to_latex(tidy(scalar_simplify(tidy(e))))
 
 
 def expected(c: Claim, s: Step) -> str | None:

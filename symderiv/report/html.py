@@ -19,7 +19,7 @@ from importlib import resources
 from typing import Any
 
 from ..verify.verdicts import Claim, Report, Step
-from .answers import expected
+from .answers import expected, hint_text
 from .mathml import math
 
 MARK = {"correct": "✓", "incorrect": "✗", "invalid": "!"}
@@ -187,8 +187,9 @@ def step_notes(c: Claim, s: Step, show_answer: bool = False, answers: bool = Tru
     out = [f'<p class="verdict"><strong>{escape(s.verdict)}</strong>{method}{reason}{message}</p>']
     if s.verdict == "invalid":
         out.append(_source(c, s))
-    if s.hint:
-        out.append(f'<p class="hint">{hint_html(s.hint)}</p>')
+    hint = hint_text(s)
+    if hint:
+        out.append(f'<p class="hint">{hint_html(hint)}</p>')
     if s.counterexample:
         out.append(counterexample_html(s.counterexample))
     answer = expected(c, s) if answers else None
@@ -199,9 +200,9 @@ def step_notes(c: Claim, s: Step, show_answer: bool = False, answers: bool = Tru
 
 
 def claim_what(c: Claim) -> str:
-    if c.kind == "adjoint" and c.target:
+    if c.kind in ("adjoint", "entrywise") and c.target:
         from .latex import bar_latex
-        return f"adjoint {math(bar_latex(c.target))}"
+        return f"adjoint {math(bar_latex(c.target))}" + (" (entrywise)" if c.kind == "entrywise" else "")
     if c.kind in ("declaration", "definition") and c.target:
         return f"{c.kind} of {math(c.target)}"
     return escape(KIND.get(c.kind, c.kind))

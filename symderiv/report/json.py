@@ -5,15 +5,16 @@ import json
 from typing import Any
 
 from ..verify.verdicts import Claim, Report, Step
-from .answers import expected
+from .answers import expected, hint_text
 from .escape import json_safe
 
 
 def step_dict(s: Step, answer: str | None = None) -> dict[str, Any]:
     d: dict[str, Any] = {"latex": s.latex, "verdict": s.verdict, "reason": s.reason, "method": s.method,
                          "message": s.message, "counterexample": s.counterexample}
-    if s.hint:
-        d["hint"] = s.hint
+    hint = hint_text(s)
+    if hint:
+        d["hint"] = hint
     if s.span is not None:
         d["column"] = s.span.col
         if s.span.line:

@@ -10,17 +10,19 @@ negated operand gets parentheses. Two numbers are never juxtaposed (`3 \\cdot 2^
 Printing is iterative (an explicit stack, one visit per shared node), so a 64-layer network's
 expanded adjoints print without touching the recursion limit.
 
-Expanded adjoints are printed after `derive.scalar.scalar_simplify`.
+What is printed is first put in its shortest form by the rewrite rules of `derive/tidy.py`
+(and, expanded, with the scalar parts through `derive.scalar.scalar_simplify`).
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from ..model import ops as o
-from ..model.elementwise import BY_NAME
+from ..model.elementwise import record
 from ..model.ops import Expr
 from ..model.walk import KeyMemo
 from ..names import bar_latex, name_latex
@@ -203,7 +205,19 @@ class Printer:
                     return [num, den.a], lambda g, n=num, d=den: _quotient(g(n), d, g(d.a))
             return [x.a, x.b], lambda g: (f"{wrap(g(x.a), HAD)} \\odot {wrap(g(x.b), HAD, False)}", HAD)
         if isinstance(x, o.MatMul):
+            runs = self._runs(x)
+            if runs is not None:  # X X X is X^{3} (a square matrix: it reads back as the matrix power)
+                return [b for b, _ in runs], lambda g: _juxt([g(b) if k == 1 else _sup(g(b), str(k))
+                                                              for b, k in runs])
             return [x.a, x.b], lambda g: (wrap(g(x.a), PROD) + _glue(wrap(g(x.b), PROD, False)), PROD)
+        if isinstance(x, o.Inverse) and isinstance(x.a, o.MatMul):
+            runs = self._runs(x.a)
+            if runs is not None and len(runs) == 1:  # (X X)^{-1} is X^{-2}
+                base, k = runs[0]
+                return [base], lambda g: _sup(g(base), f"-{k}")
+        if isinstance(x, o.Transpose) and isinstance(x.a, o.Inverse):  # X^{-\top}
+            inv = x.a.a
+            return [inv], lambda g: _sup(g(inv), "-\\top")
         if isinstance(x, o.Transpose):
             return [x.a], lambda g: (f"{wrap(g(x.a), ATOM, False)}^\\top", POST)
         if isinstance(x, o.Inverse):
@@ -221,6 +235,25 @@ class Printer:
             a = x.args[0]
             return [a], lambda g: (f"{fn}({g(a)[0]})", ATOM)
         raise TypeError(f"no LaTeX for {type(x).__name__}")
+
+    def _runs(self, x: o.MatMul) -> list[tuple[Expr, int]] | None:
+        """The factors of a product chain as (factor, repeats) of equal neighbours, or None
+        when no factor repeats."""
+        chain: list[Expr] = []
+        stack: list[Expr] = [x]
+        while stack:
+            y = stack.pop()
+            if isinstance(y, o.MatMul) and not _is_product(y):
+                stack += [y.b, y.a]
+            else:
+                chain.append(y)
+        runs: list[tuple[Expr, int]] = []
+        for f in chain:
+            if runs and self.key(runs[-1][0]) == self.key(f):
+                runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+            else:
+                runs.append((f, 1))
+        return runs if len(runs) < len(chain) else None
 
     def _sum_plan(self, x: o.Sum) -> tuple[list[Expr], Callable[[Get], Piece]]:
         a = x.a
@@ -283,6 +316,9 @@ def _product(f: _Factors, g: Get) -> Piece:
 
 
 def _sum(terms: list[Piece]) -> Piece:
+    """Terms joined by + and -; a positive term goes first (`y - t`, not `-t + y`)."""
+    first = next((i for i, (s, _) in enumerate(terms) if not s.startswith("-")), 0)
+    terms = [terms[first]] + terms[:first] + terms[first + 1:]
     out = []
     for i, (s, _) in enumerate(terms):  # a sum inside a sum needs no parentheses
         if i == 0:
@@ -301,7 +337,7 @@ def _quotient(num: Piece, den: o.Pow, base: Piece) -> Piece:
 
 
 def _apply(fn: str, arg: Piece) -> Piece:
-    f = BY_NAME[fn]
+    f = record(fn)
     if f.indicator is not None:
         return f"{f.latex}[{arg[0]} {f.indicator} 0]", ATOM
     return f"{f.latex}({arg[0]})", ATOM
@@ -322,6 +358,16 @@ def _power(x: o.Pow, base: Piece) -> Piece:
     if not vector and k == Fraction(1, 2):
         return f"\\sqrt{{{base[0]}}}", ATOM  # a matrix's X^{k} would be its matrix power
     return _sup(base, _number(k))
+
+
+_TOKEN = re.compile(r"\\[A-Za-z]+|[A-Za-z]|\d+|[^\s{}]")
+_UNCOUNTED = frozenset({r"\left", r"\right", r"\operatorname", r"\mathbf", r"\mathrm"})
+
+
+def tokens(latex: str) -> int:
+    """Printed length as a reader counts it: commands, letters, numbers and operators; braces
+    and `\\left`/`\\right` are not counted (the readability benchmark's measure)."""
+    return sum(1 for t in _TOKEN.findall(latex) if t not in _UNCOUNTED)
 
 
 def to_latex(expr: Expr, names: dict[str, str] | None = None) -> str:
@@ -345,11 +391,14 @@ def derivation_latex(adjoints: Any, expanded: bool = False, standalone: bool = F
     order = adjoints.order()
     rows = []
     if expanded:
-        from .expand import name_shared
+        from .expand import abbreviate, fresh_letter, name_shared
         where, exprs = name_shared(adjoints.model, [adjoints.expanded(n) for n in order])
         rows += [f"{name_latex(n)} &= {printer.latex(e)}" for n, e in where]
+        lines = abbreviate(list(zip(order, exprs)), fresh_letter(adjoints.model))
     else:
-        exprs = [adjoints.local[n] for n in order]
-    rows += [f"{bar_latex(n)} &= {printer.latex(e)}" for n, e in zip(order, exprs)]
+        from ..derive.tidy import Facts, tidy_all
+        local = tidy_all([adjoints.local[n] for n in order], Facts.of(adjoints.model))
+        lines = [(bar_latex(n), e) for n, e in zip(order, local)]
+    rows += [f"{lhs} &= {printer.latex(e)}" for lhs, e in lines]
     body = "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
     return PREAMBLE + body + "\\end{document}\n" if standalone else body

@@ -7,7 +7,7 @@ import sys
 
 from ..names import bar_latex
 from ..verify.verdicts import Claim, Report, Step
-from .answers import expected
+from .answers import expected, hint_text
 from .escape import terminal_safe
 
 MARK = {"correct": "✓", "incorrect": "✗", "invalid": "!"}
@@ -37,8 +37,9 @@ def step_lines(s: Step, answer: str | None = None) -> list[str]:
     if s.span is not None and s.verdict == "invalid":
         cell = f"cell {s.span.cell}, " if s.span.cell else ""
         lines.append(f"    at {cell}line {s.span.line}, column {s.span.col}")
-    if s.hint:
-        lines.append(f"    {s.hint}")
+    hint = hint_text(s)
+    if hint:
+        lines.append(f"    {hint}")
     if s.counterexample:
         lines.append(f"    {_cex(s)}")
     if answer:
@@ -47,7 +48,8 @@ def step_lines(s: Step, answer: str | None = None) -> list[str]:
 
 
 def claim_header(c: Claim) -> str:
-    what = {"adjoint": bar_latex(c.target or ""), "declaration": f"{c.target} ∈ ...",
+    what = {"adjoint": bar_latex(c.target or ""), "entrywise": f"{bar_latex(c.target or '')} (entrywise)",
+            "declaration": f"{c.target} ∈ ...",
             "definition": f"{c.target} = ...", "identity": "identity"}.get(c.kind, c.kind)
     side = " (side note)" if c.side else ""
     return terminal_safe(f"{c.where} {MARK[c.verdict]} {what}{side}")

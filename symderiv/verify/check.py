@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from .budget import Budget, Clock, memory_limit, memory_message
 from ..derive.adjoints import Adjoints, derive
 from ..errors import SymderivError, no_model
-from ..meaning import indices
+from ..meaning import indices, squares
 from ..meaning.build import build_model, declared_shape
 from ..meaning.resolve import Scope, resolve
 from ..model import ops as o
 from ..model.graph import Model
 from ..read import tree as t
-from ..read.document import Document
+from ..read.document import Document, blame_macro
 from ..spans import Span
 from ..read.unicode import normalise
 from .equivalence import Instances
@@ -60,6 +60,7 @@ class Checker:
     def check(self, st: t.Statement) -> list[Claim]:
         judge = self.judge
         assert judge is not None
+        st = squares.rewrite(st, self.model, self.local)  # `\sigma^2` as the name of a node
         if st.error is not None or st.relation == "in" or len(st.parts) < 2:
             claims = self._check(st)
         else:
@@ -89,6 +90,8 @@ class Checker:
             return [self._unparsable(st)]
         if st.relation == "in":
             return [self.judge.declaration(st, n) for n in st.names]
+        if st.relation == "maps":
+            return [self._signature(st)]
         if st.relation != "=":
             return [Claim(st.span.file, st.span.line, "identity", None, st.latex,
                           [Step(st.latex, "invalid", "unsupported", span=st.span,
@@ -114,7 +117,18 @@ class Checker:
         if (isinstance(lhs, t.Name) and len(st.parts) == 2 and lhs.name not in self.model.symbols
                 and lhs.name not in self.local):
             return [self._abbreviation(st, lhs.name)]
-        return [self.judge.identity(st, self.local)]
+        kind = "jacobian" if isinstance(lhs.arg if isinstance(lhs, t.Transpose) else lhs, t.Partial) else "identity"
+        return [self.judge.identity(st, self.local, kind=kind)]
+
+    def _signature(self, st: t.Statement) -> Claim:
+        """`\\phi : \\mathbb{R} \\to \\mathbb{R}` in answers: right when the problem declares it so."""
+        name = st.names[0].name
+        if name.lstrip("\\") in self.model.functions:
+            step = Step(st.latex, "correct", method="symbolic", message=f"the problem declares {name} so")
+        else:
+            step = Step(st.latex, "invalid", "unsupported", span=st.span,
+                        message=f"the problem does not declare {name}: only a problem declares a generic function")
+        return Claim(st.span.file, st.span.line, "declaration", None, st.latex, [step], st.span, st.side)
 
     def _jacobian_target(self, lhs: t.Node, scope: Scope) -> str | None:
         """The numerator's node of a Jacobian entry `\\frac{\\partial y_i}{\\partial z_j}`."""
@@ -131,7 +145,11 @@ class Checker:
 
     @staticmethod
     def _entrywise_kind(lhs: t.Node) -> str:
-        return "entrywise" if isinstance(lhs, (t.Partial, t.PartialOf, t.Derivative)) else "identity"
+        """A Jacobian entry (`\\frac{\\partial y_i}{\\partial z_j}`) is a `jacobian` claim; an
+        `entrywise` claim is always about an adjoint (it is scored like one)."""
+        if isinstance(lhs, (t.Partial, t.PartialOf)) or (isinstance(lhs, t.Derivative) and lhs.order == 1):
+            return "jacobian"
+        return "identity"
 
     def _adjoint_target(self, lhs: t.Node) -> str | None:
         scope = Scope(self.model)
@@ -180,8 +198,10 @@ def check_documents(docs: list[Document], seed: int = 0, budget: Budget | None =
         from .unrolled import check_family_documents
         clock = budget.clock()
         with memory_limit(budget.mib):
-            return check_family_documents(docs, fp, Checker, seed,
-                                          one=lambda ch, st: _check_one(ch, st, clock, budget))
+            report = check_family_documents(docs, fp, Checker, seed,
+                                            one=lambda ch, st: _check_one(ch, st, clock, budget))
+        _blame_macros(report.claims, docs)
+        return report
     checker, pending = _prepared(docs[0], seed)
     layout = str(docs[0].front_matter.get("layout", "any")).strip().lower()
     assert checker.judge is not None
@@ -195,7 +215,24 @@ def check_documents(docs: list[Document], seed: int = 0, budget: Budget | None =
     unlisted = [Claim(sym.span.file, sym.span.line, "definition" if sym.is_node else "declaration", name,
                       name, [], sym.span, listed=False)
                 for name, sym in checker.model.symbols.items() if sym.span is not None]
+    _blame_macros(claims, docs)
     return Report([d.file for d in docs], checker.model.loss, unlisted + claims, checker.model)
+
+
+def _blame_macros(claims: list[Claim], docs: list[Document]) -> None:
+    """A shape or unknown-symbol error inside a .tex macro's expansion names the macro and
+    points at the line where it was used (parse errors are blamed when the file is read)."""
+    by_file = {d.file: d for d in docs if d.expansions}
+    if not by_file:
+        return
+    for claim in claims:
+        doc = by_file.get(claim.file)
+        for step in claim.steps if doc is not None else ():
+            if step.verdict != "invalid" or step.span is None or "(in the expansion of `" in step.message:
+                continue
+            x = doc.macro_at(step.span)
+            if x is not None:
+                step.message, step.span = blame_macro(step.message, step.span, x)
 
 
 #: problems checked lately, by their text: the model, its derivation and its sampled

@@ -120,7 +120,7 @@ class Instances:
                     busy[0] = False
             worlds = [_Lazy(grow) for _ in self.envs]
             out = [_Lazy(grow) for _ in self.envs]
-            envs = [Env(env.dims, env.values, world) for env, world in zip(self.envs, worlds)]
+            envs = [Env(env.dims, env.values, world, env.choice) for env, world in zip(self.envs, worlds)]
             self._world[key] = (out, envs)  # type: ignore[assignment]
         return self._world[key]
 

@@ -7,9 +7,11 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from ..derive.adjoints import Adjoints
+from ..derive.tidy import Facts
 from ..errors import ShapeError, SymderivError, WrongAdjointError
+from ..meaning import ir
 from ..meaning.build import declared_shape
-from ..meaning.indices import Entries, uses_indices
+from ..meaning.indices import Entries, split_entry, uses_indices
 from ..meaning.jacobian import shape_kind
 from ..meaning.leibniz import resolve_part
 from ..meaning.resolve import Scope, resolve
@@ -40,19 +42,44 @@ def _unresolved(e: o.Expr) -> bool:
 
 
 def _explicit(node: t.Node, target: str, scope: Scope) -> bool:
-    """A final answer (SPEC 4): no partial-derivative symbol, no adjoint of the target itself."""
+    """A final answer (SPEC 4): no derivative symbol, no adjoint of the target itself (nor an
+    entry of it: `\\bar{W}_{ij}`)."""
     stack: list = [node]
     while stack:  # iterative: a sheet's tree can be deep
         value = stack.pop()
         if isinstance(value, tuple):
             stack.extend(value)
-        elif isinstance(value, t.Partial):
+        elif isinstance(value, (t.Partial, t.PartialOf, t.Derivative)):
             return False
-        elif isinstance(value, t.Bar) and (scope.canonical(value.name) or value.name) == target:
+        elif isinstance(value, t.Bar) and _adjoint_of(value.name, scope) == target:
             return False
         elif isinstance(value, t.Node):
             stack.extend(getattr(value, f.name) for f in fields(value))
     return True
+
+
+def _adjoint_of(name: str, scope: Scope) -> str:
+    """The node whose adjoint `\\bar{name}` is: an entry `W_{ij}` stands for W."""
+    entry = split_entry(name, scope)
+    return (scope.canonical(entry[0]) or entry[0]) if entry else (scope.canonical(name) or name)
+
+
+def _uses_own_adjoint(expr: o.Expr, target: str) -> bool:
+    """Whether a value reads the target's adjoint (`G = \\bar{W}`, then `\\bar{W}_{ij} = G_{ij}`),
+    inside index expressions too."""
+    stack: list = [expr]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, ir.INode):
+            stack.extend(ir.children(value))
+            stack.extend(x for x in (getattr(value, "expr", None), getattr(value, "pulled", None)) if x is not None)
+            continue
+        for x in nodes(value):
+            if isinstance(x, o.Bar) and x.name == target:
+                return True
+            if isinstance(x, Entries):
+                stack.append(x.tree)
+    return False
 
 
 @dataclass
@@ -134,11 +161,11 @@ class Judge:
             step, expr = self._step(st, t.Transpose(part.span, part) if flip else part, tgt, local,
                                     self.model.shape(target), flip=flip, indices=indices)
             claim.steps.append(step)
-        claim.explicit = (len(st.parts) > 1 and _explicit(st.parts[-1], target, Scope(self.model))
-                          and not (expr is not None and any(isinstance(x, o.Bar) and x.name == target
-                                                            for x in nodes(expr))))  # G = \bar{W}; \bar{W} = G
+        claim.explicit = (len(st.parts) > 1 and _explicit(st.parts[-1], target, Scope(self.model, dict(local)))
+                          and not (expr is not None and _uses_own_adjoint(expr, target)))  # G = \bar{W}; \bar{W} = G
         if claim.verdict != "correct":
-            claim.answer = Answer(target, self.adjoints.local[target], self.adjoints.expanded(target))
+            claim.answer = Answer(target, self.adjoints.local[target], self.adjoints.expanded(target),
+                                  Facts.of(self.model))
         final = claim.steps[-1] if claim.steps else None
         if final is not None and final.verdict == "correct":
             self._forget(target)
@@ -164,8 +191,9 @@ class Judge:
         truth = self.inst.values(lhs)
         # the left side's own summands (a Hessian's λI): what a missing term can be
         terms = None
-        if isinstance(lhs, o.Add) and len(lhs.terms) <= 6:  # one summand, or two (w ⊙ w gives two halves)
-            vals = [self.inst.values(x) for x in lhs.terms]
+        summands = lhs.terms if isinstance(lhs, o.Add) else lhs.summands() if isinstance(lhs, Entries) else ()
+        if len(summands) <= 6:  # one summand, or two (w ⊙ w gives two halves)
+            vals = [self.inst.values(x) for x in summands]
             terms = [("", v) for v in vals] + [("", [a + b for a, b in zip(vals[i], vals[j])])
                                                  for i in range(len(vals)) for j in range(i + 1, len(vals))]
         tgt = Target(None, scope.text(st.parts[0]) or "the left side", truth, terms=terms)
@@ -238,6 +266,8 @@ class Judge:
                 expr = self._applied(part, scope, matrix, tgt)
             else:
                 expr = resolve(part, scope)
+            if not _shape_fits(expr, shape) and (o.is_const(expr, 0) or isinstance(expr, o.Zero)):
+                expr = o.Zero(shape)  # `\bar{t} = 0` (as `symderiv latex` prints it): the zero of its shape
             if not _shape_fits(expr, shape):
                 got, want, who = expr.shape, shape, tgt.latex
                 if flip:
@@ -296,12 +326,15 @@ class Judge:
         text = scope.text(part) or unparse(part)
         step = Step(text, "invalid", err.reason, message=err.message, span=err.span or part.span, hint=err.hint)
         if isinstance(err, ShapeError) and tgt is not None and shape is not None:
-            step.hint = self._did_you_mean(part, tgt, shape, scope, getattr(err, "repair", None))
+            found = self._did_you_mean(part, tgt, shape, scope, getattr(err, "repair", None))
+            step.hint, step.repair = found if found is not None else (None, None)
         return step
 
     def _did_you_mean(self, part: t.Node, tgt: Target, shape: o.Shape, scope: Scope,
-                      first: t.Node | None = None) -> str | None:
-        fallback: str | None = None
+                      first: t.Node | None = None) -> tuple[str, tuple[str, o.Expr]] | None:
+        """The hint for the first repair that is right (else the first that fits), and the
+        repair (as written in the hint, and what it means)."""
+        fallback: tuple[str, tuple[str, o.Expr]] | None = None
         cands = [first] if first is not None else repairs(part)  # an index error knows its repair
         # a repair moves a transpose or a factor and adds no index: a part without index notation
         # has repairs without it, read directly (not walked for indices once per candidate)
@@ -316,19 +349,21 @@ class Judge:
                     continue
             except SymderivError:
                 continue
+            text = unparse(cand)
+            repair = (text, e)
             head = self.inst.values(e, self.inst.envs[:PROBE])  # most candidates fail here: lazily
             if not any(w is not None and first_disagreement(head, w[:PROBE]) is None
                        for w in (tgt.truth, tgt.world)):
-                fallback = fallback or f"did you mean {unparse(cand)}? (It would still not be right)"
+                fallback = fallback or (f"did you mean {text}? (It would still not be right)", repair)
                 continue
             s = head + self.inst.values(e, self.inst.envs[PROBE:])
             if agree(s, tgt.truth):
-                return f"did you mean {unparse(cand)}? It would then be correct"
+                return f"did you mean {text}? It would then be correct", repair
             if tgt.world is not None and agree(s, tgt.world) and fallback is None:
-                fallback = (f"did you mean {unparse(cand)}? It would then be right given your "
-                            f"earlier {tgt.world_from} (carried forward)")
+                fallback = (f"did you mean {text}? It would then be right given your earlier "
+                            + f"{tgt.world_from} (carried forward)", repair)
             elif fallback is None:
-                fallback = f"did you mean {unparse(cand)}? (It would still not be right)"
+                fallback = (f"did you mean {text}? (It would still not be right)", repair)
         return fallback
 
     def _counterexample(self, env: Env, got: np.ndarray, want: np.ndarray) -> dict:

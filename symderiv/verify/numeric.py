@@ -15,7 +15,7 @@ import numpy as np
 
 from ..errors import UnsupportedError
 from ..model import ops as o
-from ..model.elementwise import RECORDS
+from ..model.elementwise import RECORDS, realise
 from ..model.ops import Expr
 from ..model.walk import fold
 
@@ -25,11 +25,13 @@ Array = np.ndarray
 
 @dataclass
 class Env:
-    """Sizes of the dims, values of the symbols, and (true or assumed) adjoints."""
+    """Sizes of the dims, values of the symbols, (true or assumed) adjoints, and which concrete
+    function realises every generic one (`choice`, elementwise.CHOICES) on this instance."""
 
     dims: dict[str, int]
     values: dict[str, Array] = field(default_factory=dict)
     bars: dict[str, Array] = field(default_factory=dict)
+    choice: int = 0
 
     def size(self, d: o.Dim) -> int:
         d = o.find(d)
@@ -66,7 +68,7 @@ EVAL: dict[type, Callable] = {
     o.Scale: lambda n, env, s, b: _scale(s, b),
     o.Hadamard: lambda n, env, a, b: a * b,
     o.Transpose: lambda n, env, a: a.T,
-    o.Apply: lambda n, env, a: FUNCS[n.fn](a),
+    o.Apply: lambda n, env, a: (FUNCS.get(n.fn) or realise(n.fn, env.choice))(a),
     o.Pow: lambda n, env, a: _pow(a, n.k),
     o.Inverse: lambda n, env, a: np.linalg.inv(a),
     o.Det: lambda n, env, a: np.array([[np.linalg.det(a)]]),

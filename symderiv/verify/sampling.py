@@ -178,6 +178,7 @@ class Sampler:
             return self.rng.uniform(lo, hi, size=shape)
 
         every = list(self.model.premises) + self.premises
+        turn = 0  # generic functions: each concrete choice in turn (one a choice cannot serve is skipped)
         facts = Facts(self.model)
         for kind, scale in self.KINDS:
             sizes = self._sizes(kind, every)
@@ -185,8 +186,9 @@ class Sampler:
                 continue
             for _ in range(self.PER_SIZE):
                 finite: Env | None = None
+                turn += 1
                 for _attempt in range(40):
-                    env = Env(dict(sizes))
+                    env = Env(dict(sizes), choice=turn - 1)
                     draw_values(self.model, env, uniform, binary, scale, self.premises, facts)
                     if forward(self.model, env, facts) and well_conditioned(self.model, env, facts.inverted):
                         finite = env

@@ -98,7 +98,7 @@ def _floats(lo: float, hi: float) -> st.SearchStrategy[float]:
 
 @st.composite
 def _values(draw: st.DrawFn, model: Model, dims: dict[str, int]) -> Env:
-    env = Env(dict(dims))
+    env = Env(dict(dims), choice=draw(st.integers(0, 3)))  # which concrete function each generic one is
 
     def uniform(shape: tuple[int, int], lo: float, hi: float) -> np.ndarray:
         return draw(arrays(np.float64, shape, elements=_floats(lo, hi)))

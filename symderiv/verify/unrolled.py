@@ -71,9 +71,10 @@ def _range_text(over: dict[int, list[int]], letter: str, count: str) -> str:
 
 def _merge(st: t.Statement, got: list[tuple[dict[str, int], Claim]], where: str) -> Claim:
     first = got[0][1]
-    target = _lhs_name(st.parts[0]) if first.target is not None and st.parts else None
+    same = all(c.target == first.target for _, c in got)  # W at every count; h_2, h_3 for \bar{h}_T
+    target = _lhs_name(st.parts[0]) if first.target is not None and st.parts and not same else None
     claim = Claim(st.span.file, st.span.line, first.kind, target or first.target, st.latex, [], st.span, st.side,
-                  listed=any(c.listed for _, c in got))
+                  listed=any(c.listed for _, c in got), explicit=all(c.explicit for _, c in got))
     n_steps = max(len(c.steps) for _, c in got)
     for k in range(n_steps):
         worst: tuple[dict[str, int], Step] | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..derive.tidy import Facts
 from ..model.ops import Expr
 from ..spans import Span
 
@@ -22,6 +23,9 @@ class Step:
     counterexample: dict[str, Any] | None = None
     hint: str | None = None
     span: Span | None = None
+    #: the "did you mean" candidate of the hint: (its text in the hint, what it means), so that
+    #: reports can print it in its simplest form (report/answers.py: `hint_text`)
+    repair: tuple[str, Expr] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,6 +36,7 @@ class Answer:
     target: str
     local: Expr = field(repr=False)
     expanded: Expr = field(repr=False)
+    facts: Facts = field(default_factory=Facts, repr=False)  # the premises printing may use
 
 
 @dataclass
