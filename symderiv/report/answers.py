@@ -40,10 +40,11 @@ def hint_text(s: Step) -> str | None:
 
 
 def _simplest(e: Expr) -> str:
-    from ..derive.scalar import scalar_simplify
+    """Tidied only: a hint is printed by every `check`, and SymPy's scalar simplification
+    would import SymPy there (0.35 s, most of a cold check; issue 11)."""
     from ..derive.tidy import tidy
     from .latex import to_latex
-    return to_latex(tidy(scalar_simplify(tidy(e))))
+    return to_latex(tidy(e))
 
 
 def expected(c: Claim, s: Step) -> str | None:
