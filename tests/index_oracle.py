@@ -44,6 +44,16 @@ def split(oracle, name: str) -> tuple[str, list[str]] | None:
     return None
 
 
+def squared_entry(oracle, name: str) -> tuple[str, list[str]] | None:
+    """`\\sigma_j` squared, when the problem defines the name `\\sigma^2`: (`\\sigma^2`, [j])."""
+    m = _SUB.match(name)
+    if not m or oracle.canonical(name) is not None or oracle.canonical(m.group(1)) is not None:
+        return None
+    letters = letters_of(m.group(2) if m.group(2) is not None else m.group(3))
+    full = oracle.canonical(m.group(1) + "^2")
+    return (full, letters) if full and letters else None
+
+
 def _kids(n: t.Node) -> list[t.Node]:
     out = []
     for value in vars(n).values():
@@ -225,6 +235,9 @@ class IndexEval:
             return go(n.num) / go(n.den)
         if isinstance(n, t.Power) and o.squared_name(n) is not None:  # sigma^2, a name
             return float(np.asarray(values[o.squared_name(n)]).reshape(-1)[0])
+        if isinstance(n, t.Power) and isinstance(n.base, t.Name) and squared_entry(o, n.base.name):
+            name, ls = squared_entry(o, n.base.name)  # sigma_j^2: entry j of sigma^2
+            return self.entry(values[name], ls, bind)
         if isinstance(n, t.Power):
             base, k = go(n.base), o._exponent(n.exponent)
             if base < 0 and not float(k).is_integer():
@@ -364,6 +377,9 @@ def index_mutants(oracle, part: t.Node, walk_paths, replace_at) -> Iterator[tupl
                 yield "sum-bounds", replace_at(part, path, dataclasses.replace(n, lo=n.lo or "1",
                                                                                hi=f"{n.hi}-1"))
             yield "sum-drop", replace_at(part, path, n.body)
+            for other in used:  # the sum over the wrong index: `\\sum_k \\bar{y}_{kj}` -> `\\sum_j`
+                if other != n.index and other != n.skip:
+                    yield "sum-index", replace_at(part, path, dataclasses.replace(n, index=other))
             for other in used:
                 if other != n.index and n.skip is None:
                     yield "sum-bounds", replace_at(part, path, dataclasses.replace(n, skip=other))

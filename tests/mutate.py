@@ -245,9 +245,11 @@ def read_problem(path: str | Path) -> Problem:
             prob.premises.append(_inequality(st))
         elif not prob.defs and _premise(st.parts) is not None:
             prob.premises.append(_premise(st.parts))
-        elif len(st.parts) == 2 and squared(st.parts[0]) and squared(st.parts[0]) not in prob.decls \
-                and squared(st.parts[0]) not in prob.defs and st.parts[0].base.name not in prob.decls:
-            prob.defs[squared(st.parts[0])] = st.parts[1]  # sigma^2 = ...: a name of its own
+        elif len(st.parts) == 2 and _squared_lhs(st.parts[0], prob) is not None:
+            name, letters = _squared_lhs(st.parts[0], prob)  # sigma^2 = ...: a name of its own
+            prob.defs[name] = st.parts[1]
+            if letters:  # sigma^2_j = \frac{1}{N} \sum_i ...: its entries
+                prob.index_defs[name] = letters
         elif (len(st.parts) == 2 and isinstance(st.parts[0], t.Name)
               and st.parts[0].name not in prob.decls and st.parts[0].name not in prob.defs):
             m = ix._SUB.match(st.parts[0].name)
@@ -270,6 +272,23 @@ def squared(n: t.Node) -> str | None:
             and n.exponent.text == "2"):
         return n.base.name + "^2"
     return None
+
+
+def _squared_lhs(lhs: t.Node, prob: Problem) -> tuple[str, list[str] | None] | None:
+    """A definition's left side `X^2`, `X_j^2` or `X^2_j` (X not declared): (`X^2`, letters)."""
+    letters = None
+    if isinstance(lhs, t.Subscript):
+        letters, lhs = ix.letters_of(lhs.sub), lhs.base
+    name = squared(lhs)
+    if name is None:
+        return None
+    base = lhs.base.name  # type: ignore[attr-defined]
+    m = ix._SUB.match(base)
+    if m and letters is None:
+        base, letters = m.group(1), ix.letters_of(m.group(2) or m.group(3))
+    if base in prob.decls or base + "^2" in prob.defs or base + "^2" in prob.decls:
+        return None
+    return base + "^2", letters
 
 
 def _inequality(st: t.Statement) -> tuple:
@@ -893,7 +912,8 @@ def replace_at(root: t.Node, path: Path_, new: t.Node) -> t.Node:
 # mutations
 # ---------------------------------------------------------------------------------------
 KINDS = ("sign", "transpose", "swap", "drop-term", "scale", "hadamard", "bar-swap", "index-swap",
-         "index-repeat", "index-drop", "sum-bounds", "sum-drop", "derivative", "drop-factor")
+         "index-repeat", "index-drop", "sum-bounds", "sum-drop", "sum-index", "size-value", "derivative",
+         "drop-factor")
 
 
 def _put(body: t.Node, args: dict[str, t.Node]) -> t.Node:
@@ -976,9 +996,23 @@ def mutants(part: t.Node, shapes: dict[str, tuple[int, int]]) -> Iterator[tuple[
                     yield "bar-swap", replace_at(part, path, t.Bar(n.span, other))
 
 
+def size_mutants(part: t.Node, dims: list[str]) -> Iterator[tuple[str, t.Node]]:
+    """A size used as a value one off: `\\frac{1}{N}` -> `\\frac{1}{N - 1}` (the unbiased
+    variance's slip) and `N - 1` -> `N`."""
+    for path, n in walk_paths(part):
+        if isinstance(n, t.Name) and n.name in dims:
+            one = t.Number(n.span, "1")
+            yield "size-value", replace_at(part, path, t.Add(n.span, ((1, n), (-1, one))))
+        if (isinstance(n, t.Add) and len(n.terms) == 2 and isinstance(n.terms[0][1], t.Name)
+                and n.terms[0][1].name in dims and isinstance(n.terms[1][1], t.Number)):
+            yield "size-value", replace_at(part, path, n.terms[0][1])
+
+
 def all_mutants(part: t.Node, oracle: Oracle) -> Iterator[tuple[str, t.Node]]:
-    """`mutants` and, for a part in index notation, the index mutants (index_oracle.py)."""
+    """`mutants`, sizes used as values one off, and for a part in index notation the index
+    mutants (index_oracle.py)."""
     yield from mutants(part, oracle.shapes)
+    yield from size_mutants(part, [d for d in oracle.problem.dims if oracle.canonical(d) is None])
     if ix.is_indexed(oracle, part):
         yield from ix.index_mutants(oracle, part, walk_paths, replace_at)
 
