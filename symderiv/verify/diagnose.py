@@ -7,6 +7,7 @@ makes the step agree with the truth.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -31,6 +32,13 @@ class Target:
     world_from: str = ""              # which earlier answers that world carries
     terms: list[tuple[str, Values]] | None = None  # the true terms (one per occurrence)
     world_envs: list | None = None    # the instances with the student's world as bars
+    make_terms: Callable[[], list[tuple[str, Values]]] | None = None  # `terms`, when first needed
+
+    def true_terms(self) -> list[tuple[str, Values]]:
+        """`terms`, evaluated on first use (only a wrong step is diagnosed)."""
+        if self.terms is None and self.make_terms is not None:
+            self.terms, self.make_terms = self.make_terms(), None
+        return self.terms or []
 
 
 def _ratio(s: Values, t: Values) -> Fraction | None:
@@ -123,7 +131,7 @@ def _student_terms(expr: Expr, diff: Values, inst: Instances) -> tuple[str, str]
 def _missing(diff: Values, tgt: Target) -> str | None:
     """The truth minus the step is one path's contribution, one occurrence's, or one summand
     of the derived form (never the whole truth: a step of zero is not "missing a term")."""
-    terms = tgt.terms or []
+    terms = tgt.true_terms()
     paths: dict[str, Values] = {}
     for consumer, tv in terms:
         if consumer:

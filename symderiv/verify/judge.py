@@ -237,18 +237,21 @@ class Judge:
                 world = w
                 cited = [n for n in later if self.roots.get(n)] or later  # the original mistakes
                 origin = " and ".join(f"{bar_latex(n)} ({self.sources[n]})" for n in cited)
-        terms = [(tm.consumer, self.inst.values(tm.expr)) for tm in self.adjoints.terms.get(name, [])]
-        jac = jacobian_world(self, name, truth, terms) if world is None and self.jacobians else None
+        def consumers() -> list[tuple[str, list[np.ndarray]]]:
+            return [(tm.consumer, self.inst.values(tm.expr)) for tm in self.adjoints.terms.get(name, [])]
+
+        def terms() -> list[tuple[str, list[np.ndarray]]]:
+            local = self.adjoints.local[name]  # its summands (softmax: p ⊙ p̄ and -p pᵀp̄), not the
+            # distributed insides of one derivative (σ' = σ - σ²), which is a wrong derivative instead
+            if isinstance(local, o.Scale) and isinstance(local.a, o.Const) and isinstance(local.b, o.Add):
+                summands = [o.scale(local.a, x) for x in local.b.terms]  # ½(‖W⁽¹⁾‖² + ... + ‖W⁽ᴸ⁾‖²)
+            else:
+                summands = list(local.terms) if isinstance(local, o.Add) else []
+            return consumers() + [("", self.inst.values(x)) for x in summands]
+        jac = jacobian_world(self, name, truth, consumers()) if world is None and self.jacobians else None
         if jac is not None and not agree(jac[0], truth):
             (world, origin), world_envs = jac, None
-        local = self.adjoints.local[name]  # its summands (softmax: p ⊙ p̄ and -p pᵀp̄), not the
-        # distributed insides of one derivative (σ' = σ - σ²), which is a wrong derivative instead
-        if isinstance(local, o.Scale) and isinstance(local.a, o.Const) and isinstance(local.b, o.Add):
-            summands = [o.scale(local.a, x) for x in local.b.terms]  # ½(‖W⁽¹⁾‖² + ... + ‖W⁽ᴸ⁾‖²)
-        else:
-            summands = list(local.terms) if isinstance(local, o.Add) else []
-        terms += [("", self.inst.values(x)) for x in summands]
-        tgt = Target(name, bar_latex(name), truth, world, origin, terms)
+        tgt = Target(name, bar_latex(name), truth, world, origin, make_terms=terms)
         if world is not None:
             tgt.world_envs = world_envs
         return tgt
@@ -351,10 +354,14 @@ class Judge:
         repair (as written in the hint, and what it means)."""
         fallback: tuple[str, tuple[str, o.Expr]] | None = None
         cands = [first] if first is not None else repairs(part)  # an index error knows its repair
+        # a repair moves a transpose or a factor and adds no index: a part without index notation
+        # has repairs without it, read directly (not walked for indices once per candidate)
+        plain = first is None and scope.indices is None and not uses_indices(part, scope)
         for cand in cands:
             try:
                 again = Scope(self.model, dict(scope.local), ctx=self.sheets.ctx)
                 again.indices = scope.indices
+                again.inside = plain  # (resolve's own flag: "the index reading is decided")
                 e = resolve(cand, again)
                 if not _shape_fits(e, shape) or _unresolved(e):
                     continue
