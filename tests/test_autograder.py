@@ -50,13 +50,13 @@ def test_the_bundle_holds_what_gradescope_runs(bundle: Path) -> None:
     assert config["max_score"] == 7.0 and config["symderiv"]
 
 
-@pytest.mark.skipif(sys.prefix != sys.base_prefix, reason="a virtual environment's packages are not visible "
-                    "to the venv setup.sh makes (offline, it reuses the test Python's site-packages)")
 def test_setup_sh_builds_a_working_autograder(bundle: Path, tmp_path: Path) -> None:
     """setup.sh run for real, as on Gradescope but offline and without apt-get: from the test's
     Python, in a venv that sees its site-packages, pip told to use no index (the pins are the
     running versions, so they are satisfied). run_autograder then grades with that venv."""
     root = layout(tmp_path / "ag", bundle)
+    if sys.prefix != sys.base_prefix:  # the test runs in a venv (CI does): the venv setup.sh makes
+        _venv_seeing_ours(root / "symderiv-venv")  # must see its packages, not the base Python's
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SYMDERIV_PYTHON")}
     env.update(SYMDERIV_AUTOGRADER_ROOT=str(root), SYMDERIV_SETUP_PYTHON=sys.executable,
                SYMDERIV_VENV_ARGS="--system-site-packages", SYMDERIV_PIP_ARGS="--no-index", PIP_NO_INPUT="1")
@@ -74,6 +74,17 @@ def test_setup_sh_builds_a_working_autograder(bundle: Path, tmp_path: Path) -> N
     bad = subprocess.run(["bash", str(root / "source" / "setup.sh")], capture_output=True, text=True, timeout=60,
                          env={**env, "SYMDERIV_SETUP_PYTHON": str(tmp_path / "no-python")}, check=False)
     assert bad.returncode == 1 and "not a Python >= 3.11" in bad.stderr
+
+
+def _venv_seeing_ours(venv: Path) -> None:
+    """Make setup.sh's venv beforehand (it reuses an existing one) with a .pth file naming the
+    test Python's site-packages, which `--system-site-packages` would not show from a venv."""
+    import site
+    import venv as venv_module
+    venv_module.create(venv, system_site_packages=True, with_pip=True)
+    inner = subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    (Path(inner) / "symderiv-test.pth").write_text("\n".join(site.getsitepackages()) + "\n")
 
 
 def test_bundle_of_a_problem_without_a_model_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
