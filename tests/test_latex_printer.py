@@ -271,3 +271,27 @@ def test_zero_adjoint_of_a_vector_reads_back(tmp_path) -> None:
     sheet.write_text("\n\n".join(f"$${r}$$" for r in rows + ["\\bar{a} = 0"]) + "\n")
     verdicts = [c.verdict for c in check_files([str(problem), str(sheet)]).claims if c.file == str(sheet)]
     assert verdicts == ["correct"] * len(rows) + ["incorrect"]
+
+
+def test_abbreviated_expanded_output_checks_as_correct(tmp_path) -> None:
+    """A 10-layer tanh network's `--expanded` output, with its `\\delta_k` rows and rows that
+    use earlier adjoints, fed back to `check`: every claim is correct."""
+    from symderiv import check_files
+    from symderiv.load import load_model
+    lines = ["$$x \\in \\mathbb{R}^{d}$$"] + [f"$$W_{{{k}}} \\in \\mathbb{{R}}^{{d \\times d}}$$" for k in range(1, 11)]
+    prev = "x"
+    for k in range(1, 11):
+        lines.append(f"$$h_{{{k}}} = \\tanh(W_{{{k}}} {prev})$$")
+        prev = f"h_{{{k}}}"
+    lines.append(f"$$\\mathcal{{L}} = \\frac{{1}}{{2}} {prev}^\\top {prev}$$")
+    problem = tmp_path / "problem.md"
+    problem.write_text("\n\n".join(lines) + "\n")
+    out = derivation_latex(derive(load_model([str(problem)])), expanded=True)
+    assert "\\delta_1 &= " in out
+    rows = [r.strip().rstrip("\\").replace("&", "").strip() for r in out.splitlines() if "&=" in r]
+    sheet = tmp_path / "answers.md"
+    sheet.write_text("\n\n".join(f"$${r}$$" for r in rows) + "\n")
+    report = check_files([str(problem), str(sheet)])
+    verdicts = {c.verdict for c in report.claims if c.file == str(sheet)}
+    assert verdicts == {"correct"}
+    assert sum(1 for c in report.claims if c.file == str(sheet) and c.kind == "adjoint") == 22

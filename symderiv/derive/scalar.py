@@ -95,7 +95,7 @@ class _Sympy:
         e0 = self.to_sympy(region)
         e1 = sp.cancel(e0)
         best, cost = e0, sp.count_ops(e0)
-        for cand in (sp.factor_terms(e1), e1, sp.factor_terms(e0)):
+        for cand in (sp.factor_terms(e1), e1, sp.factor_terms(e0), sp.factor(e1)):
             c = sp.count_ops(cand)
             if c < cost:
                 best, cost = cand, c

@@ -338,7 +338,9 @@ class Tidy:
         return self(o.transpose(x))
 
     def _step(self, x: Expr, new: list[Expr]) -> Expr:
-        y = x if all(n is a for n, a in zip(new, x.args)) and type(x) is not o.Add else BUILD[type(x)](x, new)
+        build = BUILD.get(type(x))  # an op defined elsewhere (index notation) is kept as it is
+        same = all(n is a for n, a in zip(new, x.args)) and type(x) is not o.Add
+        y = x if same or build is None else build(x, new)
         while self.budget > 0:
             for rule in self.rules.get(type(y), ()):
                 z = rule.rewrite(y, self)

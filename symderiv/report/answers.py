@@ -30,20 +30,23 @@ def hint_text(s: Step) -> str | None:
     if s.hint is None or s.repair is None:
         return s.hint
     written, meaning = s.repair
-    try:
-        simplest = _simplest(meaning)
-    except TypeError:  # a repair in index notation (Entries) has no matrix form to print
-        return s.hint
-    if tokens(simplest) >= tokens(written):
+    simplest = _simplest(meaning)
+    if simplest is None or tokens(simplest) >= tokens(written):
         return s.hint
     return s.hint.replace(f"did you mean {written}?", f"did you mean {simplest}?", 1)
 
 
-def _simplest(e: Expr) -> str:
-    from ..derive.scalar import scalar_simplify
+def _simplest(e: Expr) -> str | None:
+    """The repair tidied and printed; None for what the printer has no notation for (an
+    entrywise repair in index notation keeps the student's own). Tidied only: a hint is printed
+    by every `check`, and SymPy's scalar simplification would import SymPy there (0.35 s, most
+    of a cold check; issue 11)."""
     from ..derive.tidy import tidy
     from .latex import to_latex
-    return to_latex(tidy(scalar_simplify(tidy(e))))
+    try:
+        return to_latex(tidy(e))
+    except TypeError:  # `Printer` raises it for an op it cannot print
+        return None
 
 
 def expected(c: Claim, s: Step) -> str | None:
