@@ -67,13 +67,10 @@ def load_model(files: list[str]):
 def family_latex_of(files: list[str], expanded: bool = False, standalone: bool = False) -> str | None:
     """`symderiv latex` of a problem with families (the generic local adjoints), or None when
     the problem has none."""
-    from .errors import UnsupportedError
     from .meaning.families import read_families
     docs = load_documents(files)
     fp = read_families(docs[0].statements)
     if fp is None:
         return None
-    if expanded:
-        raise UnsupportedError("--expanded is not supported for a problem with families (steps or layers)")
     from .report.family_latex import family_latex
-    return family_latex(docs[0], fp, standalone)
+    return family_latex(docs[0], fp, standalone, expanded)

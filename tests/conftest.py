@@ -12,12 +12,18 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from symderiv.model import ops as o
 from symderiv.model.graph import Model
 from symderiv.verify.numeric import Env
 
 Guard = Callable[[Env], bool]
+
+# No wall-clock asserts (speed lives in bench/): hypothesis's per-example deadline (200 ms by
+# default) is one, and fails a property test on a loaded machine, so no test has one.
+settings.register_profile("symderiv", deadline=None)
+settings.load_profile("symderiv")
 
 
 @dataclass

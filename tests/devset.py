@@ -28,6 +28,7 @@ SUPPORTED = frozenset({
     "logistic-newton-hessian",
     "generic-phi",
     "batchnorm", "batch-softmax-ce",
+    "rnn-bptt", "mlp-layers-sigmoid",
 })
 
 
@@ -39,7 +40,7 @@ def problems() -> list[str]:
 def vendored_files(root: Path) -> dict[str, str]:
     """relative path -> text of what the copy holds: the supported problems' sheets and their labels."""
     out = {str(p.relative_to(root)): p.read_text(encoding="utf-8")
-           for name in sorted(SUPPORTED) for p in sorted((root / name).glob("*.md"))}
+           for name in sorted(SUPPORTED) for ext in ("md", "tex", "ipynb") for p in sorted((root / name).glob(f"*.{ext}"))}
     labels = [e for e in json.loads((root / "expected.json").read_text(encoding="utf-8"))
               if e["problem"] in SUPPORTED]
     out["expected.json"] = json.dumps(labels, indent=1, ensure_ascii=False)

@@ -44,6 +44,16 @@ def split(oracle, name: str) -> tuple[str, list[str]] | None:
     return None
 
 
+def squared_entry(oracle, name: str) -> tuple[str, list[str]] | None:
+    """`\\sigma_j` squared, when the problem defines the name `\\sigma^2`: (`\\sigma^2`, [j])."""
+    m = _SUB.match(name)
+    if not m or oracle.canonical(name) is not None or oracle.canonical(m.group(1)) is not None:
+        return None
+    letters = letters_of(m.group(2) if m.group(2) is not None else m.group(3))
+    full = oracle.canonical(m.group(1) + "^2")
+    return (full, letters) if full and letters else None
+
+
 def _kids(n: t.Node) -> list[t.Node]:
     out = []
     for value in vars(n).values():
@@ -225,6 +235,9 @@ class IndexEval:
             return go(n.num) / go(n.den)
         if isinstance(n, t.Power) and o.squared_name(n) is not None:  # sigma^2, a name
             return float(np.asarray(values[o.squared_name(n)]).reshape(-1)[0])
+        if isinstance(n, t.Power) and isinstance(n.base, t.Name) and squared_entry(o, n.base.name):
+            name, ls = squared_entry(o, n.base.name)  # sigma_j^2: entry j of sigma^2
+            return self.entry(values[name], ls, bind)
         if isinstance(n, t.Power):
             base, k = go(n.base), o._exponent(n.exponent)
             if base < 0 and not float(k).is_integer():
@@ -322,6 +335,9 @@ def inst_sizes(oracle, values) -> dict[str, int]:
 
 def lhs_entry(oracle, lhs: t.Node) -> tuple[str, list[str]] | None:
     """`\\bar{z}_j`, `\\bar{W}_{ij}`, `\\frac{\\partial L}{\\partial W_{ij}}` -> (target, letters)."""
+    if isinstance(lhs, t.Subscript) and isinstance(lhs.base, t.Bar) and letters_of(lhs.sub):
+        name = oracle.canonical(lhs.base.name)  # (\bar{a}_t)_i, \bar{W}^{(l)}_{ij}
+        return (name, letters_of(lhs.sub)) if name is not None else None
     if isinstance(lhs, t.Bar):
         s = split(oracle, lhs.name)
     elif isinstance(lhs, t.Partial) and oracle.canonical(lhs.num) == oracle.problem.loss:
@@ -358,14 +374,37 @@ def index_mutants(oracle, part: t.Node, walk_paths, replace_at) -> Iterator[tupl
                         yield "index-repeat", replace_at(part, path, _renamed(oracle, n, new))
             if len(ls) == 2 and base != "\\delta":
                 yield "index-drop", replace_at(part, path, _renamed(oracle, n, [ls[0]]))
+        if isinstance(n, t.Subscript) and letters_of(n.sub):
+            ls = letters_of(n.sub) or []
+            sub = lambda new: "".join(new)  # noqa: E731
+            if len(ls) == 2 and ls[0] != ls[1]:
+                yield "index-swap", replace_at(part, path, dataclasses.replace(n, sub=sub([ls[1], ls[0]])))
+            for k in range(len(ls)):
+                for other in used:
+                    if other != ls[k]:
+                        new = list(ls)
+                        new[k] = other
+                        yield "index-repeat", replace_at(part, path, dataclasses.replace(n, sub=sub(new)))
+            if len(ls) == 2:
+                yield "index-drop", replace_at(part, path, dataclasses.replace(n, sub=ls[0]))
         if isinstance(n, t.BigSum):
             yield "sum-bounds", replace_at(part, path, dataclasses.replace(n, lo="2"))
             if n.hi:
                 yield "sum-bounds", replace_at(part, path, dataclasses.replace(n, lo=n.lo or "1",
                                                                                hi=f"{n.hi}-1"))
             yield "sum-drop", replace_at(part, path, n.body)
+            for other in used:  # the sum over the wrong index: `\\sum_k \\bar{y}_{kj}` -> `\\sum_j`
+                if other != n.index and other != n.skip:
+                    yield "sum-index", replace_at(part, path, dataclasses.replace(n, index=other))
             for other in used:
                 if other != n.index and n.skip is None:
                     yield "sum-bounds", replace_at(part, path, dataclasses.replace(n, skip=other))
             if n.skip is not None:
                 yield "sum-bounds", replace_at(part, path, dataclasses.replace(n, skip=None))
+    # one index each on two entries, exchanged: (\bar{a}_t)_i (h_{t-1})_j -> (\bar{a}_t)_j (h_{t-1})_i
+    singles = [(path, n) for path, n in walk_paths(part)
+               if isinstance(n, t.Subscript) and len(letters_of(n.sub) or []) == 1]
+    for (p1, n1), (p2, n2) in itertools.combinations(singles, 2):
+        if n1.sub != n2.sub and p1[:len(p2)] != p2 and p2[:len(p1)] != p1:
+            swapped = replace_at(part, p1, dataclasses.replace(n1, sub=n2.sub))
+            yield "index-swap", replace_at(swapped, p2, dataclasses.replace(n2, sub=n1.sub))

@@ -220,9 +220,9 @@ class Problem:
         return out
 
 
-def read_problem(path: str | Path) -> Problem:
-    doc = read_document(str(path))
-    prob = Problem(str(path), doc)
+def read_problem(path: str | Path | Document) -> Problem:
+    doc = path if isinstance(path, Document) else read_document(str(path))
+    prob = Problem(doc.file if isinstance(path, Document) else str(path), doc)
     prob.batch = str((doc.front_matter or {}).get("batch", "rows"))
     for st in doc.statements:
         if st.error is not None or st.inline:
@@ -245,9 +245,11 @@ def read_problem(path: str | Path) -> Problem:
             prob.premises.append(_inequality(st))
         elif not prob.defs and _premise(st.parts) is not None:
             prob.premises.append(_premise(st.parts))
-        elif len(st.parts) == 2 and squared(st.parts[0]) and squared(st.parts[0]) not in prob.decls \
-                and squared(st.parts[0]) not in prob.defs and st.parts[0].base.name not in prob.decls:
-            prob.defs[squared(st.parts[0])] = st.parts[1]  # sigma^2 = ...: a name of its own
+        elif len(st.parts) == 2 and _squared_lhs(st.parts[0], prob) is not None:
+            name, letters = _squared_lhs(st.parts[0], prob)  # sigma^2 = ...: a name of its own
+            prob.defs[name] = st.parts[1]
+            if letters:  # sigma^2_j = \frac{1}{N} \sum_i ...: its entries
+                prob.index_defs[name] = letters
         elif (len(st.parts) == 2 and isinstance(st.parts[0], t.Name)
               and st.parts[0].name not in prob.decls and st.parts[0].name not in prob.defs):
             m = ix._SUB.match(st.parts[0].name)
@@ -270,6 +272,23 @@ def squared(n: t.Node) -> str | None:
             and n.exponent.text == "2"):
         return n.base.name + "^2"
     return None
+
+
+def _squared_lhs(lhs: t.Node, prob: Problem) -> tuple[str, list[str] | None] | None:
+    """A definition's left side `X^2`, `X_j^2` or `X^2_j` (X not declared): (`X^2`, letters)."""
+    letters = None
+    if isinstance(lhs, t.Subscript):
+        letters, lhs = ix.letters_of(lhs.sub), lhs.base
+    name = squared(lhs)
+    if name is None:
+        return None
+    base = lhs.base.name  # type: ignore[attr-defined]
+    m = ix._SUB.match(base)
+    if m and letters is None:
+        base, letters = m.group(1), ix.letters_of(m.group(2) or m.group(3))
+    if base in prob.decls or base + "^2" in prob.defs or base + "^2" in prob.decls:
+        return None
+    return base + "^2", letters
 
 
 def _inequality(st: t.Statement) -> tuple:
@@ -893,7 +912,8 @@ def replace_at(root: t.Node, path: Path_, new: t.Node) -> t.Node:
 # mutations
 # ---------------------------------------------------------------------------------------
 KINDS = ("sign", "transpose", "swap", "drop-term", "scale", "hadamard", "bar-swap", "index-swap",
-         "index-repeat", "index-drop", "sum-bounds", "sum-drop", "derivative", "drop-factor")
+         "index-repeat", "index-drop", "sum-bounds", "sum-drop", "sum-index", "size-value", "derivative",
+         "drop-factor", "step-shift")
 
 
 def _put(body: t.Node, args: dict[str, t.Node]) -> t.Node:
@@ -976,11 +996,28 @@ def mutants(part: t.Node, shapes: dict[str, tuple[int, int]]) -> Iterator[tuple[
                     yield "bar-swap", replace_at(part, path, t.Bar(n.span, other))
 
 
+def size_mutants(part: t.Node, dims: list[str]) -> Iterator[tuple[str, t.Node]]:
+    """A size used as a value one off: `\\frac{1}{N}` -> `\\frac{1}{N - 1}` (the unbiased
+    variance's slip) and `N - 1` -> `N`."""
+    for path, n in walk_paths(part):
+        if isinstance(n, t.Name) and n.name in dims:
+            one = t.Number(n.span, "1")
+            yield "size-value", replace_at(part, path, t.Add(n.span, ((1, n), (-1, one))))
+        if (isinstance(n, t.Add) and len(n.terms) == 2 and isinstance(n.terms[0][1], t.Name)
+                and n.terms[0][1].name in dims and isinstance(n.terms[1][1], t.Number)):
+            yield "size-value", replace_at(part, path, n.terms[0][1])
+
+
 def all_mutants(part: t.Node, oracle: Oracle) -> Iterator[tuple[str, t.Node]]:
-    """`mutants` and, for a part in index notation, the index mutants (index_oracle.py)."""
+    """`mutants`, sizes used as values one off, and for a part in index notation the index
+    mutants (index_oracle.py)."""
     yield from mutants(part, oracle.shapes)
+    yield from size_mutants(part, [d for d in oracle.problem.dims if oracle.canonical(d) is None])
     if ix.is_indexed(oracle, part):
         yield from ix.index_mutants(oracle, part, walk_paths, replace_at)
+    if hasattr(oracle, "letters"):  # a family problem (family_oracle.py): shifted steps and layers
+        from family_oracle import step_mutants
+        yield from step_mutants(oracle, part, walk_paths, replace_at)
 
 
 def dedupe(items: Iterator[tuple[str, t.Node]], original: str) -> list[tuple[str, t.Node, str]]:
@@ -1014,14 +1051,16 @@ def adjoint_lines(path: str | Path, oracle: Oracle) -> list[AdjointLine]:
     """The adjoint claims of an answers file (main statements, not side notes)."""
     doc = read_document(str(path))
     out = []
+    aliases = oracle.learn(doc) if hasattr(oracle, "learn") else []  # `\delta^{(l)} = ...` (families)
     for st in doc.statements:
-        if st.error is not None or st.relation != "=" or len(st.parts) < 2 or st.side:
+        if st.error is not None or st.relation != "=" or len(st.parts) < 2 or st.side or st.span.line in aliases:
             continue
-        lhs = st.parts[0]
+        shown = st.parts[0]
+        lhs = oracle.normalize(shown) if hasattr(oracle, "normalize") else shown
         target = None
         entry = ix.lhs_entry(oracle, lhs)
         if entry is not None:
-            out.append(AdjointLine(str(path), st.span.line, st.latex, entry[0], lhs, st.parts[1:], entry[1]))
+            out.append(AdjointLine(str(path), st.span.line, st.latex, entry[0], shown, st.parts[1:], entry[1]))
             continue
         if isinstance(lhs, t.Bar):
             target = oracle.canonical(lhs.name)
@@ -1029,7 +1068,7 @@ def adjoint_lines(path: str | Path, oracle: Oracle) -> list[AdjointLine]:
             target = oracle.canonical(lhs.den)
         if target is None:
             continue
-        out.append(AdjointLine(str(path), st.span.line, st.latex, target, lhs, st.parts[1:]))
+        out.append(AdjointLine(str(path), st.span.line, st.latex, target, shown, st.parts[1:]))
     return out
 
 
@@ -1055,9 +1094,12 @@ def check_lines(problem_doc: Document, lines: list[str], name: str = "mutants.md
     return by_line
 
 
-def check_lines_robust(problem_doc: Document, lines: list[str], name: str = "mutants.md"):
+def check_lines_robust(problem_doc: Document, lines: list[str], name: str = "mutants.md",
+                       preamble: tuple[str, ...] = ()):
     """`check_lines` that survives a symderiv crash: a batch that raises is split in halves
-    until the crashing lines are found. Returns ({line: [claims]}, {line: exception})."""
+    until the crashing lines are found. Returns ({line: [claims]}, {line: exception}).
+    `preamble`: lines put before every batch (a sheet's own names), not in the results."""
+    k = len(preamble)
     results: dict[int, list] = {}
     crashes: dict[int, BaseException] = {}
 
@@ -1065,7 +1107,7 @@ def check_lines_robust(problem_doc: Document, lines: list[str], name: str = "mut
         if lo >= hi:
             return
         try:
-            got = check_lines(problem_doc, lines[lo:hi], name)
+            got = check_lines(problem_doc, list(preamble) + lines[lo:hi], name)
         except Exception as e:  # noqa: BLE001 - a crash is what we are looking for
             if hi - lo == 1:
                 crashes[lo + 1] = e
@@ -1075,7 +1117,8 @@ def check_lines_robust(problem_doc: Document, lines: list[str], name: str = "mut
             run(mid, hi)
             return
         for line, claims in got.items():
-            results[line + lo] = claims
+            if line > k:
+                results[line - k + lo] = claims
 
     run(0, len(lines))
     return results, crashes

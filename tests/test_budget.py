@@ -115,6 +115,7 @@ def test_ordinary_tables_are_still_tables() -> None:
     assert read_text(text).statements[0].latex == "x = 1"
 
 
+@pytest.mark.slow
 def test_a_two_megabyte_table_is_read_in_bounded_memory(tmp_path: Path) -> None:
     cols = 4000
     head = "|" + "a|" * cols + "\n|" + "-|" * cols + "\n"

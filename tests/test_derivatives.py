@@ -308,3 +308,8 @@ def test_a_tensor_derivative_alone_says_how_to_write_its_entries():
     assert c.steps[0].reason == "unsupported" and "\\frac{\\partial z_i}{\\partial W_{pq}}" in c.steps[0].message
     entry = verdict(r"\frac{\partial z_i}{\partial W_{pq}} = \delta_{ip} x_q")  # the form it suggests reads
     assert entry.verdict == "correct", [(s.verdict, s.message) for s in entry.steps]
+
+
+def test_one_misplaced_transpose_of_a_repeated_input_is_diagnosed():
+    c = verdict(r"\frac{d\mathcal{L}}{dv} = X (K + K^\top) X v", COOKBOOK)  # X^\top (K + K^\top) X v
+    assert (c.verdict, c.steps[0].reason) == ("incorrect", "transpose"), c.steps[0].message

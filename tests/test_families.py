@@ -2,10 +2,10 @@
 
 The mutants shift a step (`t` <-> `t+1`, `t-1`), move a boundary (`T` -> `T-1`), change a
 sum's bounds (`t=1` -> `t=2`, `T` -> `T-1`) or drop a term. Whether a mutant is genuinely
-wrong is decided independently of symderiv: this file unrolls the problem by plain string
-substitution (not symderiv's `meaning/families.py`) at T = 2 and 3, instantiates the line at
-every step where the members it names exist, and asks `mutate.Oracle` (finite differences)
-at each. symderiv must then not say `correct`.
+wrong is decided independently of symderiv: the problem is unrolled by plain string
+substitution (`family_oracle.py`, not symderiv's `meaning/families.py`) at T = 2 and 3, the
+line is instantiated at every step where the members it names exist, and `mutate.Oracle`
+(finite differences) judges it at each. symderiv must then not say `correct`.
 """
 from __future__ import annotations
 
@@ -17,80 +17,22 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from family_oracle import expand_sum, inst, unrolled_text  # noqa: E402
 from mutate import Oracle, Undecidable, check_lines  # noqa: E402
 
+from symderiv.read import tree as t  # noqa: E402
 from symderiv.read.document import read_document, read_text  # noqa: E402
 from symderiv.read.parse import parse_statement  # noqa: E402
-from symderiv.read import tree as t  # noqa: E402
 from symderiv.verify.check import check_documents  # noqa: E402
 
 HERE = Path(__file__).resolve().parent / "families"
 RNN = HERE / "rnn"
 MLP = HERE / "mlp-layers"
 
-_SUB = re.compile(r"_(?:\{([^{}]*)\}|([A-Za-z0-9]))")
-_SUP = re.compile(r"\^\{\(([^{}()]*)\)\}")
-_RANGE = re.compile(r"\s*(?:,\s*\\;|\\quad\s*\(|\\quad\s*\\text\{for\s*\}|\\quad)\s*[a-z]\s*=\s*1\s*,\s*\\dots\s*,\s*[A-Z]\s*\)?\s*$")
-
-
-def _affine(text: str, env: dict[str, int]) -> int | None:
-    m = re.fullmatch(r"([A-Za-z])(?:([+-])(\d+))?", text.replace(" ", ""))
-    if not m or m.group(1) not in env:
-        return None
-    return env[m.group(1)] + (int(m.group(3) or 0) * (-1 if m.group(2) == "-" else 1))
-
-
-def inst(text: str, env: dict[str, int]) -> str:
-    """Steps and counts replaced by numbers: `h_{t-1}` -> `h_{1}`, `W^{(l+1)}` -> `W^{(3)}`."""
-    def sub(m: re.Match) -> str:
-        v = _affine(m.group(1) if m.group(1) is not None else m.group(2), env)
-        return m.group(0) if v is None else f"_{{{v}}}"
-
-    def sup(m: re.Match) -> str:
-        v = _affine(m.group(1), env)
-        return m.group(0) if v is None else f"^{{({v})}}"
-    return _SUP.sub(sup, _SUB.sub(sub, text))
-
-
-def expand_sum(rhs: str, env: dict[str, int]) -> str:
-    """`\\sum_{t=a}^{b} REST` (a sum over the whole right side) as the sum of its terms."""
-    m = re.match(r"\s*(.*?)\\sum_\{([a-z])=(\d)\}\^\{([^{}]*)\}(.*)$", rhs)
-    if not m:
-        return inst(rhs, env)
-    pre, x, lo, hi, rest = m.groups()
-    top = _affine(hi, env) if not hi.isdigit() else int(hi)
-    assert top is not None
-    terms = [f"\\left({inst(rest, {**env, x: v})}\\right)" for v in range(int(lo), top + 1)]
-    return inst(pre, env) + "\\left(" + (" + ".join(terms) or "0") + "\\right)"
-
-
 def unrolled_problem(src: Path, count: int, tmp: Path) -> Path:
-    """The problem written out at one count, by string substitution."""
-    out: list[str] = []
-    fams: list[tuple[str, str]] = []
-    for line in src.read_text().splitlines():
-        if not line.startswith("$$"):
-            continue
-        body = line.strip().strip("$")
-        decl = re.match(r"(.+?)(_1|\^\{\(1\)\})\s*,\s*\\dots\s*,.*?\\in\s*(.+)$", body)
-        if decl:
-            base, mark, space = decl.groups()
-            for k in range(1, count + 1):
-                out.append(f"{base}_{{{k}}} \\in {space}" if mark == "_1" else f"{base}^{{({k})}} \\in {space}")
-            continue
-        rng = _RANGE.search(body)
-        if rng:
-            letter = re.search(r"([a-z])\s*=\s*1", body[rng.start():]).group(1)  # type: ignore[union-attr]
-            fams.append((letter, body[:rng.start()]))
-            continue
-        if fams:
-            for k in range(1, count + 1):
-                out.extend(inst(d, {letter: k, "T": count, "L": count}) for letter, d in fams)
-            fams = []
-        lhs, _, rhs = body.partition("=")
-        out.append(f"{lhs}= {expand_sum(rhs, {'T': count, 'L': count})}" if rhs else body)
+    """The problem written out at one count, by string substitution (family_oracle.py)."""
     path = tmp / f"unrolled-{count}.md"
-    path.write_text("\n".join(f"$${s}$$" for s in out) + "\n")
+    path.write_text(unrolled_text(src.read_text(), count))
     return path
 
 
@@ -223,11 +165,13 @@ def test_a_family_problem_states_its_range_three_ways():
     assert sum(1 for x in fp.items if type(x).__name__ == "Family") == 3
 
 
+@pytest.mark.parametrize("expanded", [False, True], ids=["local", "expanded"])
 @pytest.mark.parametrize("family", [RNN, MLP], ids=["rnn", "mlp"])
-def test_latex_of_a_family_problem_is_generic_and_reads_back_correct(family, tmp_path):
+def test_latex_of_a_family_problem_is_generic_and_reads_back_correct(family, expanded, tmp_path):
+    """Local form, and `--expanded` (each step's adjoints in the values the step starts from)."""
     from symderiv.cli import main
     out = tmp_path / "d.tex"
-    assert main(["latex", str(family / "problem.md"), "-o", str(out)]) == 0
+    assert main(["latex", str(family / "problem.md"), "-o", str(out)] + ["--expanded"] * expanded) == 0
     body = out.read_text().split("\\begin{align*}")[1].split("\\end{align*}")[0]
     rows = [r.strip().replace("&=", "=") for r in body.split("\\\\\n") if r.strip()]
     assert any("\\sum_{" in r or "(l)" in r for r in rows)  # generic, not one count written out
@@ -236,3 +180,106 @@ def test_latex_of_a_family_problem_is_generic_and_reads_back_correct(family, tmp
     report = check_documents([read_document(str(family / "problem.md")), doc])
     bad = [f"{c.latex}: {c.verdict}" for c in report.claims if c.file == "d.md" and c.verdict != "correct"]
     assert not bad and len([c for c in report.claims if c.file == "d.md"]) == len(rows), bad
+    if expanded:  # in the step's own values: no adjoint of the same step, the next step's stays
+        assert any("\\tanh(" in r or "\\sigma(" in r for r in rows if not r.startswith("\\bar{\\mathcal")), rows
+        assert not any(re.search(r"\\bar\{o\}_t", r) for r in rows if r.startswith("\\bar{h}_t")), rows
+
+
+# ---- `z^l` without brackets, and a count used as a value -----------------------------------------
+def _judged_lines(problem: Path, preamble: list[str], lines: list[str]) -> list[bool | None]:
+    """The independent oracle's judgement of each line (family_oracle.py: unrolled by itself)."""
+    from family_oracle import FamilyOracle
+    from mutate import adjoint_lines
+    orc = FamilyOracle(problem)
+    sheet = problem.parent / "judged.md"
+    sheet.write_text("".join(f"$${x}$$\n" for x in preamble + lines))
+    try:
+        found = {a.line: a for a in adjoint_lines(sheet, orc)}
+    finally:
+        sheet.unlink()
+    out: list[bool | None] = []
+    for i in range(len(preamble) + 1, len(preamble) + len(lines) + 1):
+        a = found.get(i)
+        try:
+            out.append(None if a is None else orc.equal(a.parts[-1], a.target, a.letters))
+        except Undecidable:
+            out.append(None)
+    return out
+
+
+def _shift_exponents(line: str) -> list[str]:
+    """Every one-layer shift of one unbracketed layer superscript (`^l`, `^{l+1}`, `^{l-1}`, `^L`)."""
+    lhs, _, rhs = line.partition("=")
+    out = []
+    for m in re.finditer(r"\^(?:\{(l|l-1|l\+1|L)\}|(l|L))(?![A-Za-z])", rhs):
+        cur = m.group(1) or m.group(2)
+        for new in {"l": ("l+1", "l-1"), "l-1": ("l",), "l+1": ("l",), "L": ("L-1",)}[cur]:
+            out.append(f"{lhs}={rhs[:m.start()]}^{{{new}}}{rhs[m.end():]}")
+    return out
+
+
+def test_a_layer_index_without_brackets_is_the_layer(tmp_path):
+    problem = tmp_path / "problem.md"
+    problem.write_text((MLP / "problem.md").read_text())
+    # (`\partial z^l` in a denominator does not parse yet: the abbreviation is defined with brackets)
+    preamble = [r"\delta^{(l)} = \frac{\partial \mathcal{E}}{\partial z^{(l)}}"]
+    right = [
+        r"\delta^L = (a^L - y) \odot \sigma'(z^L)",
+        r"\delta^l = \left((W^{l+1})^\top \delta^{l+1}\right) \odot \sigma'(z^l)",
+        r"\bar{b}^l = \delta^l",
+        r"\bar{W}^l = \delta^l (a^{l-1})^\top",
+        r"\frac{\partial \mathcal{E}}{\partial W^{(l)}_{ij}} = \delta^l_i a^{l-1}_j",
+        r"\bar{a}^{l-1} = (W^l)^\top \delta^l",
+    ]
+    assert all(j is True for j in _judged_lines(problem, preamble, right)), right
+    got = check_lines(read_document(str(problem)), preamble + right)
+    bad = [f"{right[i - 2]}: {got[i][0].verdict}" for i in range(2, len(right) + 2) if got[i][0].verdict != "correct"]
+    assert not bad, bad
+    wrong = [m for line in right for m in _shift_exponents(line)]
+    judged = _judged_lines(problem, preamble, wrong)
+    wrong = [m for m, j in zip(wrong, judged) if j is False]
+    assert len(wrong) >= 6, wrong
+    got = check_lines(read_document(str(problem)), preamble + wrong)
+    accepted = [wrong[i - 2] for i in range(2, len(wrong) + 2) if got[i][0].verdict == "correct"]
+    assert not accepted, "shifted layers accepted:\n" + "\n".join(accepted)
+
+
+MEAN = RNN.parent / "rnn" / "problem.md"
+
+
+def test_a_count_is_a_value_in_problems_and_answers(tmp_path):
+    """`\\frac{1}{T}\\sum_{t=1}^{T}`: the loss is the mean over the steps; `T` is a number at each count."""
+    text = MEAN.read_text().replace(r"\mathcal{L} = \frac{1}{2}\sum_{t=1}^{T}\|o_t - y_t\|^2",
+                                    r"\mathcal{L} = \frac{1}{T}\sum_{t=1}^{T}\frac{1}{2}\|o_t - y_t\|^2")
+    assert r"\frac{1}{T}" in text
+    problem = tmp_path / "problem.md"
+    problem.write_text(text)
+    right = [r"\bar{o}_t = \frac{1}{T}(o_t - y_t)", r"\bar{o}_t = \frac{o_t - y_t}{T}",
+             r"\bar{h}_T = \frac{1}{T} V^\top (o_T - y_T)",
+             r"\bar{V} = \frac{1}{T}\sum_{t=1}^{T} (o_t - y_t) h_t^\top"]
+    wrong = [r"\bar{o}_t = o_t - y_t", r"\bar{o}_t = \frac{1}{T+1}(o_t - y_t)", r"\bar{o}_t = \frac{2}{T}(o_t - y_t)",
+             r"\bar{o}_t = \frac{1}{T}(o_{t-1} - y_t)", r"\bar{V} = \sum_{t=1}^{T} (o_t - y_t) h_t^\top",
+             r"\bar{V} = \frac{1}{T}\sum_{t=2}^{T} (o_t - y_t) h_t^\top", r"\bar{h}_T = V^\top (o_T - y_T)"]
+    assert _judged_lines(problem, [], right) == [True] * len(right)
+    assert _judged_lines(problem, [], wrong) == [False] * len(wrong)
+    got = check_lines(read_document(str(problem)), right + wrong)
+    verdicts = [got[i][0].verdict for i in range(1, len(right) + len(wrong) + 1)]
+    assert verdicts[:len(right)] == ["correct"] * len(right), verdicts
+    assert "correct" not in verdicts[len(right):], list(zip(wrong, verdicts[len(right):]))
+    from symderiv.cli import main
+    out = tmp_path / "d.tex"
+    assert main(["latex", str(problem), "-o", str(out)]) == 0
+    rows = [r.strip().rstrip("\\").strip().replace("&=", "=") for r in out.read_text().splitlines() if "&=" in r]
+    assert any(r"\frac{1}{T}" in r for r in rows) and not any(re.search(r"\\frac\{1\}\{[0-9]", r) for r in rows), rows
+    report = check_documents([read_document(str(problem)), read_text("".join(f"$${r}$$\n" for r in rows), "d.md")])
+    bad = [f"{c.latex}: {c.verdict}" for c in report.claims if c.file == "d.md" and c.verdict != "correct"]
+    assert not bad, bad
+
+
+def test_an_empty_sum_over_steps_is_a_zero_of_its_shape():
+    """At T = 1, `\\sum_{t=2}^{T}` has no term: a zero matrix, not the number 0 (no shape error)."""
+    lines = [r"\bar{W} = \bar{a}_1 h_0^\top + \sum_{t=2}^{T} \bar{a}_t h_{t-1}^\top",
+             r"\bar{U} = \sum_{t=2}^{T} \bar{a}_t x_t^\top"]
+    got = check_lines(read_document(str(RNN / "problem.md")), lines)
+    assert got[1][0].verdict == "correct", got[1][0]
+    assert (got[2][0].verdict, got[2][0].reason) == ("incorrect", "missing-term"), got[2][0]

@@ -211,3 +211,22 @@ def test_sympy_round_trip_keeps_phi_opaque() -> None:
         assert to_latex(from_sympy(s, m)) == "\\phi" + "'" * k + "(z)"
     wx = o.matmul(o.Var("W", ("m", "n")), o.Var("x", ("n", 1)))
     assert to_latex(from_sympy(to_sympy(o.apply(generic_name("phi", 1), wx)), m)) == "\\phi'(W x)"
+
+
+HESSIAN = r"""
+$$X \in \mathbb{R}^{n \times d}$$
+$$w \in \mathbb{R}^{d}$$
+$$\phi : \mathbb{R} \to \mathbb{R}$$
+$$z = X w$$
+$$\mathcal{L} = \mathbf{1}^\top \phi(z)$$
+"""
+
+
+@pytest.mark.parametrize("line, want", [
+    (r"\nabla^2_w \mathcal{L} = X^\top \operatorname{diag}(\phi''(z)) X", "correct"),
+    (r"\nabla^2_w \mathcal{L} = X^\top \operatorname{diag}(\phi'(z)) X", "incorrect"),  # one derivative short
+    (r"\nabla^2_w \mathcal{L} = X^\top \operatorname{diag}(\phi'(z) \odot (\mathbf{1} - \phi'(z))) X", "incorrect"),
+    (r"\nabla^2_w \mathcal{L} = -X^\top \operatorname{diag}(\phi''(z)) X", "incorrect"),
+])
+def test_a_hessian_needs_the_second_derivative(line: str, want: str) -> None:
+    assert verdict(line, HESSIAN) == want

@@ -79,15 +79,19 @@ def sheets(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, Path]]:
     return made
 
 
+_CHECKED: dict[Path, float] = {}  # `check`'s score of a sheet, once per session (both tests compare with it)
+
+
 def _check_scores(sheets: list[tuple[Path, Path]], tmp: Path) -> dict[Path, float]:
-    scores = {}
     for d, sheet in sheets:
-        out = tmp / "check.json"
-        assert main(["check", str(d / "problem.md"), str(sheet), "--format", "json", "-o", str(out)]) in (0, 1)
-        scores[sheet] = json.loads(out.read_text())["score"]["score"]
-    return scores
+        if sheet not in _CHECKED:
+            out = tmp / "check.json"
+            assert main(["check", str(d / "problem.md"), str(sheet), "--format", "json", "-o", str(out)]) in (0, 1)
+            _CHECKED[sheet] = json.loads(out.read_text())["score"]["score"]
+    return {sheet: _CHECKED[sheet] for _, sheet in sheets}
 
 
+@pytest.mark.slow
 def test_check_grade_and_prairielearn_agree(sheets: list[tuple[Path, Path]], tmp_path: Path) -> None:
     checked = _check_scores(sheets, tmp_path)
     assert len(set(checked.values())) > 5  # the sheets really differ
@@ -109,6 +113,7 @@ def test_check_grade_and_prairielearn_agree(sheets: list[tuple[Path, Path]], tmp
         assert data["score"] * weights == pytest.approx(checked[sheet]), sheet
 
 
+@pytest.mark.slow
 def test_run_autograder_agrees(sheets: list[tuple[Path, Path]], tmp_path: Path) -> None:
     every = os.environ.get("SYMDERIV_AGREE_ALL") == "1"
     chosen = sheets if every else random.Random(5).sample(sheets, SAMPLE)

@@ -185,3 +185,37 @@ def test_absolute_value_of_an_entry_is_elementwise():
                r"\bar{x}_j = \sum_{i} W_{ij} \cos(a_i) + \lambda |x_j|",
                r"\bar{x}_j = \sum_{i} W_{ij} \cos(a_i)"]
     assert "correct" not in _abs_verdicts(*mutants)
+
+
+# ---- diagnoses of entrywise lines ------------------------------------------------------------------
+def test_a_jacobian_entry_missing_one_of_its_terms_is_missing_term():
+    """Each summand of the softmax Jacobian's pull-back (y_i δ_ij, -y_i y_j) can be the one left out."""
+    got = verdicts(r"\frac{\partial y_i}{\partial z_j} = y_i \delta_{ij}",
+                   r"\frac{\partial y_i}{\partial z_j} = -y_i y_j",
+                   r"\frac{\partial y_i}{\partial z_j} = y_i \delta_{ij} + y_i y_j",
+                   r"\frac{\partial y_i}{\partial z_j} = y_i (\delta_{ij} - y_j)")
+    assert [g[:2] for g in got[:2]] == [("incorrect", "missing-term")] * 2, got
+    assert got[2][:2] == ("incorrect", "sign") and got[3][0] == "correct", got
+
+
+def test_an_adjoint_built_on_a_wrong_jacobian_entry_is_carried_forward():
+    got = verdicts(r"\frac{\partial y_i}{\partial z_j} = y_i (1 - y_j)",            # wrong: δ forgotten
+                   r"\bar{z}_j = \sum_i \bar{y}_i y_i (1 - y_j)",                    # follows it
+                   r"\bar{z}_j = \sum_i \bar{y}_i y_i (1 + y_j)",                    # wrong on its own
+                   r"\frac{\partial y_i}{\partial z_j} = y_i (\delta_{ij} - y_j)",  # fixed
+                   r"\bar{z}_j = \sum_i \bar{y}_i y_i (1 - y_j)")                    # no longer follows
+    assert got[0][0] == "incorrect"
+    assert got[1][:2] == ("incorrect", "carried-forward") and "line 1" in got[1][2], got[1]
+    assert got[2][0] == "incorrect" and got[2][1] != "carried-forward", got[2]
+    assert got[3][0] == "correct"
+    assert got[4][0] == "incorrect" and got[4][1] != "carried-forward", got[4]
+
+
+def test_an_index_line_right_only_under_an_unstated_premise_says_so():
+    problem = (PROBLEM.replace(r"$$z_y = t^\top s$$", "").replace(" + z_y$$", "$$")
+               .replace(r"$$s = \sigma(u)$$", "").replace(r"$$u = W_1 x$$", ""))
+    doc = read_text("$$\\bar{z}_i = y_i - t_i$$\n$$\\bar{z}_i = \\sum_k t_k y_i - t_i$$\n", "a.md")
+    got = {c.line: c for c in check_documents([read_text(problem, "p.md"), doc]).claims if c.file == "a.md"}
+    assert (got[1].verdict, got[1].reason) == ("incorrect", "premise"), got[1]
+    assert "\\mathbf{1}^\\top t = 1" in got[1].steps[-1].message
+    assert got[2].verdict == "correct"

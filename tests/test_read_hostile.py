@@ -36,13 +36,14 @@ def _check(stmt: T.Statement) -> None:
             assert len(stmt.parts) == 2
 
 
-@settings(max_examples=1500, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(latexish)
 def test_random_latex_never_raises(text: str) -> None:
     _check(parse_statement(text, "r.md", 3, 4))
 
 
-@settings(max_examples=300, deadline=1000)
+@settings(max_examples=300, deadline=None)
 @given(st.text(max_size=80))
 def test_random_unicode_never_raises(text: str) -> None:
     _check(parse_statement(text))
@@ -63,7 +64,8 @@ def edited_lines(draw: st.DrawFn) -> str:
     return line
 
 
-@settings(max_examples=1500, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(edited_lines())
 def test_edited_devset_lines_never_raise(text: str) -> None:
     stmt = parse_statement(text, "e.md", 9, 3)
@@ -73,7 +75,8 @@ def test_edited_devset_lines_never_raise(text: str) -> None:
         assert 9 <= span.line <= 9 + text.count("\n") and 1 <= span.col <= 3 + len(text)
 
 
-@settings(max_examples=400, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@pytest.mark.slow
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(PIECES + ["$", "$$", "\n\n", "- ", "> ", "---\n", "    ", "`"]),
                 max_size=60).map("".join))
 def test_random_markdown_reads(text: str) -> None:

@@ -13,8 +13,7 @@ from ..model import ops as o
 from ..model.graph import Model
 from ..read import tree as t
 from ..read.document import Document
-from . import named
-from . import squares
+from . import named, squares
 from .premises import implied_sizes, read_premise
 from .resolve import Scope
 

@@ -155,6 +155,48 @@ def _names(n: t.Node) -> list[str]:
     return []
 
 
+def layer_letters(fp: FamilyProblem) -> set[str]:
+    """The layer letters (`l`) and their counts (`L`): those whose members are superscripts."""
+    out: set[str] = set()
+    for item in fp.items:
+        if isinstance(item, Family):
+            lhs = item.statement.parts[0] if item.statement.parts else None
+            if isinstance(lhs, t.Name) and _LAYER.search(lhs.name):
+                out |= {item.letter, item.count}
+        elif isinstance(item, tuple) and item[2] is not None:
+            out |= {item[3]} | {x for x, c in fp.letters.items() if c == item[3]}
+    return out
+
+
+def _exponent_text(e: t.Node) -> str | None:
+    if isinstance(e, t.Name):
+        return e.name
+    if isinstance(e, t.Add) and len(e.terms) == 2 and e.terms[0][0] > 0 and isinstance(e.terms[0][1], t.Name) \
+            and isinstance(e.terms[1][1], t.Number):
+        return f"{e.terms[0][1].name}{'+' if e.terms[1][0] > 0 else '-'}{e.terms[1][1].text}"
+    return None
+
+
+def layer_superscripts(n: t.Node, letters: set[str]) -> t.Node:
+    """`z^l`, `W^{l+1}`, `\\delta^L`, `\\bar{b}^l` (a layer index without brackets) as the
+    members `z^{(l)}`, `W^{(l+1)}`, ...: a power whose exponent is a layer letter or count
+    (`letters`, from `layer_letters`) with an offset, of a name or an adjoint."""
+    if isinstance(n, t.Power) and isinstance(n.base, (t.Name, t.Bar)):
+        text = _exponent_text(n.exponent)
+        if text is not None and _value(text, {x: 0 for x in letters}) is not None:
+            return dataclasses.replace(n.base, span=n.span, name=f"{n.base.name}^{{({text})}}")
+    changes = {}
+    for f in dataclasses.fields(n):
+        value = getattr(n, f.name)
+        if isinstance(value, t.Node):
+            changes[f.name] = layer_superscripts(value, letters)
+        elif isinstance(value, tuple) and value and isinstance(value[0], tuple):
+            changes[f.name] = tuple((s, layer_superscripts(x, letters)) for s, x in value)
+        elif isinstance(value, tuple) and value and isinstance(value[0], t.Node):
+            changes[f.name] = tuple(layer_superscripts(x, letters) for x in value)
+    return dataclasses.replace(n, **changes) if changes else n
+
+
 def free_steps(node: t.Node, letters: set[str], bound: frozenset = frozenset()) -> set[str]:
     """The step letters a tree uses outside the sums over them."""
     if isinstance(node, t.BigSum) and node.index in letters:
@@ -174,6 +216,8 @@ class Unroll:
 
     def node(self, n: t.Node, env: dict[str, int] | None = None) -> t.Node:
         env = self.env if env is None else env
+        if isinstance(n, t.Name) and n.name in env and n.name not in self.steps:
+            return t.Number(n.span, str(env[n.name]))  # a count as a value: \frac{1}{T}
         if isinstance(n, (t.Name, t.Bar)):
             return dataclasses.replace(n, name=rename(n.name, env))
         if isinstance(n, t.Partial):
@@ -213,8 +257,9 @@ class Unroll:
             raise ParseError(f"a sum over the steps {n.index} needs its range, as in "
                              f"\\sum_{{{n.index}=1}}^{{T}}", n.span)
         terms = [(1, self.node(n.body, {**env, n.index: v})) for v in range(lo, hi + 1)]
-        if not terms:
-            return t.Number(n.span, "0")
+        if not terms:  # an empty sum is a zero of the body's shape (at a count where none of its
+            # members exist, the line says nothing there: an unknown member)
+            return t.Product(n.span, (t.Number(n.span, "0"), self.node(n.body, {**env, n.index: lo})))
         return terms[0][1] if len(terms) == 1 else t.Add(n.span, tuple(terms))
 
     def statement(self, st: t.Statement, env: dict[str, int] | None = None) -> t.Statement:

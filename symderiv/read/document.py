@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields, is_dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from pathlib import Path
 
 from ..errors import InputError, ParseError, SymderivError
 from .markdown import MathPiece, extract, parse_front_matter
-from .notebook import markdown_cells
 from .split import statements
-from .tex import TexSource, read_tex
 from ..spans import Span
 from .tree import Statement
+
+if TYPE_CHECKING:  # .tex and .ipynb readers load with the first such file (start-up of a .md check)
+    from .tex import TexSource
 
 MAX_DOCUMENT_BYTES = 2_000_000
 MAX_STATEMENTS = 5_000
@@ -58,6 +59,7 @@ def read_text(text: str, file: str = "<string>") -> Document:
 def _tex(text: str, file: str) -> Document:
     """A LaTeX document; a parse error inside a macro's expansion names the macro and its use
     (other errors are blamed the same way once the sheet is checked: `blame_macro`)."""
+    from .tex import read_tex
     src = read_tex(text, file)
     lines = tuple(src.text.split("\n"))
     out = with_source(read_pieces(src.pieces, file), lines)
@@ -97,6 +99,7 @@ def _blame_macro(st: Statement, src: TexSource, lines: tuple[str, ...]) -> State
 
 def _notebook(text: str, file: str) -> Document:
     """A notebook's Markdown cells, each read as a Markdown document; every span carries its cell."""
+    from .notebook import markdown_cells
     out: list[Statement] = []
     front: dict = {}
     for cell in markdown_cells(text, file):

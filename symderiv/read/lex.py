@@ -493,6 +493,7 @@ class _Lexer(TextReader):
         if self.at(k) == "{":
             m = self.brace(k)
             inner = self.name(self.ws(k + 1))
+            inner = self.squared(inner) or inner  # `\nabla_{\sigma^2}`: the squared name
             if inner is None or self.ws(inner[1]) != m:
                 raise LexError("`\\nabla_{...}` needs one symbol as its subscript", i, m + 1)
             return self.emit("NABLA", inner[0], i, m + 1)

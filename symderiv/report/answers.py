@@ -38,12 +38,13 @@ def hint_text(s: Step) -> str | None:
 
 def _simplest(e: Expr) -> str | None:
     """The repair tidied and printed; None for what the printer has no notation for (an
-    entrywise repair in index notation keeps the student's own)."""
-    from ..derive.scalar import scalar_simplify
+    entrywise repair in index notation keeps the student's own). Tidied only: a hint is printed
+    by every `check`, and SymPy's scalar simplification would import SymPy there (0.35 s, most
+    of a cold check; issue 11)."""
     from ..derive.tidy import tidy
     from .latex import to_latex
     try:
-        return to_latex(tidy(scalar_simplify(tidy(e))))
+        return to_latex(tidy(e))
     except TypeError:  # `Printer` raises it for an op it cannot print
         return None
 

@@ -7,6 +7,7 @@ definition, an identity, or a new abbreviation of the student's own (kept for la
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -101,7 +102,9 @@ class Checker:
             return [Claim(st.span.file, st.span.line, "identity", None, st.latex,
                           [Step(st.latex, "invalid", "parse", message="not a claim: there is no `=`",
                                 span=st.span)], st.span, st.side)]
-        lhs = st.parts[0]
+        lhs = self._loss_operator(st.parts[0])
+        if lhs is not st.parts[0]:
+            st = dataclasses.replace(st, parts=(lhs,) + st.parts[1:])
         scope = Scope.at(self.model, st, self.local)
         entry = indices.left_indices(lhs, scope)
         if entry is not None:  # \bar{W}_{ij} = ..., \frac{\partial L}{\partial z_j} = ...
@@ -119,6 +122,17 @@ class Checker:
             return [self._abbreviation(st, lhs.name)]
         kind = "jacobian" if isinstance(lhs.arg if isinstance(lhs, t.Transpose) else lhs, t.Partial) else "identity"
         return [self.judge.identity(st, self.local, kind=kind)]
+
+    def _loss_operator(self, lhs: t.Node) -> t.Node:
+        """`\\frac{\\partial}{\\partial W}\\mathcal{L}` (an operator on the loss, transposed or not) is
+        `\\frac{\\partial \\mathcal{L}}{\\partial W}`: an adjoint claim, in the sheet's layout."""
+        inner = lhs.arg if isinstance(lhs, t.Transpose) else lhs
+        if not (isinstance(inner, t.Derivative) and inner.order == 1 and isinstance(inner.arg, t.Name)
+                and Scope(self.model).canonical(inner.arg.name) == self.model.loss):
+            return lhs
+        form = {"d": "d", "nabla": "nabla"}.get(inner.form, "frac")
+        p = t.Partial(inner.span, inner.arg.name, inner.wrt, form)
+        return t.Transpose(lhs.span, p) if isinstance(lhs, t.Transpose) else p
 
     def _signature(self, st: t.Statement) -> Claim:
         """`\\phi : \\mathbb{R} \\to \\mathbb{R}` in answers: right when the problem declares it so."""

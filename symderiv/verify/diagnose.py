@@ -7,12 +7,13 @@ makes the step agree with the truth.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
-from ..derive.simplify import rebuild
+from ..derive.simplify import BUILD, rebuild
 from ..model import ops as o
 from ..model.ops import Expr
 from ..model.walk import nodes
@@ -31,6 +32,13 @@ class Target:
     world_from: str = ""              # which earlier answers that world carries
     terms: list[tuple[str, Values]] | None = None  # the true terms (one per occurrence)
     world_envs: list | None = None    # the instances with the student's world as bars
+    make_terms: Callable[[], list[tuple[str, Values]]] | None = None  # `terms`, when first needed
+
+    def true_terms(self) -> list[tuple[str, Values]]:
+        """`terms`, evaluated on first use (only a wrong step is diagnosed)."""
+        if self.terms is None and self.make_terms is not None:
+            self.terms, self.make_terms = self.make_terms(), None
+        return self.terms or []
 
 
 def _ratio(s: Values, t: Values) -> Fraction | None:
@@ -123,7 +131,7 @@ def _student_terms(expr: Expr, diff: Values, inst: Instances) -> tuple[str, str]
 def _missing(diff: Values, tgt: Target) -> str | None:
     """The truth minus the step is one path's contribution, one occurrence's, or one summand
     of the derived form (never the whole truth: a step of zero is not "missing a term")."""
-    terms = tgt.terms or []
+    terms = tgt.true_terms()
     paths: dict[str, Values] = {}
     for consumer, tv in terms:
         if consumer:
@@ -149,20 +157,38 @@ def _transpose(expr: Expr, s: Values, tgt: Target, inst: Instances) -> str | Non
 
 
 def _toggled(expr: Expr, tgt: Target, inst: Instances) -> str | None:
-    """Adding or removing the transpose on one occurrence of a square input makes it right."""
+    """Adding or removing the transpose on one occurrence of a square input makes it right
+    (`X (K + K^\\top) X v` for `X^\\top (K + K^\\top) X v`: the occurrence, not every X)."""
     model = inst.adjoints.model
-    found = [x for x in nodes(expr) if isinstance(x, o.Var) and x.name in model.symbols
-             and o.same(x.shape[0], x.shape[1]) and o.find(x.shape[0]) != 1]
-    parents = {id(a): x for x in nodes(expr) if isinstance(x, o.Transpose) for a in x.args}
-    for v in found[:8]:
-        t = parents.get(id(v))
-        old = t if t is not None else v
-        new = v if t is not None else o.transpose(v)
-        fixed = rebuild(expr, lambda x, old=old, new=new: new if x is old else None)
-        if fixed is not expr and agree(inst.values(fixed), tgt.truth):
-            how = f"{v.name}, not {v.name}^\\top" if t is not None else f"{v.name}^\\top, not {v.name}"
-            return f"a transpose is misplaced: one factor should be {how}"
+
+    def square(x: Expr) -> bool:
+        return (isinstance(x, o.Var) and x.name in model.symbols and o.same(x.shape[0], x.shape[1])
+                and o.find(x.shape[0]) != 1)
+    tries = 0
+    for parent in nodes(expr):
+        if isinstance(parent, o.Transpose) or type(parent) not in BUILD:
+            continue  # a transposed input is toggled from the node that holds the transpose
+        for k, a in enumerate(parent.args):
+            t = a if isinstance(a, o.Transpose) and square(a.a) else None
+            v = t.a if t is not None else a
+            if not square(v):
+                continue
+            tries += 1
+            if tries > MAX_TOGGLES:
+                return None
+            args = list(parent.args)
+            args[k] = v if t is not None else o.transpose(v)
+            new = BUILD[type(parent)](parent, args)
+            fixed = rebuild(expr, lambda x, old=parent, new=new: new if x is old else None)
+            if fixed is not expr and agree(inst.values(fixed), tgt.truth):
+                name = v.name  # type: ignore[attr-defined]
+                how = f"{name}, not {name}^\\top" if t is not None else f"{name}^\\top, not {name}"
+                return f"a transpose is misplaced: one factor should be {how}"
     return None
+
+
+#: at most this many single transposes are tried for one step
+MAX_TOGGLES = 12
 
 
 #: at most this many unstated premises are tried for one step (each is one more sampling)
@@ -247,6 +273,16 @@ def diagnose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym=None
 
 def _transposed_term(expr: Expr, tgt: Target, inst: Instances) -> str | None:
     """One summand of the step is the transpose of what belongs there."""
+    own = getattr(expr, "summands", None)  # an index line's terms (`\\delta_j a_i + \\lambda W_{ij}`)
+    if own is not None and not isinstance(expr, o.Add):
+        vals = [inst.values(x) for x in own()]
+        for i, v in enumerate(vals):
+            if not all(np.ndim(a) == 2 and a.shape[0] == a.shape[1] for a in v) or all(a.size == 1 for a in v):
+                continue
+            fixed = [sum(w[k].T if j == i else w[k] for j, w in enumerate(vals)) for k in range(len(v))]
+            if agree(fixed, tgt.truth):
+                return "one term has its indices swapped: with them swapped back the step would be right"
+        return None
     if not isinstance(expr, o.Add):
         return None
     for i, term in enumerate(expr.terms):

@@ -99,16 +99,44 @@ class Instances:
         adjoints as bars, to read a step the way the student would."""
         if key not in self._world:
             model, local = self.adjoints.model, self.adjoints.local
-            worlds: list[dict[str, np.ndarray]] = [{} for _ in self.envs]
-            out: list[dict[str, np.ndarray]] = [{} for _ in self.envs]
+            order, done, busy = model.backward_order(), [0], [False]
+
+            def grow(name: str) -> None:
+                """Compute the next names in backward order, on every instance at once, until
+                `name` is known (a target near the loss does not pay for the whole network)."""
+                if busy[0]:
+                    return  # a name missing while its own consumers are computed: a KeyError
+                busy[0] = True
+                try:
+                    while done[0] < len(order) and not dict.__contains__(worlds[0], name):
+                        n = order[done[0]]
+                        own = [np.ones((1, 1)) for _ in envs] if n == model.loss else Plan(local[n]).run(envs)
+                        mine = Plan(overrides[n]).run(self.envs) if n in overrides else own
+                        for i, (a, b) in enumerate(zip(own, mine)):
+                            dict.__setitem__(out[i], n, a)
+                            dict.__setitem__(worlds[i], n, b)
+                        done[0] += 1
+                finally:
+                    busy[0] = False
+            worlds = [_Lazy(grow) for _ in self.envs]
+            out = [_Lazy(grow) for _ in self.envs]
             envs = [Env(env.dims, env.values, world, env.choice) for env, world in zip(self.envs, worlds)]
-            for n in model.backward_order():
-                own = [np.ones((1, 1)) for _ in envs] if n == model.loss else Plan(local[n]).run(envs)
-                mine = Plan(overrides[n]).run(self.envs) if n in overrides else own
-                for i, (a, b) in enumerate(zip(own, mine)):
-                    out[i][n], worlds[i][n] = a, b
-            self._world[key] = (out, envs)
+            self._world[key] = (out, envs)  # type: ignore[assignment]
         return self._world[key]
+
+
+class _Lazy(dict):
+    """One instance's entries of a student's world, filled in (`grow`) as lookups need them."""
+
+    def __init__(self, grow) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self._grow = grow
+
+    def __missing__(self, name: str) -> np.ndarray:
+        self._grow(name)
+        if dict.__contains__(self, name):
+            return dict.__getitem__(self, name)
+        raise KeyError(name)
 
 
 def _finite(b: np.ndarray) -> bool:

@@ -23,6 +23,7 @@ from ..read import tree as t
 from ..read.unparse import unparse
 from .diagnose import Target, diagnose
 from .equivalence import Instances, agree, first_disagreement, structurally_equal
+from .jacobian_world import jacobian_entry_terms, jacobian_world, remember_jacobian
 from .numeric import Env
 from .repair import repairs
 from .sheet_layout import SheetLayouts
@@ -93,13 +94,16 @@ class Judge:
     _consumers: dict[str, list[str]] | None = None
     roots: dict[str, bool] = field(default_factory=dict)  # node -> its override is an original mistake
     sheets: SheetLayouts = field(default_factory=SheetLayouts)
+    #: (num, den) -> (the student's wrong Jacobian, num x den per instance; its text and line)
+    jacobians: dict[tuple[str, str], tuple[list, str]] = field(default_factory=dict)
 
     def save(self) -> object:
-        return (dict(self.overrides), dict(self.sources), dict(self.roots))
+        return (dict(self.overrides), dict(self.sources), dict(self.roots), dict(self.jacobians))
 
     def restore(self, state: object) -> None:
-        overrides, sources, roots = state  # type: ignore[misc]
+        overrides, sources, roots, jacobians = state  # type: ignore[misc]
         self.overrides, self.sources, self.roots = dict(overrides), dict(sources), dict(roots)
+        self.jacobians = dict(jacobians)
         self.version += 1  # the world cache is keyed by version: never reuse one
 
     def _scope(self, st: t.Statement, local: dict[str, o.Expr]) -> Scope:
@@ -196,12 +200,17 @@ class Judge:
             vals = [self.inst.values(x) for x in summands]
             terms = [("", v) for v in vals] + [("", [a + b for a, b in zip(vals[i], vals[j])])
                                                  for i in range(len(vals)) for j in range(i + 1, len(vals))]
+        if terms is None:
+            terms = jacobian_entry_terms(self.inst, lhs)
         tgt = Target(None, scope.text(st.parts[0]) or "the left side", truth, terms=terms)
         truth_sym = (lambda envs, e=lhs: self.inst.values(e, envs))
         free = tuple((x, dict(lhs.dims)[x]) for x in lhs.out) if isinstance(lhs, Entries) else None
+        expr = None
         for part in st.parts[1:]:
-            step, _ = self._step(st, part, tgt, local, lhs.shape, truth_sym, matrix=matrix, indices=free)
+            step, expr = self._step(st, part, tgt, local, lhs.shape, truth_sym, matrix=matrix, indices=free)
             claim.steps.append(step)
+        if claim.steps:
+            remember_jacobian(self, st, lhs, scope, claim.steps[-1], expr)
         return claim
 
     # ---- the student's world -------------------------------------------------------------
@@ -228,11 +237,21 @@ class Judge:
                 world = w
                 cited = [n for n in later if self.roots.get(n)] or later  # the original mistakes
                 origin = " and ".join(f"{bar_latex(n)} ({self.sources[n]})" for n in cited)
-        terms = [(tm.consumer, self.inst.values(tm.expr)) for tm in self.adjoints.terms.get(name, [])]
-        local = self.adjoints.local[name]  # its summands (softmax: p ⊙ p̄ and -p pᵀp̄), not the
-        # distributed insides of one derivative (σ' = σ - σ²), which is a wrong derivative instead
-        terms += [("", self.inst.values(x)) for x in (local.terms if isinstance(local, o.Add) else ())]
-        tgt = Target(name, bar_latex(name), truth, world, origin, terms)
+        def consumers() -> list[tuple[str, list[np.ndarray]]]:
+            return [(tm.consumer, self.inst.values(tm.expr)) for tm in self.adjoints.terms.get(name, [])]
+
+        def terms() -> list[tuple[str, list[np.ndarray]]]:
+            local = self.adjoints.local[name]  # its summands (softmax: p ⊙ p̄ and -p pᵀp̄), not the
+            # distributed insides of one derivative (σ' = σ - σ²), which is a wrong derivative instead
+            if isinstance(local, o.Scale) and isinstance(local.a, o.Const) and isinstance(local.b, o.Add):
+                summands = [o.scale(local.a, x) for x in local.b.terms]  # ½(‖W⁽¹⁾‖² + ... + ‖W⁽ᴸ⁾‖²)
+            else:
+                summands = list(local.terms) if isinstance(local, o.Add) else []
+            return consumers() + [("", self.inst.values(x)) for x in summands]
+        jac = jacobian_world(self, name, truth, consumers()) if world is None and self.jacobians else None
+        if jac is not None and not agree(jac[0], truth):
+            (world, origin), world_envs = jac, None
+        tgt = Target(name, bar_latex(name), truth, world, origin, make_terms=terms)
         if world is not None:
             tgt.world_envs = world_envs
         return tgt
@@ -335,10 +354,14 @@ class Judge:
         repair (as written in the hint, and what it means)."""
         fallback: tuple[str, tuple[str, o.Expr]] | None = None
         cands = [first] if first is not None else repairs(part)  # an index error knows its repair
+        # a repair moves a transpose or a factor and adds no index: a part without index notation
+        # has repairs without it, read directly (not walked for indices once per candidate)
+        plain = first is None and scope.indices is None and not uses_indices(part, scope)
         for cand in cands:
             try:
                 again = Scope(self.model, dict(scope.local), ctx=self.sheets.ctx)
                 again.indices = scope.indices
+                again.inside = plain  # (resolve's own flag: "the index reading is decided")
                 e = resolve(cand, again)
                 if not _shape_fits(e, shape) or _unresolved(e):
                     continue

@@ -79,7 +79,10 @@ def _merge(st: t.Statement, got: list[tuple[dict[str, int], Claim]], where: str)
     for k in range(n_steps):
         worst: tuple[dict[str, int], Step] | None = None
         for env, c in got:
-            if k < len(c.steps) and (worst is None or ORDER[c.steps[k].verdict] > ORDER[worst[1].verdict]):
+            if k < len(c.steps) and (worst is None or ORDER[c.steps[k].verdict] > ORDER[worst[1].verdict] or (
+                    # as bad, and diagnosed where the first was not (`L = 1` often says less)
+                    ORDER[c.steps[k].verdict] == ORDER[worst[1].verdict] and worst[1].reason is None
+                    and c.steps[k].reason is not None)):
                 worst = (env, c.steps[k])
         assert worst is not None
         env, step = worst
@@ -140,6 +143,9 @@ def _check(st: t.Statement, checkers, fp: fam.FamilyProblem, steps: set[str], co
            one: Callable[[Any, t.Statement], list[Claim]]) -> list[Claim]:
     if st.error is not None:
         return one(checkers[-1][1], st)
+    layers = fam.layer_letters(fp)
+    if layers and st.parts:  # `z^l`, `W^{l+1}`, `\\delta^l`: the layer members, without brackets
+        st = dataclasses.replace(st, parts=tuple(fam.layer_superscripts(p, layers) for p in st.parts))
     free = set()
     for p in list(st.parts):
         free |= fam.free_steps(p, steps)
