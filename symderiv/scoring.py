@@ -46,6 +46,8 @@ class Policy:
     carried_forward: float = DEFAULT_CARRIED_FORWARD
     steps: float = 0.0
     step_nodes: tuple[str, ...] = ()
+    #: with families: each target's and step's (count, member) pairs its answer must give
+    members: tuple[tuple[str, frozenset[tuple[int, str]]], ...] = ()
 
     @property
     def max_score(self) -> float:
@@ -125,11 +127,23 @@ def _number(value: Any, what: str, where: str, low: float, high: float | None) -
     return float(value)
 
 
-def _canonical(model: Any, key: Any, where: str) -> str:
+def _canonical(model: Any, key: Any, where: str, families: Any = None) -> str:
     from .meaning.resolve import Scope
 
     scope = Scope(model)
     text = str(key).strip()
+    if families is not None:
+        from . import family_targets
+
+        generic = family_targets.generic_name(families, text)
+        if generic is not None:
+            return generic
+        name = _canonical(model, key, where)
+        family = family_targets.member_of(families, name)
+        if family is not None and family != name:
+            raise PolicyError(f"{where}: `scoring: targets` names {key}, one member of the family {family}: "
+                              f"name the family ({family}), which is scored at every step")
+        return name
     for cand in (text, "\\" + text, text.replace("{", "").replace("}", "")):
         name = scope.canonical(cand)
         if name is not None:
@@ -141,8 +155,10 @@ def _canonical(model: Any, key: Any, where: str) -> str:
                       f"(its symbols: {known})")
 
 
-def read_policy(front_matter: Any, model: Any, where: str = "the problem") -> Policy:
-    """The Policy of a problem: its front matter's `scoring:` block over the defaults."""
+def read_policy(front_matter: Any, model: Any, where: str = "the problem", families: Any = None) -> Policy:
+    """The Policy of a problem: its front matter's `scoring:` block over the defaults;
+    `families` is the problem's FamilyProblem (`Report.families`) when it has steps or layers:
+    then targets are named as written (`x_t`, `W^{(l)}`, a shared `W`), never by member."""
     fm = front_matter if isinstance(front_matter, dict) else {}
     for old in ("points", "carried_forward"):
         if old in fm:
@@ -158,12 +174,17 @@ def read_policy(front_matter: Any, model: Any, where: str = "the problem") -> Po
         raise PolicyError(f"{where}: `scoring:` has unknown keys {', '.join(sorted(map(str, unknown)))} "
                           "(it takes targets, carried_forward, steps)")
     raw = block.get("targets")
-    if raw is None:
+    if raw is None and families is not None:
+        from .family_targets import default_targets
+
+        pairs = [(n, 1.0) for n in default_targets(families, model)]
+    elif raw is None:
         pairs = [(n, 1.0) for n in model.inputs]
     elif isinstance(raw, dict):
-        pairs = [(_canonical(model, k, where), _number(v, f"targets: {k}", where, 0, None)) for k, v in raw.items()]
+        pairs = [(_canonical(model, k, where, families), _number(v, f"targets: {k}", where, 0, None))
+                 for k, v in raw.items()]
     elif isinstance(raw, list):
-        pairs = [(_canonical(model, k, where), 1.0) for k in raw]
+        pairs = [(_canonical(model, k, where, families), 1.0) for k in raw]
     else:
         raise PolicyError(f"{where}: `scoring: targets` must map names to points, or list names")
     if not pairs:
@@ -176,19 +197,49 @@ def read_policy(front_matter: Any, model: Any, where: str = "the problem") -> Po
     cf = _number(block.get("carried_forward", DEFAULT_CARRIED_FORWARD), "carried_forward", where, 0, 1)
     steps = _number(block.get("steps", 0), "steps", where, 0, None)
     loss = model.loss
+    if families is not None:
+        from . import family_targets
+
+        step_nodes = tuple(family_targets.nodes(families, model, set(seen))) if steps else ()
+        members = tuple((n, family_targets.members_for(families, n)) for n in (*seen, *step_nodes))
+        return Policy(tuple(seen.items()), cf, steps, step_nodes, members)
     step_nodes = tuple(n for n in reversed(model.nodes) if n != loss and n not in seen) if steps else ()
     return Policy(tuple(seen.items()), cf, steps, step_nodes)
 
 
 # ---- scoring a report ----------------------------------------------------------------------
+def _students(report: Report) -> list[Claim]:
+    problem = report.files[0] if report.files else None
+    return [c for c in report.claims if c.kind in SCORED_KINDS and c.target and c.listed and c.file != problem]
+
+
 def final_claims(report: Report) -> dict[str, Claim]:
     """The last adjoint claim of each node in the student's files (not the problem's)."""
-    problem = report.files[0] if report.files else None
+    return {c.target: c for c in _students(report) if c.target}
+
+
+def final_family_claims(report: Report, policy: Policy) -> dict[str, Claim]:
+    """With families: the last claim of the student's that answers each target at every
+    member and count (`\\bar{x}_t = ...` for x_t; `\\bar{W} = \\sum_t ...` for a shared W),
+    or a line for it that could not be checked at all (its target as written)."""
     last: dict[str, Claim] = {}
-    for c in report.claims:
-        if c.kind in SCORED_KINDS and c.target and c.listed and c.file != problem:
-            last[c.target] = c
+    wanted = dict(policy.members)
+    for c in _students(report):
+        for name, members in wanted.items():
+            if (c.members is not None and members <= c.members.keys()) or (c.members is None and c.target == name):
+                last[name] = c
     return last
+
+
+def _members_agree(item: Item, claim: Claim, policy: Policy) -> None:
+    """A family answer is correct only when every member's instance was (the merged verdict
+    is the worst already; this keeps the rule explicit for a member checked on its own)."""
+    if item.status != "correct" or claim.members is None:
+        return
+    wanted = dict(policy.members)[item.name]
+    bad = sorted({claim.members[k] for k in wanted if claim.members[k] != "correct"})
+    if bad:
+        item.status, item.score = bad[0], 0.0
 
 
 def _judge(item: Item, claim: Claim | None, policy: Policy) -> None:
@@ -208,18 +259,20 @@ def _judge(item: Item, claim: Claim | None, policy: Policy) -> None:
 
 def score_report(report: Report, policy: Policy) -> Score:
     """The Score of a checked sheet under `policy`."""
-    last = final_claims(report)
+    last = final_family_claims(report, policy) if policy.members else final_claims(report)
     items = [Item(name, pts) for name, pts in policy.targets]
     items += [Item(name, policy.steps, step=True) for name in policy.step_nodes]
     for item in items:
         _judge(item, last.get(item.name), policy)
+        if policy.members and item.claim is not None:
+            _members_agree(item, item.claim, policy)
     return Score(round(sum(i.score for i in items), 4), policy.max_score, items)
 
 
 def score_of(report: Report) -> Score:
     """The report's Score: the one attached by `check_scored`, else under the default policy."""
     if report.score is None:
-        report.score = score_report(report, read_policy({}, report.model))
+        report.score = score_report(report, read_policy({}, report.model, families=report.families))
     return report.score
 
 
@@ -229,10 +282,10 @@ def check_scored(docs: list, seed: int = 0, budget: Any = None) -> Report:
     from .verify.check import check_documents
 
     report = check_documents(docs, seed=seed, budget=budget)
-    policy = read_policy(docs[0].front_matter, report.model, docs[0].file)
+    policy = read_policy(docs[0].front_matter, report.model, docs[0].file, report.families)
     report.score = score_report(report, policy)
     return report
 
 
-__all__ = ["Item", "Policy", "PolicyError", "Score", "check_scored", "final_claims", "read_policy",
-           "score_of", "score_report"]
+__all__ = ["Item", "Policy", "PolicyError", "Score", "check_scored", "final_claims", "final_family_claims",
+           "read_policy", "score_of", "score_report"]

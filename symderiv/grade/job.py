@@ -48,7 +48,7 @@ def prepare(path: str, seed: int, gradescope: bool) -> Problem:
 
         doc = read_document(path)
         report = check_documents([doc], seed=seed)  # raises ModelError without a model; warms every import
-        policy = read_policy(doc.front_matter, report.model, path)
+        policy = read_policy(doc.front_matter, report.model, path, report.families)
         with open(path, "rb") as f:
             sha = hashlib.sha256(f.read()).hexdigest()
         _PREPARED[key] = Problem(path, doc, seed, policy, gradescope, sha)

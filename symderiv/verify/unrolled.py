@@ -123,7 +123,7 @@ def check_family_documents(docs: list[Document], fp: fam.FamilyProblem, checker:
     unlisted = [Claim(sym.span.file, sym.span.line, "definition" if sym.is_node else "declaration", name,
                       name, [], sym.span, listed=False)
                 for name, sym in last.model.symbols.items() if sym.span is not None]
-    return Report([d.file for d in docs], last.model.loss, unlisted + claims, last.model)
+    return Report([d.file for d in docs], last.model.loss, unlisted + claims, last.model, families=fp)
 
 
 def _one(checker, st: t.Statement) -> list[Claim]:
@@ -202,10 +202,28 @@ def _check(st: t.Statement, checkers, fp: fam.FamilyProblem, steps: set[str], co
     where = (_range_text(over, letter, count) + f" for {count} = {', '.join(map(str, COUNTS))}" if letter
              else f"{count} = {', '.join(str(next(iter(e.values()))) for e, _, _ in checkers)}")
     if all(len(c.steps) == 0 for _, c in got):  # a new name of the student's, over the steps
-        claim = _merge(st, got, where)
+        claim = _with_members(_merge(st, got, where), got, fp)
         if letter is not None and claim.kind == "definition":
             claim.listed = True
             claim.steps.append(Step(st.latex, "correct", method="symbolic", span=st.span,
                                     message=f"your own name for each step ({where}): no claim to check"))
         return [claim]
-    return [_merge(st, got, where)]
+    return [_with_members(_merge(st, got, where), got, fp)]
+
+
+def _with_members(claim: Claim, got: list[tuple[dict[str, int], Claim]], fp: fam.FamilyProblem) -> Claim:
+    """Record which member's adjoint each instance gave, at which count, and its final verdict:
+    scoring gives a generic target (`x_t`, `W^{(l)}`, a shared `W`) only to a claim that
+    answered every member at every count."""
+    members: dict[tuple[int, str], str] = {}
+    for env, c in got:
+        if c.target is None or c.kind not in ("adjoint", "entrywise"):
+            continue
+        key = (env[fp.counts[0]], c.target)
+        verdict = c.steps[-1].verdict if c.steps else "invalid"
+        if not c.explicit and verdict == "correct":
+            verdict = "not explicit"
+        old = members.get(key)
+        members[key] = verdict if old is None or old == "correct" else old
+    claim.members = members
+    return claim

@@ -52,6 +52,9 @@ class Claim:
     listed: bool = True  # new definitions are listed only with --all
     explicit: bool = False  # an adjoint whose final part has no partial derivative and not its own adjoint
     answer: Answer | None = None  # set by the judge when an adjoint claim is not correct
+    #: with families: the (count, adjoint target) of every instance checked -> its final verdict
+    #: (`\\bar{x}_t` -> (1, x_1), (2, x_1), (2, x_2), ...); None otherwise. Scoring reads it.
+    members: dict[tuple[int, str], str] | None = None
 
     @property
     def cell(self) -> int | None:
@@ -82,6 +85,7 @@ class Report:
     claims: list[Claim]
     model: Any = field(default=None, repr=False)  # the problem's Model, for scoring (not serialised)
     score: Any = None  # the scoring.Score under the problem's policy, when scored
+    families: Any = None  # the problem's meaning.families.FamilyProblem, when it has families
 
     def summary(self, all_claims: bool = False) -> dict[str, int]:
         out = {"correct": 0, "incorrect": 0, "invalid": 0}
