@@ -215,6 +215,21 @@ def _cancel_quotients(n: o.Hadamard, ctx: Tidy) -> Expr | None:
     return out
 
 
+def _reciprocal(p: Expr, q: Expr, ctx: Tidy) -> bool:
+    """p = 1/q (or q = 1/p), both scalars: det(X)^{-1} beside det(X)."""
+    return p.is_scalar and q.is_scalar and (
+        (isinstance(p, o.Pow) and p.k == -1 and ctx.key(p.a) == ctx.key(q))
+        or (isinstance(q, o.Pow) and q.k == -1 and ctx.key(q.a) == ctx.key(p)))
+
+
+def _scalar_ratio(n: o.Scale, ctx: Tidy) -> Expr | None:
+    if n.b.is_scalar and _reciprocal(n.a, n.b, ctx):
+        return o.const(1)
+    if isinstance(n.b, o.Scale) and _reciprocal(n.a, n.b.a, ctx):
+        return n.b.b
+    return None
+
+
 def _trace_of_scalar(n: o.Trace, ctx: Tidy) -> Expr | None:
     return n.a if n.a.is_scalar else None
 
@@ -298,6 +313,7 @@ RULES: tuple[Rule, ...] = (
     Rule("like-terms", o.Add, _like_terms, "a A + b A = (a + b) A"),
     Rule("negated-sum", o.Scale, _negated_sum, "-(a + b) = -a - b"),
     Rule("cancel-quotients", o.Hadamard, _cancel_quotients, "y ⊙ t ⊙ y^{∘-1} = t"),
+    Rule("scalar-ratio", o.Scale, _scalar_ratio, "det(X)^{-1} det(X) A = A (a scalar over itself)"),
     Rule("trace-of-scalar", o.Trace, _trace_of_scalar, "tr(a) = a for a 1x1 a"),
     Rule("trace-rotation", o.Trace, _trace_rotation, "tr(q r^T K) = r^T K q"),
     Rule("inner-product-of-quotient", o.MatMul, _inner_product_of_quotient, "u^T (c ⊙ u^{∘-1}) = 1^T c"),
