@@ -133,7 +133,7 @@ def _canonical(model: Any, key: Any, where: str, families: Any = None) -> str:
     scope = Scope(model)
     text = str(key).strip()
     if families is not None:
-        from . import family_targets
+        from .verify import family_targets
 
         generic = family_targets.generic_name(families, text)
         if generic is not None:
@@ -175,7 +175,7 @@ def read_policy(front_matter: Any, model: Any, where: str = "the problem", famil
                           "(it takes targets, carried_forward, steps)")
     raw = block.get("targets")
     if raw is None and families is not None:
-        from .family_targets import default_targets
+        from .verify.family_targets import default_targets
 
         pairs = [(n, 1.0) for n in default_targets(families, model)]
     elif raw is None:
@@ -198,7 +198,7 @@ def read_policy(front_matter: Any, model: Any, where: str = "the problem", famil
     steps = _number(block.get("steps", 0), "steps", where, 0, None)
     loss = model.loss
     if families is not None:
-        from . import family_targets
+        from .verify import family_targets
 
         step_nodes = tuple(family_targets.nodes(families, model, set(seen))) if steps else ()
         members = tuple((n, family_targets.members_for(families, n)) for n in (*seen, *step_nodes))

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .meaning import families as fam
-from .read import tree as t
-from .verify.unrolled import COUNTS
+from ..meaning import families as fam
+from ..read import tree as t
+from .unrolled import COUNTS
 
 #: a generic name -> the (count, member) pairs it stands for
 Members = dict[str, frozenset[tuple[int, str]]]
