@@ -49,7 +49,7 @@ ADJ = derive(MODEL)
 INST = Instances(ADJ)
 V = {k: MODEL.symbols[k].var() for k in MODEL.symbols}
 S, COL, ROW, SQ = (1, 1), (N, 1), (1, N), (N, N)
-PERIODIC = ("sin", "cos")  # on leaves only: sin of a large value magnifies rounding past the tolerance
+PERIODIC = ("sin", "cos", "tan")  # on leaves only: sin/tan of a large value magnifies rounding past the tolerance
 FUNCS = tuple(n for n, f in BY_NAME.items() if f.domain == "real" and n not in PERIODIC)  # every record
 POSITIVE_FUNCS = tuple(n for n, f in BY_NAME.items() if f.domain != "real")  # log: on positive trees
 
@@ -132,11 +132,12 @@ def _reread(text: str) -> o.Expr:
 TWO_NUMBERS = re.compile(r"(?<![\w^_{\\])\d+\s+\d")
 
 
-def _round_trip(e: o.Expr) -> None:
+def _round_trip(e: o.Expr, generated: bool = True) -> None:
     text = to_latex(e)
     assert not TWO_NUMBERS.search(text), text
     want = INST.values(e)
-    assume(agree(want, want))  # an overflowing tree says nothing about printing
+    if generated:
+        assume(agree(want, want))  # an overflowing tree says nothing about printing
     back = _reread(text)
     assert agree(INST.values(back), want), f"{text}"
 
@@ -167,4 +168,4 @@ def test_printed_trees_read_back_equal_many(e: o.Expr) -> None:
 ])
 def test_found_cases(e: o.Expr, want: str) -> None:
     assert to_latex(e) == want
-    _round_trip(e)
+    _round_trip(e, generated=False)

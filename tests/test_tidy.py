@@ -107,7 +107,16 @@ def _inner_quotient(draw: st.DrawFn) -> Expr:
     return o.MatMul(o.Transpose(u), o.Hadamard(c, o.Pow(u, k)))
 
 
+@st.composite
+def _ratio(draw: st.DrawFn) -> Expr:
+    d = draw(st.sampled_from([o.Det(V["A"]), o.Det(V["B"])]) | _e((1, 1), 1))
+    inv, rest = o.Pow(d, F(-1)), draw(_e(draw(SHAPES)))
+    return draw(st.sampled_from([o.Scale(inv, d), o.Scale(d, inv), o.Scale(inv, o.Scale(d, rest)),
+                                 o.Scale(d, o.Scale(inv, rest))]))
+
+
 CASES: dict[str, st.SearchStrategy[Expr]] = {
+    "scalar-ratio": _ratio(),
     "trace-rotation": _trace_of_chain(),
     "inner-product-of-quotient": _inner_quotient(),
     "scalars-out": _scaled(),
@@ -191,6 +200,8 @@ B = V["B"]
     (o.Inverse(o.MatMul(X, X)), r"X^{-2}"),
     (o.scale(o.const(-1), o.add(V["s"], o.neg(V["t"]))), r"t - s"),
     (o.Trace(o.MatMul(o.MatMul(x, o.transpose(x)), B)), r"x^\top B x"),
+    (o.add(o.Scale(o.Scale(o.Pow(o.Det(B), F(-1)), o.Det(B)), o.Transpose(o.Inverse(B))), o.Transpose(X)),
+     r"B^{-\top} + X^\top"),  # the log-det gradient, local form
 ])
 def test_readable_forms(expr: Expr, printed: str) -> None:
     assert to_latex(tidy(expr, Facts())) == printed.replace("X", "A")

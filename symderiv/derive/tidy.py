@@ -180,21 +180,23 @@ def _product(factors: list[Expr]) -> Expr:
     return out
 
 
-def _hadamard_chain(x: Expr, out: list[Expr]) -> None:
+def _chain(x: Expr, op: type) -> list[Expr]:
+    """The factors of a nest of one associative binary op (A B C, a ⊙ b ⊙ c), left to right."""
+    out: list[Expr] = []
     stack = [x]
     while stack:
         y = stack.pop()
-        if isinstance(y, o.Hadamard):
+        if isinstance(y, op):
             stack += [y.b, y.a]
         else:
             out.append(y)
+    return out
 
 
 def _cancel_quotients(n: o.Hadamard, ctx: Tidy) -> Expr | None:
     """y ⊙ t ⊙ y^{∘-1} = t, y ⊙ y^{∘-2} = y^{∘-1}: exponents of one base added up (where the
     quotient is defined, which is where the expression is)."""
-    factors: list[Expr] = []
-    _hadamard_chain(n, factors)
+    factors = _chain(n, o.Hadamard)
     powers: dict[tuple, list] = {}
     order: list[tuple] = []
     for f in factors:
@@ -215,26 +217,29 @@ def _cancel_quotients(n: o.Hadamard, ctx: Tidy) -> Expr | None:
     return out
 
 
+def _reciprocal(p: Expr, q: Expr, ctx: Tidy) -> bool:
+    """p = 1/q (or q = 1/p), both scalars: det(X)^{-1} beside det(X)."""
+    return p.is_scalar and q.is_scalar and (
+        (isinstance(p, o.Pow) and p.k == -1 and ctx.key(p.a) == ctx.key(q))
+        or (isinstance(q, o.Pow) and q.k == -1 and ctx.key(q.a) == ctx.key(p)))
+
+
+def _scalar_ratio(n: o.Scale, ctx: Tidy) -> Expr | None:
+    if n.b.is_scalar and _reciprocal(n.a, n.b, ctx):
+        return o.const(1)
+    if isinstance(n.b, o.Scale) and _reciprocal(n.a, n.b.a, ctx):
+        return n.b.b
+    return None
+
+
 def _trace_of_scalar(n: o.Trace, ctx: Tidy) -> Expr | None:
     return n.a if n.a.is_scalar else None
-
-
-def _matmul_chain(x: Expr) -> list[Expr]:
-    out: list[Expr] = []
-    stack = [x]
-    while stack:
-        y = stack.pop()
-        if isinstance(y, o.MatMul):
-            stack += [y.b, y.a]
-        else:
-            out.append(y)
-    return out
 
 
 def _trace_rotation(n: o.Trace, ctx: Tidy) -> Expr | None:
     """tr(F_1 ... F_k) = F_{i+1} ... F_k F_1 ... F_i, a 1x1, when F_i is a column and F_{i+1}
     a row (the trace is cyclic): `tr(q g^T K)` is `g^T K q`."""
-    fs = _matmul_chain(n.a)
+    fs = _chain(n.a, o.MatMul)
     k = len(fs)
     for i in range(k):
         col, row = fs[i], fs[(i + 1) % k]
@@ -254,7 +259,7 @@ def _inner_product_of_quotient(n: o.MatMul, ctx: Tidy) -> Expr | None:
         return None
     u = ctx.key(a.a)
     factors: list[Expr] = []
-    _hadamard_chain(b, factors)
+    factors.extend(_chain(b, o.Hadamard))
     if not any(isinstance(f, o.Pow) and f.k < 0 and ctx.key(f.a) == u for f in factors):
         return None
     return o.matmul(o.Ones((1, a.a.shape[0])), ctx(o.Hadamard(a.a, b)))
@@ -298,6 +303,7 @@ RULES: tuple[Rule, ...] = (
     Rule("like-terms", o.Add, _like_terms, "a A + b A = (a + b) A"),
     Rule("negated-sum", o.Scale, _negated_sum, "-(a + b) = -a - b"),
     Rule("cancel-quotients", o.Hadamard, _cancel_quotients, "y ⊙ t ⊙ y^{∘-1} = t"),
+    Rule("scalar-ratio", o.Scale, _scalar_ratio, "det(X)^{-1} det(X) A = A (a scalar over itself)"),
     Rule("trace-of-scalar", o.Trace, _trace_of_scalar, "tr(a) = a for a 1x1 a"),
     Rule("trace-rotation", o.Trace, _trace_rotation, "tr(q r^T K) = r^T K q"),
     Rule("inner-product-of-quotient", o.MatMul, _inner_product_of_quotient, "u^T (c ⊙ u^{∘-1}) = 1^T c"),
