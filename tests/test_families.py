@@ -351,3 +351,54 @@ def test_an_empty_sum_over_steps_is_a_zero_of_its_shape():
     got = check_lines(read_document(str(RNN / "problem.md")), lines)
     assert got[1][0].verdict == "correct", got[1][0]
     assert (got[2][0].verdict, got[2][0].reason) == ("incorrect", "missing-term"), got[2][0]
+
+
+SUB_LAST = re.compile(r"(\\?[A-Za-z]+)\^\{(\((?:l|l-1|l\+1|L)\))\}_(\{[^{}]*\}|[A-Za-z])")
+
+
+def _bracketed_mutants(line: str) -> list[str]:
+    """One bracketed layer shifted by one (`(l)` -> `(l+1)`, `(l-1)`, ...), or two index letters
+    exchanged, on the right side."""
+    lhs, _, rhs = line.partition("=")
+    out = []
+    for m in re.finditer(r"\((l|l-1|l\+1)\)", rhs):
+        for new in {"l": ("l+1", "l-1"), "l-1": ("l", "l-2"), "l+1": ("l", "l+2")}[m.group(1)]:
+            out.append(f"{lhs}={rhs[:m.start()]}({new}){rhs[m.end():]}")
+    for a, b in (("i", "j"), ("j", "k")):
+        swapped = re.sub(rf"_({a}|{b})(?![A-Za-z])", lambda m: "_" + (b if m.group(1) == a else a), rhs)
+        if swapped != rhs:
+            out.append(f"{lhs}={swapped}")
+    return out
+
+
+def _subscript_first(line: str) -> str:
+    """`W^{(l)}_{ij}` written `W_{ij}^{(l)}` throughout."""
+    return SUB_LAST.sub(lambda m: f"{m.group(1)}_{m.group(3)}^{{{m.group(2)}}}", line)
+
+
+def test_the_entry_subscript_may_come_before_the_layer(tmp_path):
+    """`W_{ij}^{(l)}`, `\\delta_i^{(l)}`, `\\partial z_j^{(l)}`: the subscript written first reads as
+    `W^{(l)}_{ij}` does. Lines and their mutants are judged by the oracle in the subscript-last
+    spelling; in the subscript-first one the right lines are correct at every drawn count and
+    no wrong mutant is accepted."""
+    problem = tmp_path / "problem.md"
+    problem.write_text((MLP / "problem.md").read_text())
+    preamble = [r"\delta^{(l)} = \frac{\partial \mathcal{E}}{\partial z^{(l)}}"]
+    right = [
+        r"\frac{\partial \mathcal{E}}{\partial W^{(l)}_{ij}} = \delta^{(l)}_i a^{(l-1)}_j",
+        r"\frac{\partial \mathcal{E}}{\partial b^{(l)}_{j}} = \delta^{(l)}_j",
+        r"\frac{\partial \mathcal{E}}{\partial z^{(l)}_j} = \sigma'(z^{(l)}_j) \sum_{k} W^{(l+1)}_{kj} \delta^{(l+1)}_k",
+    ]
+    assert all(j is True for j in _judged_lines(problem, preamble, right)), right
+    first = [_subscript_first(x) for x in right]
+    assert all("^{(l" in x and "}_" not in x.partition("=")[2].replace("\\sum_", "") for x in first), first
+    got = check_lines(read_document(str(problem)), preamble + first)
+    assert [got[i][0].verdict for i in range(2, len(first) + 2)] == ["correct"] * len(first), first
+    assert all("L = 1, 2, 3" in got[i][0].steps[0].message for i in range(2, len(first) + 2))
+    wrong = [m for line in right for m in _derivative_mutants(line) + _bracketed_mutants(line)]
+    judged = _judged_lines(problem, preamble, wrong)
+    wrong = [_subscript_first(m) for m, j in zip(wrong, judged) if j is False]
+    assert len(wrong) >= 10, wrong
+    got = check_lines(read_document(str(problem)), preamble + wrong)
+    accepted = [wrong[i - 2] for i in range(2, len(wrong) + 2) if got[i][0].verdict == "correct"]
+    assert not accepted, "mutants accepted:\n" + "\n".join(accepted)

@@ -100,7 +100,11 @@ class TextReader:
             m = LAYER.match(self.s, self.ws(k + 1))
             if m and m.group(1) + m.group(3) in ("()", "[]"):
                 inner = re.sub(r"\s+", "", m.group(2))  # a layer of a family: `l-1`, `l+1`
-                return f"{base}^{{{m.group(1)}{inner}{m.group(3)}}}", m.end()
+                layer = f"^{{{m.group(1)}{inner}{m.group(3)}}}"
+                tail = TAIL_SUB.match(base)  # `W_{ij}^{(l)}`: the entry's subscript last, as
+                if tail:                     # in `W^{(l)}_{ij}`, so both spellings read alike
+                    return f"{tail.group('stem')}{layer}{tail.group('sub')}", m.end()
+                return f"{base}{layer}", m.end()
             w = WORD_SUP.match(self.s, self.ws(k + 1))
             if w and w.group(1) not in SUPERSCRIPT_COMMANDS:
                 return f"{base}^{{{w.group(1)}}}", w.end()
