@@ -291,8 +291,10 @@ class FamilyOracle:
         def name(x: str) -> str:
             y = inst(x, env)
             m = _MEMBER.match(y)
+            if m and m.group(1) not in self.bases and m.group(4) is None:
+                m = _MEMBER.match(m.group(1))  # an entry of a member: `z^{(3)}_k`
             if orc.canonical(y) is None and not _entry_of(orc, y) and m and m.group(1) in self.bases:
-                raise Missing(y)  # `a_{T+1}`, `W^{(2)}` at L = 1
+                raise Missing(y)  # `a_{T+1}`, `W^{(2)}` at L = 1, `z^{(2)}_k` at L = 1
             return y
         if isinstance(n, t.Name):
             if n.name in env and n.name in self.letters.values():

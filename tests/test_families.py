@@ -221,7 +221,6 @@ def _shift_exponents(line: str) -> list[str]:
 def test_a_layer_index_without_brackets_is_the_layer(tmp_path):
     problem = tmp_path / "problem.md"
     problem.write_text((MLP / "problem.md").read_text())
-    # (`\partial z^l` in a denominator does not parse yet: the abbreviation is defined with brackets)
     preamble = [r"\delta^{(l)} = \frac{\partial \mathcal{E}}{\partial z^{(l)}}"]
     right = [
         r"\delta^L = (a^L - y) \odot \sigma'(z^L)",
@@ -242,6 +241,75 @@ def test_a_layer_index_without_brackets_is_the_layer(tmp_path):
     got = check_lines(read_document(str(problem)), preamble + wrong)
     accepted = [wrong[i - 2] for i in range(2, len(wrong) + 2) if got[i][0].verdict == "correct"]
     assert not accepted, "shifted layers accepted:\n" + "\n".join(accepted)
+
+
+def _derivative_mutants(line: str) -> list[str]:
+    """A layer shift on either side, sign, x2, a transpose dropped, an entry's indices swapped,
+    and a dropped term or factor."""
+    lhs, _, rhs = line.partition("=")
+    out = _shift_exponents(line)
+    for m in re.finditer(r"\^(?:\{(l|l-1)\}|(l|L))(?![A-Za-z])", lhs):  # `\partial z^{l+1}` on the left
+        new = {"l": "l+1", "l-1": "l", "L": "L-1"}[m.group(1) or m.group(2)]
+        out.append(f"{lhs[:m.start()]}^{{{new}}}{lhs[m.end():]}={rhs}")
+    out += [f"{lhs}= -\\left({rhs}\\right)", f"{lhs}= 2 \\left({rhs}\\right)"]
+    out += [f"{lhs}={rhs[:m.start()]}{rhs[m.end():]}" for m in re.finditer(r"\^\\top", rhs)]
+    for m in re.finditer(r"_\{([a-z])([a-z])\}", rhs):
+        out.append(f"{lhs}={rhs[:m.start()]}_{{{m.group(2)}{m.group(1)}}}{rhs[m.end():]}")
+    if "_i" in rhs and "_j" in rhs:
+        out.append(f"{lhs}={rhs.replace('_i', '_@').replace('_j', '_i').replace('_@', '_j')}")
+    for cut in (r" \odot ", " - "):
+        if cut in rhs:
+            out.append(f"{lhs}={rhs.partition(cut)[0]}" + ("\\right)" * rhs.partition(cut)[0].count("\\left(")))
+    return out
+
+
+def test_a_layer_index_without_brackets_in_a_derivative(tmp_path):
+    """`\\partial z^l`, `\\partial W^l_{ij}`, `\\partial b_j^l` in a derivative are the layer members
+    `z^{(l)}`, ... (issue 13): right lines correct at every drawn count, no mutant accepted."""
+    problem = tmp_path / "problem.md"
+    problem.write_text((MLP / "problem.md").read_text())
+    preamble = [r"\delta^l = \frac{\partial \mathcal{E}}{\partial z^l}"]
+    right = [
+        r"\frac{\partial \mathcal{E}}{\partial z^L} = (a^L - y) \odot \sigma'(z^L)",
+        r"\frac{\partial \mathcal{E}}{\partial z^l} = \left((W^{l+1})^\top \delta^{l+1}\right) \odot \sigma'(z^l)",
+        r"\frac{\partial \mathcal{E}}{\partial b^l} = \delta^l",
+        r"\frac{\partial \mathcal{E}}{\partial W^l} = \delta^l (a^{l-1})^\top",
+        r"\frac{\partial \mathcal{E}}{\partial W^{l}_{ij}} = \delta^l_i a^{l-1}_j",
+        r"\frac{\partial \mathcal{E}}{\partial z^{l}_j} = \sigma'(z^l_j) \sum_{k} W^{l+1}_{kj} \frac{\partial \mathcal{E}}{\partial z^{l+1}_k}",
+        r"\frac{\partial \mathcal{E}}{\partial a^{l-1}} = (W^l)^\top \delta^l",
+        r"\frac{\partial \mathcal{E}}{\partial b_j^l} = \delta^l_j",
+        r"\partial \mathcal{E} / \partial b^{l} = \delta^{(l)}",
+    ]
+    assert all(j is True for j in _judged_lines(problem, preamble, right)), right
+    right += [r"\frac{\partial L}{\partial W^l} = \delta^l (a^{l-1})^\top",  # the oracle's loss is E only
+              r"\frac{\partial \mathcal{E}}{\partial a^{l-1}} = (W^l)^\top \frac{\partial \mathcal{E}}{\partial z^l}",
+              r"\frac{\partial a^l}{\partial z^l} = \operatorname{diag}(\sigma'(z^l))"]
+    got = check_lines(read_document(str(problem)), preamble + right)
+    bad = [f"{right[i - 2]}: {got[i][0].verdict}" for i in range(2, len(right) + 2) if got[i][0].verdict != "correct"]
+    assert not bad, bad
+    assert all("L = 1, 2, 3" in got[i][0].steps[0].message for i in range(2, len(right) + 2))
+    wrong = [m for line in right for m in _derivative_mutants(line)]
+    judged = _judged_lines(problem, preamble, wrong)
+    wrong = [m for m, j in zip(wrong, judged) if j is False]
+    assert len(wrong) >= 30, wrong
+    got = check_lines(read_document(str(problem)), preamble + wrong)
+    accepted = [wrong[i - 2] for i in range(2, len(wrong) + 2) if got[i][0].verdict == "correct"]
+    assert not accepted, "mutants accepted:\n" + "\n".join(accepted)
+
+
+def test_a_superscript_in_a_derivative_is_a_layer_only_in_a_layer_problem():
+    """`\\partial a^l` is one name only where one symbol is required; `^2` stays the square,
+    `^T` the transpose, and a non-layer superscript is no power (not a symbol of the problem)."""
+    den = {s: parse_statement(s).parts[0] for s in (
+        r"\frac{\partial L}{\partial z^l}", r"\frac{\partial L}{\partial z_j^{l+1}}",
+        r"\frac{\partial L}{\partial \sigma^2}", r"\frac{\partial a^l}{\partial z^{l}_j}")}
+    assert [getattr(n, "den", None) for n in den.values()] == ["z^{l}", "z^{l+1}_j", "\\sigma^2", "z^{l}_j"]
+    assert parse_statement(r"\frac{\partial f}{\partial x^T}").error is not None
+    assert isinstance(parse_statement("z^l").parts[0], t.Power)
+    got = check_lines(read_document(str(HERE.parent.parent / "derivations" / "quadratic-general" / "problem.md")),
+                      [r"\frac{\partial f}{\partial x^n} = (C + C^\top) x + u",
+                       r"\frac{\partial f}{\partial x^{m}} = (C + C^\top) x + u"])
+    assert [(got[i][0].verdict, got[i][0].reason) for i in (1, 2)] == [("invalid", "unknown-symbol")] * 2
 
 
 MEAN = RNN.parent / "rnn" / "problem.md"
@@ -283,3 +351,54 @@ def test_an_empty_sum_over_steps_is_a_zero_of_its_shape():
     got = check_lines(read_document(str(RNN / "problem.md")), lines)
     assert got[1][0].verdict == "correct", got[1][0]
     assert (got[2][0].verdict, got[2][0].reason) == ("incorrect", "missing-term"), got[2][0]
+
+
+SUB_LAST = re.compile(r"(\\?[A-Za-z]+)\^\{(\((?:l|l-1|l\+1|L)\))\}_(\{[^{}]*\}|[A-Za-z])")
+
+
+def _bracketed_mutants(line: str) -> list[str]:
+    """One bracketed layer shifted by one (`(l)` -> `(l+1)`, `(l-1)`, ...), or two index letters
+    exchanged, on the right side."""
+    lhs, _, rhs = line.partition("=")
+    out = []
+    for m in re.finditer(r"\((l|l-1|l\+1)\)", rhs):
+        for new in {"l": ("l+1", "l-1"), "l-1": ("l", "l-2"), "l+1": ("l", "l+2")}[m.group(1)]:
+            out.append(f"{lhs}={rhs[:m.start()]}({new}){rhs[m.end():]}")
+    for a, b in (("i", "j"), ("j", "k")):
+        swapped = re.sub(rf"_({a}|{b})(?![A-Za-z])", lambda m: "_" + (b if m.group(1) == a else a), rhs)
+        if swapped != rhs:
+            out.append(f"{lhs}={swapped}")
+    return out
+
+
+def _subscript_first(line: str) -> str:
+    """`W^{(l)}_{ij}` written `W_{ij}^{(l)}` throughout."""
+    return SUB_LAST.sub(lambda m: f"{m.group(1)}_{m.group(3)}^{{{m.group(2)}}}", line)
+
+
+def test_the_entry_subscript_may_come_before_the_layer(tmp_path):
+    """`W_{ij}^{(l)}`, `\\delta_i^{(l)}`, `\\partial z_j^{(l)}`: the subscript written first reads as
+    `W^{(l)}_{ij}` does. Lines and their mutants are judged by the oracle in the subscript-last
+    spelling; in the subscript-first one the right lines are correct at every drawn count and
+    no wrong mutant is accepted."""
+    problem = tmp_path / "problem.md"
+    problem.write_text((MLP / "problem.md").read_text())
+    preamble = [r"\delta^{(l)} = \frac{\partial \mathcal{E}}{\partial z^{(l)}}"]
+    right = [
+        r"\frac{\partial \mathcal{E}}{\partial W^{(l)}_{ij}} = \delta^{(l)}_i a^{(l-1)}_j",
+        r"\frac{\partial \mathcal{E}}{\partial b^{(l)}_{j}} = \delta^{(l)}_j",
+        r"\frac{\partial \mathcal{E}}{\partial z^{(l)}_j} = \sigma'(z^{(l)}_j) \sum_{k} W^{(l+1)}_{kj} \delta^{(l+1)}_k",
+    ]
+    assert all(j is True for j in _judged_lines(problem, preamble, right)), right
+    first = [_subscript_first(x) for x in right]
+    assert all("^{(l" in x and "}_" not in x.partition("=")[2].replace("\\sum_", "") for x in first), first
+    got = check_lines(read_document(str(problem)), preamble + first)
+    assert [got[i][0].verdict for i in range(2, len(first) + 2)] == ["correct"] * len(first), first
+    assert all("L = 1, 2, 3" in got[i][0].steps[0].message for i in range(2, len(first) + 2))
+    wrong = [m for line in right for m in _derivative_mutants(line) + _bracketed_mutants(line)]
+    judged = _judged_lines(problem, preamble, wrong)
+    wrong = [_subscript_first(m) for m, j in zip(wrong, judged) if j is False]
+    assert len(wrong) >= 10, wrong
+    got = check_lines(read_document(str(problem)), preamble + wrong)
+    accepted = [wrong[i - 2] for i in range(2, len(wrong) + 2) if got[i][0].verdict == "correct"]
+    assert not accepted, "mutants accepted:\n" + "\n".join(accepted)

@@ -35,6 +35,8 @@ DECL_SUP = re.compile(rf"^\s*(\\?[A-Za-z]+)\^\{{\s*([(\[])1[)\]]\s*\}}\s*,\s*{_D
 _AFFINE = re.compile(r"^([A-Za-z])(?:([+-])(\d+))?$")
 _TAIL_SUB = re.compile(r"_(\{([^{}]*)\}|([A-Za-z0-9]))$")
 _LAYER = re.compile(r"\^\{([(\[])([^{}()\[\]]*)([)\]])\}")
+#: a layer index the reader folded into a derivative's variable without brackets (`z^{l}`)
+_BARE_LAYER = re.compile(r"\^\{([A-Za-z](?:[+-][0-9]+)?)\}")
 
 
 @dataclass
@@ -185,6 +187,16 @@ def layer_superscripts(n: t.Node, letters: set[str]) -> t.Node:
         text = _exponent_text(n.exponent)
         if text is not None and _value(text, {x: 0 for x in letters}) is not None:
             return dataclasses.replace(n.base, span=n.span, name=f"{n.base.name}^{{({text})}}")
+    if isinstance(n, (t.Name, t.Bar)):
+        return dataclasses.replace(n, name=_bracketed(n.name, letters))
+    if isinstance(n, t.Partial):
+        return dataclasses.replace(n, num=_bracketed(n.num, letters), den=_bracketed(n.den, letters))
+    if isinstance(n, t.PartialOf):
+        return dataclasses.replace(n, num=layer_superscripts(n.num, letters), den=_bracketed(n.den, letters))
+    if isinstance(n, t.Derivative):
+        wrt2 = _bracketed(n.wrt2, letters) if n.wrt2 is not None else None
+        return dataclasses.replace(n, wrt=_bracketed(n.wrt, letters), wrt2=wrt2,
+                                   arg=layer_superscripts(n.arg, letters))
     changes = {}
     for f in dataclasses.fields(n):
         value = getattr(n, f.name)
@@ -195,6 +207,15 @@ def layer_superscripts(n: t.Node, letters: set[str]) -> t.Node:
         elif isinstance(value, tuple) and value and isinstance(value[0], t.Node):
             changes[f.name] = tuple(layer_superscripts(x, letters) for x in value)
     return dataclasses.replace(n, **changes) if changes else n
+
+
+def _bracketed(name: str, letters: set[str]) -> str:
+    """`z^{l}_j` (a derivative's variable, `read/names.py`) -> `z^{(l)}_j` when `l` is a layer
+    letter or count; any other name unchanged."""
+    def one(m: re.Match) -> str:
+        ok = _value(m.group(1), {x: 0 for x in letters}) is not None
+        return f"^{{({m.group(1)})}}" if ok else m.group(0)
+    return _BARE_LAYER.sub(one, name) if "^{" in name else name
 
 
 def free_steps(node: t.Node, letters: set[str], bound: frozenset = frozenset()) -> set[str]:
@@ -224,6 +245,9 @@ class Unroll:
             return dataclasses.replace(n, num=rename(n.num, env), den=rename(n.den, env))
         if isinstance(n, t.PartialOf):
             return dataclasses.replace(n, num=self.node(n.num, env), den=rename(n.den, env))
+        if isinstance(n, t.Derivative):
+            wrt2 = rename(n.wrt2, env) if n.wrt2 is not None else None
+            return dataclasses.replace(n, arg=self.node(n.arg, env), wrt=rename(n.wrt, env), wrt2=wrt2)
         if isinstance(n, t.BigSum) and n.index in self.steps:
             return self._expand(n, env)
         changes = {}

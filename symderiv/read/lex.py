@@ -123,6 +123,8 @@ class _Lexer(TextReader):
             self.emit("NAME", self.s[k], k, k + 1)
         last = self.name(m.end() - 1)
         assert last
+        if m.end() - i == 1:
+            last = self.after_partial(last)
         return self.emit("NAME", last[0], m.end() - 1, last[1])
 
     def arguments_follow(self, j: int) -> bool:
@@ -253,10 +255,17 @@ class _Lexer(TextReader):
             return self.text(cmd, i, j)
         named = self.name(i)
         if named is not None:
+            named = self.after_partial(named)
             return self.emit("NAME", named[0], i, named[1])
         if cmd in v.DECOR:  # decoration of something bigger: `\mathbf{W x}` is just a group
             return j
         return self.operator(cmd, i, j)
+
+    def after_partial(self, named: tuple[str, int]) -> tuple[str, int]:
+        """`\\partial z^l / \\partial W^l`: right after `\\partial` a layer superscript is the name's."""
+        if self.out and self.out[-1].type == "_PARTIAL":
+            return self.layered(named) or named
+        return named
 
     def bracketed_entry(self, k: int) -> tuple[str, int] | None:
         """`(W_2)_{jk}`, `[b_1]_j` as a derivative's variable: the entry's name `W_2_{jk}`."""
@@ -427,6 +436,7 @@ class _Lexer(TextReader):
         if rest == m1:  # the operator alone: it applies to the next factor
             return self.emit("HESS" if order == 2 else "DOP", f"{op}|{wrt}", i, m2 + 1)
         named = self.name(rest)
+        named = self.layered(named) or named  # `\partial a^l`: a name, as `\partial a^{(l)}` is
         if order == 1 and named is not None and self.ws(named[1]) == m1:
             if op == "partial":
                 return None
@@ -451,6 +461,7 @@ class _Lexer(TextReader):
             named = self.name(start)
             fold = self.bracketed_entry(start) if named is None and order == 1 else None
             fold = fold or (self.squared(named) if order == 1 else None)  # the batch variance
+            fold = fold or (self.layered(named) if order == 1 else None)  # `\partial z^l`: a layer
             if fold is not None:
                 named = self.folds[start] = fold
             if named is None:

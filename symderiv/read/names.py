@@ -29,6 +29,8 @@ SUB_PIECE = re.compile(r"\s*(?:\\(?:text|mathrm|textrm|mathsf|operatorname)\s*\{
 WORD_SUP = re.compile(r"\{\s*([A-Za-z]{2,})\s*\}")
 SUPERSCRIPT_COMMANDS = frozenset({"top", "prime"})  # written without their backslash: not names
 LAYER = re.compile(r"\{\s*([(\[])\s*([A-Za-z0-9]+(?:\s*[+-]\s*[0-9]+)?|\\[A-Za-z]+)\s*([)\]])\s*\}")
+#: `z^l`, `W^{l+1}`, `\\delta^{L}`: a layer index without brackets (one letter, maybe an offset)
+BARE_LAYER = re.compile(r"\s*\^\s*(?:\{\s*([A-Za-z](?:\s*[+-]\s*[0-9]+)?)\s*\}|([A-Za-z]))")
 SQUARE = re.compile(r"\s*\^\s*(?:\{\s*2\s*\}|2(?![0-9]))")
 TAIL_SUB = re.compile(r"^(?P<stem>[^_^]+)(?P<sub>_(?:\{[^{}]*\}|[^{}]))$")
 SIZE_NAMES = {m + s for m in ("big", "Big", "bigg", "Bigg") for s in ("", "l", "r", "m")}
@@ -98,7 +100,11 @@ class TextReader:
             m = LAYER.match(self.s, self.ws(k + 1))
             if m and m.group(1) + m.group(3) in ("()", "[]"):
                 inner = re.sub(r"\s+", "", m.group(2))  # a layer of a family: `l-1`, `l+1`
-                return f"{base}^{{{m.group(1)}{inner}{m.group(3)}}}", m.end()
+                layer = f"^{{{m.group(1)}{inner}{m.group(3)}}}"
+                tail = TAIL_SUB.match(base)  # `W_{ij}^{(l)}`: the entry's subscript last, as
+                if tail:                     # in `W^{(l)}_{ij}`, so both spellings read alike
+                    return f"{tail.group('stem')}{layer}{tail.group('sub')}", m.end()
+                return f"{base}{layer}", m.end()
             w = WORD_SUP.match(self.s, self.ws(k + 1))
             if w and w.group(1) not in SUPERSCRIPT_COMMANDS:
                 return f"{base}^{{{w.group(1)}}}", w.end()
@@ -120,6 +126,27 @@ class TextReader:
         if not sub and (after := self.sub(end)) is not None:
             sub, end = after
         return stem + "^2" + sub, end
+
+    def layered(self, named: tuple[str, int] | None) -> tuple[str, int] | None:
+        """A name with a layer index written without brackets, `z^l`, `W^{l+1}`, `z^l_j` or
+        `z_j^l`, as one name (`z^{l}`, `W^{l+1}`, `z^{l}_j`, `z_j^{l}`), or None. Only where one
+        symbol is required (a derivative's variable): elsewhere `z^l` is a power. A problem with
+        layers reads it as the member `z^{(l)}` (`meaning/families.py`); in any other it stays an
+        unknown symbol, never a power. `^T` is a transpose and `^2` a square, not a layer."""
+        if named is None or "^" in named[0]:
+            return None
+        m = BARE_LAYER.match(self.s, named[1])
+        if m is None:
+            return None
+        text = re.sub(r"\s+", "", m.group(1) or m.group(2))
+        if text in v.TRANSPOSE_MARKS:
+            return None
+        tail = TAIL_SUB.match(named[0])  # `z_j^l`: the entry's subscript last, as in `z^{(l)}_j`
+        stem, sub = (tail.group("stem"), tail.group("sub")) if tail else (named[0], "")
+        end = m.end()
+        if not sub and (after := self.sub(end)) is not None:
+            sub, end = after
+        return f"{stem}^{{{text}}}{sub}", end
 
     def core(self, i: int, depth: int) -> tuple[str, int] | None:
         if depth > NAME_DEPTH or i >= self.n:
