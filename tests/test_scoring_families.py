@@ -42,6 +42,11 @@ def test_generic_final_answers_score_their_family() -> None:
     assert score(MLP_DELTA + entry, MLP).targets["W^{(l)}"] == 1.0
     bar = r"$$\bar{W}^{(l)} = \delta^{(l)} (a^{(l-1)})^\top$$"
     assert score(MLP_DELTA + bar, MLP).targets["W^{(l)}"] == 1.0
+    no_brackets = r"$$\frac{\partial \mathcal{E}}{\partial W^l} = \delta^l (a^{l-1})^\top$$"
+    assert score(MLP_DELTA + no_brackets, MLP).targets["W^{(l)}"] == 1.0
+    first = r"$$\frac{\partial \mathcal{E}}{\partial W_{ij}^{(l)}} = \delta^{(l)}_i a^{(l-1)}_j$$"
+    assert score(MLP_DELTA + first, MLP).targets["W^{(l)}"] == 1.0
+    assert score(MLP_DELTA + first.replace("_i a", "_j a").replace("1)}_j", "1)}_i"), MLP).targets["W^{(l)}"] == 0
 
 
 @pytest.mark.parametrize("wrong", [
