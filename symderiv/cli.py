@@ -95,7 +95,7 @@ def _timeout(text: str) -> float:
     return value
 
 
-def _whole(low: int, high: int, unit: str):  # noqa: ANN202 - an argparse type
+def _whole(low: int, high: int, unit: str):
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -118,10 +118,10 @@ def _fail(msg: str) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .verify.budget import DEFAULT_MIB, Budget
     from .errors import SymderivError
     from .load import load_documents
     from .scoring import check_scored
+    from .verify.budget import DEFAULT_MIB, Budget
 
     budget = Budget.from_env(args.budget, args.memory, default_mib=DEFAULT_MIB)
     try:  # a Gradescope report is a grading context: the problem given first is the TA's

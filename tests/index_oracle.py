@@ -200,7 +200,7 @@ class IndexEval:
 
     def num(self, n: t.Node, values, inst, bind: dict[str, int], rng: dict[str, int]) -> float:
         o = self.o
-        go = lambda m: self.num(m, values, inst, bind, rng)  # noqa: E731
+        go = lambda m: self.num(m, values, inst, bind, rng)
         if isinstance(n, t.Number):
             return float(n.text)
         if isinstance(n, t.Name) and o.canonical(n.name) is None and n.name in o.problem.dims:
@@ -275,7 +275,7 @@ class IndexEval:
             y = go(n.num.args[0])
             from mutate import call
             h = 1e-6
-            f = lambda v: float(np.asarray(call(n.num.func, n.num.deriv, np.array([[v]]))).reshape(-1)[0])  # noqa: E731
+            f = lambda v: float(np.asarray(call(n.num.func, n.num.deriv, np.array([[v]]))).reshape(-1)[0])
             return (f(y + h) - f(y - h)) / (2 * h) * self.partial(t.Partial(n.span, n.num.args[0].name, n.den),
                                                                   values, inst, bind)
         raise Invalid(type(n).__name__)
@@ -376,7 +376,7 @@ def index_mutants(oracle, part: t.Node, walk_paths, replace_at) -> Iterator[tupl
                 yield "index-drop", replace_at(part, path, _renamed(oracle, n, [ls[0]]))
         if isinstance(n, t.Subscript) and letters_of(n.sub):
             ls = letters_of(n.sub) or []
-            sub = lambda new: "".join(new)  # noqa: E731
+            sub = lambda new: "".join(new)
             if len(ls) == 2 and ls[0] != ls[1]:
                 yield "index-swap", replace_at(part, path, dataclasses.replace(n, sub=sub([ls[1], ls[0]])))
             for k in range(len(ls)):

@@ -36,14 +36,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import index_oracle as ix
 import numpy as np
 
 from symderiv.read import tree as t
 from symderiv.read.document import Document, read_document, read_text
 from symderiv.read.parse import parse_statement
 from symderiv.read.unparse import unparse
-
-import index_oracle as ix
 
 IDENTITY = ("I", "\\mathbb{I}", "\\mathbf{I}")
 LOSS_ALIASES = ("\\mathcal{L}", "L", "\\ell", "l", "\\mathcal{l}", "f", "J", "E")

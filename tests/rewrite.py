@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 
-_FRONT = re.compile(r"\A---\n.*?\n---\n", re.S)
+_FRONT = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
 
 
 def _front_lines(text: str) -> int:
@@ -97,4 +97,4 @@ def as_unicode(text: str) -> str:
     front = _FRONT.match(text)
     head = front.group(0) if front else ""
     body = text[len(head):]
-    return head + re.sub(r"\$\$.*?\$\$|\$[^$\n]+\$", lambda g: _math_unicode(g.group(0)), body, flags=re.S)
+    return head + re.sub(r"\$\$.*?\$\$|\$[^$\n]+\$", lambda g: _math_unicode(g.group(0)), body, flags=re.DOTALL)

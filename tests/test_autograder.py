@@ -12,12 +12,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from autograding import layout, pl_data, run_autograder
 
 from symderiv.autograder import prairielearn
 from symderiv.autograder.submission import find_sources
 from symderiv.cli import main
-
-from autograding import layout, pl_data, run_autograder
 
 ROOT = Path(__file__).resolve().parents[1]
 GATED = ROOT / "derivations" / "gated-unit"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from symderiv.verify.budget import ENV_MIB, ENV_SECONDS, Budget
 from symderiv.load import load_documents
 from symderiv.read.document import read_text
 from symderiv.read.markdown import MAX_TABLE_CELLS, table_cells
+from symderiv.verify.budget import ENV_MIB, ENV_SECONDS, Budget
 from symderiv.verify.check import check_documents
 
 ROOT = Path(__file__).resolve().parents[1]

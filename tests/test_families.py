@@ -17,13 +17,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from family_oracle import expand_sum, inst, unrolled_text  # noqa: E402
-from mutate import Oracle, Undecidable, check_lines  # noqa: E402
+from family_oracle import expand_sum, inst, unrolled_text
+from mutate import Oracle, Undecidable, check_lines
 
-from symderiv.read import tree as t  # noqa: E402
-from symderiv.read.document import read_document, read_text  # noqa: E402
-from symderiv.read.parse import parse_statement  # noqa: E402
-from symderiv.verify.check import check_documents  # noqa: E402
+from symderiv.read import tree as t
+from symderiv.read.document import read_document, read_text
+from symderiv.read.parse import parse_statement
+from symderiv.verify.check import check_documents
 
 HERE = Path(__file__).resolve().parent / "families"
 RNN = HERE / "rnn"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from devset import DEVSET
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,8 +19,6 @@ from symderiv.read.unicode import normalise
 from symderiv.report.json import report_dict
 from symderiv.report.text import claim_header, plain_claim
 from symderiv.verify.check import check_documents
-
-from devset import DEVSET
 
 PROBLEM = DEVSET / "two-layer-tanh-mse" / "problem.md"  # x n, W_1 m x n, W_2 p x m, t p
 needs_devset = pytest.mark.skipif(not PROBLEM.exists(), reason="development set not available")

@@ -6,12 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from devset import DEVSET, SUPPORTED
+from rewrite import as_notebook, as_tex, as_unicode
 
 from symderiv.read.document import read_document, read_text
 from symderiv.verify.check import check_documents
-
-from devset import DEVSET, SUPPORTED
-from rewrite import as_notebook, as_tex, as_unicode
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(p for p in (ROOT / "derivations").glob("*/*.md") if p.name != "problem.md")
@@ -64,7 +63,16 @@ def test_the_rewrites_really_rewrite() -> None:
 
 
 def _mutant_lines(problem: Path, answers: Path) -> tuple[list[str], list[bool | None]]:
-    from mutate import Oracle, Undecidable, adjoint_lines, dedupe, lhs_latex, mutants, parse_statement, unparse
+    from mutate import (
+        Oracle,
+        Undecidable,
+        adjoint_lines,
+        dedupe,
+        lhs_latex,
+        mutants,
+        parse_statement,
+        unparse,
+    )
 
     orc = Oracle(problem)
     lines, equal = [], []

@@ -15,11 +15,10 @@ import re
 from pathlib import Path
 
 import pytest
+from autograding import layout, pl_data, run_autograder
 
 from symderiv.autograder import prairielearn
 from symderiv.cli import main
-
-from autograding import layout, pl_data, run_autograder
 
 ROOT = Path(__file__).resolve().parents[1]
 DERIVATIONS = sorted(p for p in (ROOT / "derivations").iterdir() if (p / "problem.md").exists())
@@ -46,7 +45,7 @@ def variants(n: int = SHEETS) -> list[tuple[Path, str, str]]:
         for name in ("answers.md", "mistakes.md"):
             if (d / name).exists():
                 text = (d / name).read_text(encoding="utf-8")
-                text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)  # the TA's problem is given
+                text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.DOTALL)  # the TA's problem is given
                 bases.append((d, name, text.split("\n")))
     rng = random.Random(17)
     out = []

@@ -18,10 +18,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from devset import DEVSET  # noqa: E402
-from mutate import Oracle, Undecidable, all_mutants, check_lines_robust, dedupe, parse_statement, unparse  # noqa: E402
+from devset import DEVSET
+from mutate import Oracle, Undecidable, all_mutants, check_lines_robust, dedupe, parse_statement, unparse
 
-from symderiv.read.document import read_document  # noqa: E402
+from symderiv.read.document import read_document
 
 PROBLEM = DEVSET / "logistic-newton-hessian" / "problem.md"
 H = 1e-4

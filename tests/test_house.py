@@ -333,8 +333,9 @@ $$\mathcal{L} = \frac{1}{2}\|h - t\|^2$$
 # ---- the public API takes the model new_model() returns; reprs stay small; Greek names -----
 
 def _sym_model():
-    import symderiv
     from sympy import MatrixSymbol, Symbol
+
+    import symderiv
     a, c = sp.symbols("a c", integer=True, positive=True)
     m = symderiv.new_model()
     x = m.input(MatrixSymbol("x", a, 1))

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from symderiv.cli import main
-from symderiv.model import ops as o
 from symderiv.load import load_documents
+from symderiv.model import ops as o
 from symderiv.report.html import claim_fragment, gradescope_results, math, prose, render, top_level_parts
 from symderiv.report.notebook import adjoints_latex, model_latex, report_html, scoped_css
 from symderiv.spans import Span

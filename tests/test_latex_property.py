@@ -73,11 +73,11 @@ def _leaf(shape: tuple) -> st.SearchStrategy[o.Expr]:
     return st.sampled_from([V["M"], o.Add((V["M"], o.Eye(N)))])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def trees(shape: tuple, depth: int = 4) -> st.SearchStrategy[o.Expr]:
     if depth == 0:
         return _leaf(shape)
-    sub = lambda sh: trees(sh, depth - 1)  # noqa: E731
+    sub = lambda sh: trees(sh, depth - 1)
     same = sub(shape)
     options = [
         _leaf(shape),

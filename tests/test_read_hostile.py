@@ -3,6 +3,7 @@ and never raises anything else, recurses too deep, or hangs."""
 from __future__ import annotations
 
 import pytest
+from devset import DEVSET
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -11,7 +12,6 @@ from symderiv.read import tree as T
 from symderiv.read.document import MAX_STATEMENTS, read_text
 from symderiv.read.parse import MAX_STATEMENT, parse_expression, parse_statement
 
-from devset import DEVSET  # noqa: E402  (tests/ is on the path)
 LINES = sorted({ln.strip().strip("$") for p in DEVSET.glob("*/*.md") for ln in p.read_text().splitlines()
                 if ln.startswith("$$")}) or [r"\bar{x} = W^\top \bar{y}"]
 PIECES = [

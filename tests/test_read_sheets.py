@@ -5,13 +5,12 @@ import json
 from pathlib import Path
 
 import pytest
+from devset import DEVSET, SUPPORTED
+from family_oracle import is_family_problem
 
 from symderiv.read import tree as T
 from symderiv.read.document import Document, read_document
 from symderiv.read.show import sexpr, sexpr_statement
-
-from devset import DEVSET, SUPPORTED  # noqa: E402  (tests/ is on the path)
-from family_oracle import is_family_problem  # noqa: E402
 
 #: the shipped copy of the real seed sheet (test_seed.py checks it is the real one)
 SEED = Path(__file__).resolve().parents[1] / "derivations" / "gated-unit" / "seed-answers.md"

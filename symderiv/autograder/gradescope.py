@@ -215,7 +215,7 @@ def _config(source: str) -> dict[str, Any]:
         return {}
 
 
-def _job(problem_path: str, submission: str):  # noqa: ANN202 - the pool's setup: runs in the worker
+def _job(problem_path: str, submission: str):
     from ..grade.job import grade_files, prepare
 
     problem = prepare(problem_path, 0, True)

@@ -28,9 +28,9 @@ RANGE = re.compile(rf"^\s*\(?\s*{_FOR}([A-Za-z])\s*=\s*1\s*,\s*{_DOTS}\s*,\s*([A
 TRAILING = re.compile(rf"^(.*?)\s*(?:,\s*(?:\\[;,:!]\s*|\\quad\s*)*|\(\s*){_FOR}([A-Za-z])\s*=\s*1\s*,\s*"
                       rf"{_DOTS}\s*,\s*([A-Za-z])\s*\)?\s*[.,]?\s*$")
 #: `x_1, \dots, x_T \in ...` and `W^{(1)}, \dots, W^{(L)} \in ...`
-DECL_SUB = re.compile(rf"^\s*(\\?[A-Za-z]+)_\{{?1\}}?\s*,\s*{_DOTS}\s*,\s*\1_\{{?([A-Za-z])\}}?\s*\\in\s*(.+)$", re.S)
+DECL_SUB = re.compile(rf"^\s*(\\?[A-Za-z]+)_\{{?1\}}?\s*,\s*{_DOTS}\s*,\s*\1_\{{?([A-Za-z])\}}?\s*\\in\s*(.+)$", re.DOTALL)
 DECL_SUP = re.compile(rf"^\s*(\\?[A-Za-z]+)\^\{{\s*([(\[])1[)\]]\s*\}}\s*,\s*{_DOTS}\s*,\s*\1\^\{{\s*[(\[]"
-                      rf"([A-Za-z])[)\]]\s*\}}\s*\\in\s*(.+)$", re.S)
+                      rf"([A-Za-z])[)\]]\s*\}}\s*\\in\s*(.+)$", re.DOTALL)
 #: a subscript or layer superscript at the end of a name
 _AFFINE = re.compile(r"^([A-Za-z])(?:([+-])(\d+))?$")
 _TAIL_SUB = re.compile(r"_(\{([^{}]*)\}|([A-Za-z0-9]))$")

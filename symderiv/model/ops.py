@@ -26,7 +26,6 @@ from .shapes import (  # noqa: F401  (re-exported: ops is where callers find the
     unify,
 )
 
-
 REPR_BUDGET = 300  # characters: a shared DAG's full repr grows exponentially with depth
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, fields, is_dataclass, replace
-from typing import TYPE_CHECKING, Any
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, ParseError, SymderivError
+from ..spans import Span
 from .markdown import MathPiece, extract, parse_front_matter
 from .split import statements
-from ..spans import Span
 from .tree import Statement
 
 if TYPE_CHECKING:  # .tex and .ipynb readers load with the first such file (start-up of a .md check)

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field, replace
 
 from ..errors import ParseError
 from ..spans import Span
-from .markdown import CLAIM_FORM, ENVIRONMENTS, MathPiece, read_inline
 from .decorations import read_through
+from .markdown import CLAIM_FORM, ENVIRONMENTS, MathPiece, read_inline
 from .parse import parse_statement
 from .tree import Statement
 

@@ -9,9 +9,7 @@ errors keep pointing at what the user wrote.
 from __future__ import annotations
 
 _GREEK = "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΥΦΨΩ"
-_GREEK_NAMES = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho "
-                "sigma tau upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon "
-                "Phi Psi Omega").split()
+_GREEK_NAMES = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega"]
 TABLE: dict[str, str] = {g: "\\" + n for g, n in zip(_GREEK, _GREEK_NAMES)}
 TABLE.update({
     "ϕ": "\\phi", "ϵ": "\\epsilon", "ς": "\\sigma", "ℓ": "\\ell", "ϑ": "\\theta",

@@ -25,7 +25,7 @@ ENV_SECONDS = "SYMDERIV_BUDGET_SECONDS"
 ENV_MIB = "SYMDERIV_BUDGET_MIB"
 
 
-def _env(name: str, cast: type, default: float | int | None) -> float | int | None:
+def _env(name: str, cast: type, default: float | None) -> float | int | None:
     text = os.environ.get(name, "").strip()
     if not text:
         return default

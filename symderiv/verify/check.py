@@ -11,7 +11,6 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
-from .budget import Budget, Clock, memory_limit, memory_message
 from ..derive.adjoints import Adjoints, derive
 from ..errors import SymderivError, no_model
 from ..meaning import indices, squares
@@ -21,8 +20,9 @@ from ..model import ops as o
 from ..model.graph import Model
 from ..read import tree as t
 from ..read.document import Document, blame_macro
-from ..spans import Span
 from ..read.unicode import normalise
+from ..spans import Span
+from .budget import Budget, Clock, memory_limit, memory_message
 from .equivalence import Instances
 from .judge import Judge
 from .sheet_layout import judge_in_layouts

@@ -50,9 +50,7 @@ def _explicit(node: t.Node, target: str, scope: Scope) -> bool:
         value = stack.pop()
         if isinstance(value, tuple):
             stack.extend(value)
-        elif isinstance(value, (t.Partial, t.PartialOf, t.Derivative)):
-            return False
-        elif isinstance(value, t.Bar) and _adjoint_of(value.name, scope) == target:
+        elif isinstance(value, (t.Partial, t.PartialOf, t.Derivative)) or isinstance(value, t.Bar) and _adjoint_of(value.name, scope) == target:
             return False
         elif isinstance(value, t.Node):
             stack.extend(getattr(value, f.name) for f in fields(value))

@@ -130,7 +130,7 @@ class Plan:
     many instances pays the walk once, not once per instance (the walk costs more than the
     numpy calls at the sizes sampled)."""
 
-    __slots__ = ("root", "order", "argix")
+    __slots__ = ("argix", "order", "root")
 
     def __init__(self, e: Expr) -> None:
         index: dict[int, int] = {}
