@@ -83,12 +83,7 @@ def _walk(n: t.Node):
     while stack:
         x = stack.pop()
         yield x
-        for value in vars(x).values():
-            items = value if isinstance(value, tuple) else (value,)
-            for item in items:
-                item = item[-1] if isinstance(item, tuple) else item
-                if isinstance(item, t.Node):
-                    stack.append(item)
+        stack.extend(t.children(x))
 
 
 def step_mutants(rhs: str) -> list[str]:
@@ -218,6 +213,13 @@ def _shift_exponents(line: str) -> list[str]:
     return out
 
 
+def _none_accepted(problem: Path, preamble: list[str], wrong: list[str]) -> None:
+    """No line of `wrong` (each judged wrong by the oracle) is `correct` after `preamble`."""
+    got = check_lines(read_document(str(problem)), preamble + wrong)
+    accepted = [wrong[i - 2] for i in range(2, len(wrong) + 2) if got[i][0].verdict == "correct"]
+    assert not accepted, "mutants accepted:\n" + "\n".join(accepted)
+
+
 def test_a_layer_index_without_brackets_is_the_layer(tmp_path):
     problem = tmp_path / "problem.md"
     problem.write_text((MLP / "problem.md").read_text())
@@ -238,9 +240,7 @@ def test_a_layer_index_without_brackets_is_the_layer(tmp_path):
     judged = _judged_lines(problem, preamble, wrong)
     wrong = [m for m, j in zip(wrong, judged) if j is False]
     assert len(wrong) >= 6, wrong
-    got = check_lines(read_document(str(problem)), preamble + wrong)
-    accepted = [wrong[i - 2] for i in range(2, len(wrong) + 2) if got[i][0].verdict == "correct"]
-    assert not accepted, "shifted layers accepted:\n" + "\n".join(accepted)
+    _none_accepted(problem, preamble, wrong)
 
 
 def _derivative_mutants(line: str) -> list[str]:
@@ -292,9 +292,7 @@ def test_a_layer_index_without_brackets_in_a_derivative(tmp_path):
     judged = _judged_lines(problem, preamble, wrong)
     wrong = [m for m, j in zip(wrong, judged) if j is False]
     assert len(wrong) >= 30, wrong
-    got = check_lines(read_document(str(problem)), preamble + wrong)
-    accepted = [wrong[i - 2] for i in range(2, len(wrong) + 2) if got[i][0].verdict == "correct"]
-    assert not accepted, "mutants accepted:\n" + "\n".join(accepted)
+    _none_accepted(problem, preamble, wrong)
 
 
 def test_a_superscript_in_a_derivative_is_a_layer_only_in_a_layer_problem():
@@ -399,6 +397,4 @@ def test_the_entry_subscript_may_come_before_the_layer(tmp_path):
     judged = _judged_lines(problem, preamble, wrong)
     wrong = [_subscript_first(m) for m, j in zip(wrong, judged) if j is False]
     assert len(wrong) >= 10, wrong
-    got = check_lines(read_document(str(problem)), preamble + wrong)
-    accepted = [wrong[i - 2] for i in range(2, len(wrong) + 2) if got[i][0].verdict == "correct"]
-    assert not accepted, "mutants accepted:\n" + "\n".join(accepted)
+    _none_accepted(problem, preamble, wrong)
