@@ -16,10 +16,11 @@ Used for everything printed to people: `symderiv latex` (local and expanded), th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
 from typing import Any
 
+from ..fastdataclass import dataclass
 from ..model import ops as o
 from ..model.ops import Expr
 from ..model.walk import KeyMemo, fold
