@@ -16,7 +16,7 @@ from ..errors import ModelError
 from ..model import ops as o
 from ..model.ops import Expr
 from ..model.walk import KeyMemo
-from .numeric import Env, Plan, close, evaluate_all
+from .numeric import Env, Shared, close, evaluate_all
 from .sampling import Sampler
 
 Values = list[np.ndarray]
@@ -34,6 +34,7 @@ class Instances:
         return f"Instances({len(self.envs)} instances, seed {self.seed}, of {self.adjoints.model!r})"
     _under: dict[tuple, list[Env]] = field(default_factory=dict)
     _world: dict[tuple, tuple[list[dict[str, np.ndarray]], list[Env]]] = field(default_factory=dict)
+    _shared: Shared = field(default_factory=Shared)
 
     def __post_init__(self) -> None:
         self.envs = Sampler(self.adjoints.model, self.seed).envs
@@ -47,9 +48,11 @@ class Instances:
 
     def fresh(self) -> Instances:
         """The same instances (and premise instances, sampled once) for another sheet: the
-        student's-world cache is a sheet's own (it is keyed by that sheet's judge)."""
+        student's-world cache and the shared values are a sheet's own (keyed by that sheet's
+        judge, and by its expressions)."""
         other = copy.copy(self.base)
         other._world = {}
+        other._shared = Shared()
         other.__dict__["_base"] = self.base
         return other
 
@@ -86,7 +89,7 @@ class Instances:
         return self._under[key]
 
     def values(self, e: Expr, envs: list[Env] | None = None) -> Values:
-        return evaluate_all(e, self.envs if envs is None else envs)
+        return self._shared.values(e, self.envs if envs is None else envs)
 
     def bars(self, name: str) -> Values:
         return [env.bars[name] for env in self.envs]
@@ -110,8 +113,8 @@ class Instances:
                 try:
                     while done[0] < len(order) and not dict.__contains__(worlds[0], name):
                         n = order[done[0]]
-                        own = [np.ones((1, 1)) for _ in envs] if n == model.loss else Plan(local[n]).run(envs)
-                        mine = Plan(overrides[n]).run(self.envs) if n in overrides else own
+                        own = [np.ones((1, 1)) for _ in envs] if n == model.loss else self.values(local[n], envs)
+                        mine = self.values(overrides[n]) if n in overrides else own
                         for i, (a, b) in enumerate(zip(own, mine)):
                             dict.__setitem__(out[i], n, a)
                             dict.__setitem__(worlds[i], n, b)
