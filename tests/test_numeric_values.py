@@ -1,5 +1,6 @@
-"""`numeric.Shared`: the values of a sheet's expressions, each distinct subexpression
-evaluated once per instance, must be exactly the values of evaluating each expression alone."""
+"""Numeric values: `numeric.Shared` (the values of a sheet's expressions, each distinct
+subexpression evaluated once per instance) must give exactly the values of evaluating each
+expression alone; `close` never lets a non-finite value agree."""
 from __future__ import annotations
 
 import numpy as np
@@ -13,7 +14,7 @@ from symderiv.model import ops as o
 from symderiv.model.shapes import SizeVar, unify
 from symderiv.verify import numeric
 from symderiv.verify.equivalence import Instances
-from symderiv.verify.numeric import Env, Shared, evaluate_all
+from symderiv.verify.numeric import RTOL, Env, Shared, close, evaluate_all
 from symderiv.verify.strategies import values
 
 
@@ -80,3 +81,21 @@ def test_every_sheet_has_its_own_shared_values() -> None:
     base = Instances(derive(m))
     one, two = base.fresh(), base.fresh()
     assert one._shared is not two._shared and one._shared is not base._shared
+
+
+INF, NAN = np.inf, np.nan
+
+
+@pytest.mark.parametrize(("a", "b"), [(INF, 1.0), (-INF, 1.0), (NAN, 1.0), (1.0, INF), (1.0, NAN), (INF, INF),
+                                      (NAN, NAN), (-INF, -INF)])
+def test_close_never_agrees_on_a_non_finite_value(a: float, b: float) -> None:
+    x, y = np.array([[0.5, a]]), np.array([[0.5, b]])
+    assert not close(x, y) and not close(y, x)
+
+
+def test_close_is_relative_to_the_truth_and_needs_one_shape() -> None:
+    b = np.array([[1e6, -2.0]])
+    assert close(b + 0.5 * RTOL * 1e6, b)
+    assert not close(b + 4 * RTOL * 1e6, b)
+    assert not close(b.T, b)
+    assert close(np.zeros((0, 1)), np.zeros((0, 1)))
