@@ -68,3 +68,22 @@ def test_the_blas_threads_are_set_before_numpy_is_imported() -> None:
 def test_syntax_and_model_modules_do_not_load_the_markdown_reader() -> None:
     got = _after("import symderiv.read.tree, symderiv.read.parse, symderiv.model.ops, symderiv.meaning.build")
     assert not [m for m in got["mods"] if m.split(".")[0] in ("markdown_it", "mdit_py_plugins", "sympy")]
+
+
+def test_a_command_collects_the_young_generation_less_often_and_restores_it(monkeypatch) -> None:
+    import gc
+
+    from symderiv import cli
+    seen = []
+    monkeypatch.setattr(cli, "_check", lambda args: seen.append(gc.get_threshold()) or 0)
+    before = gc.get_threshold()
+    assert cli.main(["check", "x.md"]) == 0
+    assert seen == [(cli.YOUNG_COLLECTION, *before[1:])] and cli.YOUNG_COLLECTION > before[0]
+    assert gc.get_threshold() == before
+
+
+def test_a_seed_check_does_not_import_difflib() -> None:
+    """did-you-mean's difflib is imported only for a name not known."""
+    code = ("import io, contextlib, symderiv.cli\n"
+            f"with contextlib.redirect_stdout(io.StringIO()): symderiv.cli.main(['check', {str(PROBLEM)!r}, {str(SHEET)!r}])")
+    assert "difflib" not in _after(code)["mods"]

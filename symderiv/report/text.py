@@ -1,7 +1,6 @@
 """The human report: per line a mark, then each step with its reason, message and evidence."""
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -18,6 +17,8 @@ def _cex(s: Step) -> str:
     c = s.counterexample
     if not c:
         return ""
+    import json  # only for a counterexample (a cold start without one skips the import)
+
     sizes = " ".join(f"{k}={v}" for k, v in c["sizes"].items())
     return f"counterexample at sizes {sizes or '(scalars)'}: expected {json.dumps(c['expected'])}, got {json.dumps(c['got'])}"
 
