@@ -18,6 +18,7 @@ from dataclasses import field
 
 from ..errors import ParseError
 from ..fastdataclass import dataclass
+from ..lazyre import lazy
 from ..read import tree as t
 from ..read.parse import parse_statement
 
@@ -26,18 +27,18 @@ _FOR = r"(?:\\(?:text|mathrm|textrm)\s*\{\s*for\s*\}\s*|\\forall\s*)?"
 #: `t = 1, \dots, T` (also after `\text{for}`)
 RANGE = re.compile(rf"^\s*\(?\s*{_FOR}([A-Za-z])\s*=\s*1\s*,\s*{_DOTS}\s*,\s*([A-Za-z])\s*\)?\s*[.,]?\s*$")
 #: a definition with its range after a comma or in parentheses, on one statement
-TRAILING = re.compile(rf"^(.*?)\s*(?:,\s*(?:\\[;,:!]\s*|\\quad\s*)*|\(\s*){_FOR}([A-Za-z])\s*=\s*1\s*,\s*"
-                      rf"{_DOTS}\s*,\s*([A-Za-z])\s*\)?\s*[.,]?\s*$")
+TRAILING = lazy(rf"^(.*?)\s*(?:,\s*(?:\\[;,:!]\s*|\\quad\s*)*|\(\s*){_FOR}([A-Za-z])\s*=\s*1\s*,\s*"
+                rf"{_DOTS}\s*,\s*([A-Za-z])\s*\)?\s*[.,]?\s*$")
 #: `x_1, \dots, x_T \in ...` and `W^{(1)}, \dots, W^{(L)} \in ...`
-DECL_SUB = re.compile(rf"^\s*(\\?[A-Za-z]+)_\{{?1\}}?\s*,\s*{_DOTS}\s*,\s*\1_\{{?([A-Za-z])\}}?\s*\\in\s*(.+)$", re.DOTALL)
-DECL_SUP = re.compile(rf"^\s*(\\?[A-Za-z]+)\^\{{\s*([(\[])1[)\]]\s*\}}\s*,\s*{_DOTS}\s*,\s*\1\^\{{\s*[(\[]"
-                      rf"([A-Za-z])[)\]]\s*\}}\s*\\in\s*(.+)$", re.DOTALL)
+DECL_SUB = lazy(rf"^\s*(\\?[A-Za-z]+)_\{{?1\}}?\s*,\s*{_DOTS}\s*,\s*\1_\{{?([A-Za-z])\}}?\s*\\in\s*(.+)$", re.DOTALL)
+DECL_SUP = lazy(rf"^\s*(\\?[A-Za-z]+)\^\{{\s*([(\[])1[)\]]\s*\}}\s*,\s*{_DOTS}\s*,\s*\1\^\{{\s*[(\[]"
+                rf"([A-Za-z])[)\]]\s*\}}\s*\\in\s*(.+)$", re.DOTALL)
 #: a subscript or layer superscript at the end of a name
 _AFFINE = re.compile(r"^([A-Za-z])(?:([+-])(\d+))?$")
-_TAIL_SUB = re.compile(r"_(\{([^{}]*)\}|([A-Za-z0-9]))$")
-_LAYER = re.compile(r"\^\{([(\[])([^{}()\[\]]*)([)\]])\}")
+_TAIL_SUB = lazy(r"_(\{([^{}]*)\}|([A-Za-z0-9]))$")
+_LAYER = lazy(r"\^\{([(\[])([^{}()\[\]]*)([)\]])\}")
 #: a layer index the reader folded into a derivative's variable without brackets (`z^{l}`)
-_BARE_LAYER = re.compile(r"\^\{([A-Za-z](?:[+-][0-9]+)?)\}")
+_BARE_LAYER = lazy(r"\^\{([A-Za-z](?:[+-][0-9]+)?)\}")
 
 
 @dataclass

@@ -14,12 +14,12 @@ W-bar, whatever the shapes. The loss's gradient may be written either side.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING
 
 from ..errors import ModelError, UnsupportedError
 from ..fastdataclass import dataclass
+from ..lazyre import lazy
 from ..model.ops import Expr
 from ..read import tree as t
 from ..spans import Span
@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # resolution recurses through scope.resolve: no import of res
     from .resolve import Scope
 
 MAX_EXPANSION = 20_000  #: parse-tree nodes one call of a named function may expand to
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*$")
+_NAME = lazy(r"[A-Za-z][A-Za-z0-9]*$")
 
 
 @dataclass(frozen=True)

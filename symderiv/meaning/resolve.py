@@ -18,6 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..errors import ShapeError, UnknownSymbolError, UnsupportedError, WrongAdjointError  # noqa: F401 (re-exported)
+from ..lazyre import lazy
 from ..model import ops as o
 from ..model.graph import Model
 from ..model.ops import Expr
@@ -30,9 +31,9 @@ from .leibniz import is_partial, leibniz, partial_alone
 #: names that may stand for the loss when the loss was given another one of them
 LOSS_SPELLINGS = ("\\mathcal{L}", "L", "\\ell", "l", "\\mathcal{l}", "J", "\\mathcal{J}", "E")
 #: a superscript word the reader folded into a name (`h^{out}`), and a layer name (`W^{(2)}`)
-_WORD_SUP = re.compile(r"^(?P<base>.+)\^\{(?P<word>[A-Za-z]{2,})\}$")
-_LAYER_SUP = re.compile(r"^(?P<base>.+)\^\{[(\[][^{}]*[)\]]\}$")
-_GREEK = re.compile(r"^\\(" + "|".join(GREEK_LETTERS) + r")(?![A-Za-z])")  # `\mu_1` -> `mu_1`
+_WORD_SUP = lazy(r"^(?P<base>.+)\^\{(?P<word>[A-Za-z]{2,})\}$")
+_LAYER_SUP = lazy(r"^(?P<base>.+)\^\{[(\[][^{}]*[)\]]\}$")
+_GREEK = lazy(r"^\\(" + "|".join(GREEK_LETTERS) + r")(?![A-Za-z])")  # `\mu_1` -> `mu_1`
 
 
 @dataclass

@@ -16,13 +16,13 @@ Problems without a squared name are never rewritten.
 from __future__ import annotations
 
 import dataclasses
-import re
 
+from ..lazyre import lazy
 from ..model.graph import Model
 from ..read import tree as t
 
-_ENTRY = re.compile(r"^(?P<stem>[^_^]+)(?P<sub>_(?:\{[^{}]*\}|[^{}]))$")
-_SQUARED_ENTRY = re.compile(r"^(?P<stem>[^_]+\^2)_(?:\{[^{}]*\}|[^{}])$")  # `\sigma^2_j`
+_ENTRY = lazy(r"^(?P<stem>[^_^]+)(?P<sub>_(?:\{[^{}]*\}|[^{}]))$")
+_SQUARED_ENTRY = lazy(r"^(?P<stem>[^_]+\^2)_(?:\{[^{}]*\}|[^{}])$")  # `\sigma^2_j`
 _FORMS = {"partial": "frac", "d": "d", "nabla": "nabla"}
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from ..lazyre import lazy
+
 _CMD = re.compile(r"\\([A-Za-z]+)")
 #: command -> (arguments to blank, then how many groups are decorated content)
 WRAPPERS = {"boxed": (0, 1), "fbox": (0, 1), "textcolor": (1, 1), "colorbox": (1, 1),
@@ -19,8 +21,8 @@ WRAPPERS = {"boxed": (0, 1), "fbox": (0, 1), "textcolor": (1, 1), "colorbox": (1
             "color": (1, 1)}
 SWITCHES = {"phantom": 1, "hphantom": 1, "vphantom": 1, "displaystyle": 0,
             "textstyle": 0, "scriptstyle": 0, "nonumber": 0, "notag": 0}
-_STATEMENT = re.compile(r"=|\\in(?![A-Za-z])|\\implies|\\Rightarrow|\\therefore|\\because|\\q?quad"
-                        r"|\u2208|\u21d2|\u27f9|\u2234")
+_STATEMENT = lazy(r"=|\\in(?![A-Za-z])|\\implies|\\Rightarrow|\\therefore|\\because|\\q?quad"
+                  r"|\u2208|\u21d2|\u27f9|\u2234")
 
 
 def _skip_ws(s: str, i: int) -> int:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+from ..lazyre import lazy
 from . import tokens as v
 from .brackets import check_brackets, pair
 from .names import CMD, LETTERS, NUM, SIZE_NAMES, WS, TextReader, is_letter
@@ -28,8 +29,8 @@ __all__ = ["LexError", "Tok", "tokenize"]
 
 
 #: `[i = j]`, `_{i=j}`: a Kronecker delta over two index letters (read as the name `[i=j]`)
-KRONECKER = re.compile(r"(?:\[|\\\{|\(|\\left\s*[\[(])\s*([A-Za-z])\s*=\s*([A-Za-z])\s*(?:\\right\s*)?(?:\]|\\\}|\))")
-KRONECKER_SUB = re.compile(r"_\{\s*([A-Za-z])\s*=\s*([A-Za-z])\s*\}")
+KRONECKER = lazy(r"(?:\[|\\\{|\(|\\left\s*[\[(])\s*([A-Za-z])\s*=\s*([A-Za-z])\s*(?:\\right\s*)?(?:\]|\\\}|\))")
+KRONECKER_SUB = lazy(r"_\{\s*([A-Za-z])\s*=\s*([A-Za-z])\s*\}")
 #: `\\partial`, `\\partial^2`, `d`, `\\mathrm{d}` opening a derivative's numerator or denominator
 DIFF = re.compile(r"\s*(?:\\partial(?![A-Za-z])|(\\mathrm\s*\{\s*d\s*\}|\\operatorname\s*\{\s*d\s*\}|"
                   r"\\text\s*\{\s*d\s*\}|\\mathrm\s+d|d(?![a-zA-Z]{2})))\s*(\^\s*\{?\s*2\s*\}?)?")

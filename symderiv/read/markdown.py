@@ -18,10 +18,11 @@ from collections.abc import Callable
 from typing import Any
 
 from ..fastdataclass import dataclass
+from ..lazyre import lazy
 
 ENVIRONMENTS = {"equation", "align", "aligned", "gather", "gathered", "split", "multline", "alignat",
                 "flalign", "eqnarray"}
-_BEGIN = re.compile(r"\\begin\s*\{([A-Za-z]+)(\*?)\}")
+_BEGIN = lazy(r"\\begin\s*\{([A-Za-z]+)(\*?)\}")
 _AMS_OPEN = re.compile(r"\\begin\{([A-Za-z]+)(\*?)\}")
 _md: Any = None
 _md_no_tables: Any = None
@@ -29,7 +30,7 @@ _md_no_tables: Any = None
 #: many rows costs header x rows tokens (a 2 MB table took 1.27 GB); past this many cells in a
 #: document its tables are read as plain paragraphs (their math is still read)
 MAX_TABLE_CELLS = 20_000
-_DELIMITER_ROW = re.compile(r"^ {0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+_DELIMITER_ROW = lazy(r"^ {0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 #: block nesting the Markdown parser follows (a list level is two); math deeper is reported
 MAX_NESTING = 100
 #: inline math read as a claim: an adjoint or Jacobian left side, then `=` (SPEC section 1)
@@ -310,7 +311,7 @@ def _inline_pieces(src: _Lines, parent: Any) -> list[MathPiece]:
 
 
 _SCALAR_INT = re.compile(r"[-+]?\d+")
-_SCALAR_FLOAT = re.compile(r"[-+]?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?")
+_SCALAR_FLOAT = lazy(r"[-+]?(\d+\.\d*|\.\d+|\d+)([eE][-+]?\d+)?")
 
 
 def _scalar(value: str) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from ..lazyre import lazy
 from . import tokens as v
 from .tokens import LexError
 
@@ -21,14 +22,14 @@ WS = " \t\r\n~&"
 CMD = re.compile(r"\\([A-Za-z]+)")
 NUM = re.compile(r"\d+(?:\.\d+)?")
 LETTERS = re.compile(r"[A-Za-z]+")
-SIZE = re.compile(r"\\(?:big|Big|bigg|Bigg)[lrm]?(?![A-Za-z])")
+SIZE = lazy(r"\\(?:big|Big|bigg|Bigg)[lrm]?(?![A-Za-z])")
 SUB_PIECE = re.compile(r"\s*(?:\\(?:text|mathrm|textrm|mathsf|operatorname)\s*\{\s*([A-Za-z0-9]+)\s*\}"
                         r"|\\([A-Za-z]+)|([A-Za-z0-9,+\-]))")
 #: `h^{out}`, `W^{in}`: a superscript word folded into the name; the meaning reads it back as
 #: a power (`e^{ab}`) when no such name is declared (meaning/resolve.py)
 WORD_SUP = re.compile(r"\{\s*([A-Za-z]{2,})\s*\}")
 SUPERSCRIPT_COMMANDS = frozenset({"top", "prime"})  # written without their backslash: not names
-LAYER = re.compile(r"\{\s*([(\[])\s*([A-Za-z0-9]+(?:\s*[+-]\s*[0-9]+)?|\\[A-Za-z]+)\s*([)\]])\s*\}")
+LAYER = lazy(r"\{\s*([(\[])\s*([A-Za-z0-9]+(?:\s*[+-]\s*[0-9]+)?|\\[A-Za-z]+)\s*([)\]])\s*\}")
 #: `z^l`, `W^{l+1}`, `\\delta^{L}`: a layer index without brackets (one letter, maybe an offset)
 BARE_LAYER = re.compile(r"\s*\^\s*(?:\{\s*([A-Za-z](?:\s*[+-]\s*[0-9]+)?)\s*\}|([A-Za-z]))")
 SQUARE = re.compile(r"\s*\^\s*(?:\{\s*2\s*\}|2(?![0-9]))")

@@ -14,11 +14,11 @@ unary minus (after an operator), postfix (`^T`, `'`, `^{...}`), atoms; see `late
 """
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from typing import Any
 
 from ..errors import ParseError
+from ..lazyre import lazy
 from ..spans import Span
 from .lex import LexError, Tok, tokenize
 from .tokens import CALLED_GREEK, GREEK
@@ -78,8 +78,8 @@ def parse_expression(text: str, file: str = "<string>", line: int = 1, col: int 
 _REALS = r"(?:\\mathbb\s*\{\s*R\s*\}|\\mathbb\s*R|\\mathbf\s*\{\s*R\s*\}|\\R(?![A-Za-z])|\\Reals|\\reals)"
 _POWER = r"(?:\s*\^\s*(?:\{[^{}]*\}|[A-Za-z0-9]))?"
 #: `\phi : \mathbb{R} \to \mathbb{R}` (also `φ: ℝ → ℝ`): a generic function's declaration (SPEC 1)
-SIGNATURE = re.compile(r"(?P<name>\\[A-Za-z]+|[A-Za-z])\s*:\s*(?P<dom>" + _REALS + _POWER + r")\s*"
-                       r"(?:\\to|\\rightarrow|\\longrightarrow)\s*(?P<cod>" + _REALS + _POWER + r")\s*[.,]?")
+SIGNATURE = lazy(r"(?P<name>\\[A-Za-z]+|[A-Za-z])\s*:\s*(?P<dom>" + _REALS + _POWER + r")\s*"
+                 r"(?:\\to|\\rightarrow|\\longrightarrow)\s*(?P<cod>" + _REALS + _POWER + r")\s*[.,]?")
 
 
 def _signature(src: _Text) -> Statement | None:

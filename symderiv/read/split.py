@@ -21,6 +21,7 @@ from dataclasses import field, replace
 
 from ..errors import ParseError
 from ..fastdataclass import dataclass
+from ..lazyre import lazy
 from ..spans import Span
 from .decorations import read_through
 from .markdown import CLAIM_FORM, ENVIRONMENTS, MathPiece, read_inline
@@ -34,7 +35,7 @@ _UNICODE_CONNECTORS = "\u21d2\u27f9\u2234\u2235"
 _NOTES = {"text", "textrm", "textit", "textbf", "textnormal", "mbox"}
 _DROP_ARG = {"label", "tag", "intertext"}
 _LEAD_OP = re.compile(r"\s*(?:\+|-|\\odot|\\cdot|\\times|\\circ)")
-_ROW_SKIP = re.compile(r"\s*\[\s*-?\d*\.?\d+\s*(?:pt|em|ex|mm|cm|in|mu|bp|pc)\s*\]")
+_ROW_SKIP = lazy(r"\s*\[\s*-?\d*\.?\d+\s*(?:pt|em|ex|mm|cm|in|mu|bp|pc)\s*\]")
 _TRAIL_OP = re.compile(r"(?:=|\+|-|\\odot|\\cdot|\\times|\\circ)\Z")
 
 

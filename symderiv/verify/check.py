@@ -8,12 +8,12 @@ definition, an identity, or a new abbreviation of the student's own (kept for la
 from __future__ import annotations
 
 import dataclasses
-import re
 from dataclasses import field
 
 from ..derive.adjoints import Adjoints, derive
 from ..errors import SymderivError, no_model
 from ..fastdataclass import dataclass
+from ..lazyre import lazy
 from ..meaning import indices, squares
 from ..meaning.build import build_model, declared_shape
 from ..meaning.resolve import Scope, resolve
@@ -30,8 +30,8 @@ from .sheet_layout import judge_in_layouts
 from .verdicts import Claim, Report, Step
 
 #: best effort at the target of a line that does not parse: \bar{W}_2, \overline{z_y}
-_TARGET = re.compile(r"\\(?:bar|overline)\s*\{?\s*(?:\\(?:mathbf|boldsymbol|vec)\{)?(\\?[A-Za-z]+)\}?"
-                     r"(?:_\{?([A-Za-z0-9]+)\}?)?")
+_TARGET = lazy(r"\\(?:bar|overline)\s*\{?\s*(?:\\(?:mathbf|boldsymbol|vec)\{)?(\\?[A-Za-z]+)\}?"
+               r"(?:_\{?([A-Za-z0-9]+)\}?)?")
 
 
 @dataclass
