@@ -299,13 +299,14 @@ class Judge:
         except SymderivError as err:
             return self._error_step(st, part, err, tgt, shape, scope), None
         s = self.inst.values(expr)
-        shifted = foreign_threshold(expr, self.model, self.inst) if agree(s, tgt.truth) else None
+        right = agree(s, tgt.truth)
+        shifted = foreign_threshold(expr, self.model, self.inst) if right else None
         if shifted is not None:
             return Step(text, "incorrect", None, "symbolic",
                         f"a mask compares with {-shifted} where the model's masks compare with 0: they "
                         f"differ for values in between (none fell there in the spot checks)",
                         span=part.span), expr
-        if agree(s, tgt.truth):
+        if right:
             method = "numeric"
             msg = f"agrees with {tgt.latex} on {len(s)} random instances"
             if tgt.name is not None and (structurally_equal(expr, self.adjoints.local[tgt.name])):
@@ -355,9 +356,10 @@ class Judge:
         # a repair moves a transpose or a factor and adds no index: a part without index notation
         # has repairs without it, read directly (not walked for indices once per candidate)
         plain = first is None and scope.indices is None and not uses_indices(part, scope)
+        memo: dict | None = {} if plain else None  # the candidates share most subtrees: read once
         for cand in cands:
             try:
-                again = Scope(self.model, dict(scope.local), ctx=self.sheets.ctx)
+                again = Scope(self.model, dict(scope.local), ctx=self.sheets.ctx, memo=memo)
                 again.indices = scope.indices
                 again.inside = plain  # (resolve's own flag: "the index reading is decided")
                 e = resolve(cand, again)
