@@ -370,8 +370,9 @@ class Judge:
             text = unparse(cand)
             repair = (text, e)
             head = self.inst.values(e, self.inst.envs[:PROBE])  # most candidates fail here: lazily
+            # once a hint is found, only a right repair can replace it: the world no longer counts
             if not any(w is not None and first_disagreement(head, w[:PROBE]) is None
-                       for w in (tgt.truth, tgt.world)):
+                       for w in ((tgt.truth, tgt.world) if fallback is None else (tgt.truth,))):
                 fallback = fallback or (f"did you mean {text}? (It would still not be right)", repair)
                 continue
             s = head + self.inst.values(e, self.inst.envs[PROBE:])
