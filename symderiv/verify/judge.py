@@ -349,18 +349,20 @@ class Judge:
 
     def _did_you_mean(self, part: t.Node, tgt: Target, shape: o.Shape, scope: Scope,
                       first: t.Node | None = None) -> tuple[str, tuple[str, o.Expr]] | None:
-        """The hint for the first repair that is right (else the first that fits), and the
-        repair (as written in the hint, and what it means)."""
+        """The hint for the first repair that is right, or right given the student's earlier
+        answers (else the first that fits), and the repair (as written in the hint, and what
+        it means)."""
         fallback: tuple[str, tuple[str, o.Expr]] | None = None
         cands = [first] if first is not None else repairs(part)  # an index error knows its repair
         # a repair moves a transpose or a factor and adds no index: a part without index notation
         # has repairs without it, read directly (not walked for indices once per candidate)
         plain = first is None and scope.indices is None and not uses_indices(part, scope)
-        memo: dict | None = {} if plain else None  # the candidates share most subtrees: read once
+        # one scope for every candidate (resolving keeps no state in it that a candidate reads),
+        # and a memo: the candidates share most subtrees, each is read once
+        again = Scope(self.model, dict(scope.local), ctx=self.sheets.ctx, indices=scope.indices,
+                      memo={} if plain else None)
         for cand in cands:
             try:
-                again = Scope(self.model, dict(scope.local), ctx=self.sheets.ctx, memo=memo)
-                again.indices = scope.indices
                 again.inside = plain  # (resolve's own flag: "the index reading is decided")
                 e = resolve(cand, again)
                 if not _shape_fits(e, shape) or _unresolved(e):
@@ -379,9 +381,12 @@ class Judge:
             if agree(s, tgt.truth):
                 return f"did you mean {text}? It would then be correct", repair
             if tgt.world is not None and agree(s, tgt.world) and fallback is None:
-                fallback = (f"did you mean {text}? It would then be right given your earlier "
-                            + f"{tgt.world_from} (carried forward)", repair)
-            elif fallback is None:
+                # right given the student's earlier answers: the repair they meant (one that is
+                # right outright as well would need two edits of one line to differ by exactly
+                # the carried mistake), so the search ends here too
+                return (f"did you mean {text}? It would then be right given your earlier "
+                        + f"{tgt.world_from} (carried forward)", repair)
+            if fallback is None:
                 fallback = (f"did you mean {text}? (It would still not be right)", repair)
         return fallback
 
