@@ -191,6 +191,22 @@ def test_sampler_sizes(seed: int) -> None:
     assert totals == sorted(totals), "smallest sizes first"
 
 
+@pytest.mark.parametrize("first", [0, 1, 2, 5])
+def test_sampler_drawn_in_stages_draws_the_same_instances(first: int) -> None:
+    """The premise diagnosis draws the first kinds, then (for a candidate not already ruled
+    out) the rest: the same instances, values and generic-function choices as drawn at once."""
+    both = (Premise("symmetric", "X"),)
+    at_once, staged = Sampler(DOMAINS, seed=3, premises=both), Sampler(DOMAINS, seed=3, premises=both, first=first)
+    head = list(staged.envs)
+    assert not staged.complete
+    staged.more()
+    assert staged.complete and all(any(e is f for f in staged.envs) for e in head)
+    assert [(e.dims, e.choice) for e in staged.envs] == [(e.dims, e.choice) for e in at_once.envs]
+    for a, b in zip(at_once.envs, staged.envs):
+        assert a.values.keys() == b.values.keys()
+        assert all(np.array_equal(a.values[k], b.values[k]) for k in a.values)
+
+
 def test_sampler_draws_both_values_of_a_binary_scalar() -> None:
     m = Model()
     t = m.declare("t", (1, 1), "binary")

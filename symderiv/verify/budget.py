@@ -13,6 +13,7 @@ Overrides: `symderiv check --budget SECONDS --memory MIB`, or the environment va
 """
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Iterator
@@ -33,7 +34,7 @@ def _env(name: str, cast: type, default: float | None) -> float | int | None:
         value = cast(text)
     except ValueError:
         return default
-    return None if value <= 0 or value != value else value
+    return None if value <= 0 or math.isnan(value) else value
 
 
 @dataclass(frozen=True)

@@ -225,8 +225,7 @@ def _premise(expr: Expr, tgt: Target, inst: Instances, truth_at) -> str | None:
     if truth_at is None:
         return None
     for premises in _candidates(inst.adjoints.model):
-        envs = inst.under(premises)
-        if envs and agree(inst.values(expr, envs), truth_at(envs)):
+        if inst.agrees_under(premises, expr, truth_at):
             said = " and ".join(f"`{p.latex}`" for p in premises)
             verb = "does" if len(premises) == 1 else "do"
             return f"right if {said}, which the problem {verb} not state"

@@ -7,6 +7,7 @@ true adjoints, and, when the student has given wrong adjoints earlier, the adjoi
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,10 +17,12 @@ from ..errors import ModelError
 from ..model import ops as o
 from ..model.ops import Expr
 from ..model.walk import KeyMemo
-from .numeric import Env, Plan, close, evaluate_all
+from .numeric import Env, Shared, close, evaluate_all
 from .sampling import Sampler
 
 Values = list[np.ndarray]
+#: the premise instances' kinds drawn before the rest (Sampler.KINDS: the ones and mixed sizes)
+QUICK_KINDS = 2
 
 
 @dataclass
@@ -32,8 +35,9 @@ class Instances:
 
     def __repr__(self) -> str:
         return f"Instances({len(self.envs)} instances, seed {self.seed}, of {self.adjoints.model!r})"
-    _under: dict[tuple, list[Env]] = field(default_factory=dict)
+    _under: dict[tuple, list] = field(default_factory=dict)  # premises: [their sampler, its instances]
     _world: dict[tuple, tuple[list[dict[str, np.ndarray]], list[Env]]] = field(default_factory=dict)
+    _shared: Shared = field(default_factory=Shared)
 
     def __post_init__(self) -> None:
         self.envs = Sampler(self.adjoints.model, self.seed).envs
@@ -47,18 +51,20 @@ class Instances:
 
     def fresh(self) -> Instances:
         """The same instances (and premise instances, sampled once) for another sheet: the
-        student's-world cache is a sheet's own (it is keyed by that sheet's judge)."""
+        student's-world cache and the shared values are a sheet's own (keyed by that sheet's
+        judge, and by its expressions)."""
         other = copy.copy(self.base)
         other._world = {}
+        other._shared = Shared()
         other.__dict__["_base"] = self.base
         return other
 
-    def _probes(self, envs: list[Env], seed: int) -> None:
+    def _probes(self, envs: list[Env], seed: int, start: int = 0) -> None:
         """A random vector for every size (`\\probe:n`): a matrix claim (a Jacobian, a
         Hessian) is compared by what it does to it, new on every instance."""
         model = self.adjoints.model
         dims = {d for s in model.symbols.values() for d in s.shape if isinstance(o.find(d), (int, str))}
-        for i, env in enumerate(envs):
+        for i, env in enumerate(envs, start):
             rng = np.random.default_rng([seed, i, 7919])
             for d in sorted(dims, key=str):
                 env.values[f"\\probe:{o.dim_str(o.find(d))}"] = rng.standard_normal((env.size(d), 1))
@@ -71,22 +77,44 @@ class Instances:
         for env in envs:
             env.bars[model.loss] = np.ones((1, 1))
 
-    def under(self, premises: tuple) -> list[Env]:
+    def under(self, premises: tuple, quick: bool = False) -> list[Env]:
         """Instances where `premises` hold too (to tell a step right only under a premise the
-        problem does not state); empty when the sampler cannot satisfy them."""
+        problem does not state); empty when the sampler cannot satisfy them. `quick`: only
+        the first of them (the smallest sizes), which the full list extends."""
         key = tuple(p.latex for p in premises)
-        if key not in self._under:
+        entry = self._under.get(key)
+        if entry is None:
             try:
-                envs = Sampler(self.adjoints.model, self.seed + 1, premises=premises).envs
+                sampler: Sampler | None = Sampler(self.adjoints.model, self.seed + 1, premises=premises,
+                                                  first=QUICK_KINDS)
             except ModelError:
-                envs = []
+                sampler = None
+            envs = sampler.envs if sampler is not None else []
             self._fill_bars(envs)
             self._probes(envs, self.seed + 1)
-            self._under[key] = envs
-        return self._under[key]
+            entry = self._under[key] = [sampler, envs]
+        sampler, envs = entry
+        if not quick and sampler is not None and not sampler.complete:
+            try:
+                new = sampler.more()
+            except ModelError:
+                new, sampler.envs = [], []
+            self._fill_bars(new)
+            self._probes(new, self.seed + 1, start=len(envs))
+            entry[1] = sampler.envs
+        return entry[1]
+
+    def agrees_under(self, premises: tuple, e: Expr, truth_at: Callable[[list[Env]], Values]) -> bool:
+        """`e` equals the truth where `premises` hold: looked at first on the smallest of those
+        instances, where most candidates already differ (drawing the rest costs more)."""
+        quick = self.under(premises, quick=True)
+        if quick and first_disagreement(self.values(e, quick), truth_at(quick)) is not None:
+            return False
+        envs = self.under(premises)
+        return bool(envs) and agree(self.values(e, envs), truth_at(envs))
 
     def values(self, e: Expr, envs: list[Env] | None = None) -> Values:
-        return evaluate_all(e, self.envs if envs is None else envs)
+        return self._shared.values(e, self.envs if envs is None else envs)
 
     def bars(self, name: str) -> Values:
         return [env.bars[name] for env in self.envs]
@@ -110,8 +138,8 @@ class Instances:
                 try:
                     while done[0] < len(order) and not dict.__contains__(worlds[0], name):
                         n = order[done[0]]
-                        own = [np.ones((1, 1)) for _ in envs] if n == model.loss else Plan(local[n]).run(envs)
-                        mine = Plan(overrides[n]).run(self.envs) if n in overrides else own
+                        own = [np.ones((1, 1)) for _ in envs] if n == model.loss else self.values(local[n], envs)
+                        mine = self.values(overrides[n]) if n in overrides else own
                         for i, (a, b) in enumerate(zip(own, mine)):
                             dict.__setitem__(out[i], n, a)
                             dict.__setitem__(worlds[i], n, b)
@@ -140,7 +168,7 @@ class _Lazy(dict):
 
 
 def _finite(b: np.ndarray) -> bool:
-    return bool(np.all(np.isfinite(b)))
+    return bool(np.isfinite(b).all())
 
 
 def agree(a: Values, b: Values) -> bool:

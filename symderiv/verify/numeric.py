@@ -8,6 +8,7 @@ see; such a term is not a mistake anyone makes by hand.)
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,7 +18,7 @@ from ..errors import UnsupportedError
 from ..model import ops as o
 from ..model.elementwise import RECORDS, realise
 from ..model.ops import Expr
-from ..model.walk import fold
+from ..model.walk import KeyMemo, fold, own_key
 
 RTOL = 1e-9
 Array = np.ndarray
@@ -117,6 +118,36 @@ def _apply(x: Expr, args: list[Array], env: Env) -> Array:
         return np.full(env.shape(x.shape), np.nan)
 
 
+#: node types whose rule gives a float array of the right shape from float arrays (no
+#: conversion, no linear algebra that can fail)
+_PLAIN = frozenset({o.MatMul, o.Hadamard, o.Transpose, o.Scale})
+
+
+def _compiled(x: Expr, ix: tuple[int, ...]) -> Callable[[Env, list[Array]], Array]:
+    """One step of a plan: the value of `x` from the values of the steps before it (`ix`,
+    its arguments' places). A closure per node, so a walk pays no dispatch per instance."""
+    t = type(x)
+    if not ix:
+        if t is o.Var:
+            name = x.name  # type: ignore[attr-defined]
+            return lambda env, v: env.values[name]
+        if t is o.Bar:
+            name = x.name  # type: ignore[attr-defined]
+            return lambda env, v: env.bars[name]
+        return lambda env, v: _leaf(x, env)
+    if t is o.Add and len(ix) == 2:
+        i, j = ix
+        return lambda env, v: v[i] + v[j]
+    if t in _PLAIN:
+        rule = EVAL[t]
+        if len(ix) == 1:
+            (i,) = ix
+            return lambda env, v: rule(x, env, v[i])
+        i, j = ix
+        return lambda env, v: rule(x, env, v[i], v[j])
+    return lambda env, v: _apply(x, [v[j] for j in ix], env)
+
+
 def evaluate(e: Expr, env: Env, memo: dict[int, Array] | None = None) -> Array:
     """The value of `e` (iterative, so deep expressions cannot overflow the stack)."""
     if memo is None:
@@ -130,7 +161,7 @@ class Plan:
     many instances pays the walk once, not once per instance (the walk costs more than the
     numpy calls at the sizes sampled)."""
 
-    __slots__ = ("argix", "order", "root")
+    __slots__ = ("argix", "order", "root", "steps")
 
     def __init__(self, e: Expr) -> None:
         index: dict[int, int] = {}
@@ -149,16 +180,17 @@ class Plan:
             order.append(x)
             argix.append(tuple(index[id(a)] for a in x.args))
         self.root, self.order, self.argix = e, order, argix
+        self.steps = [_compiled(x, ix) for x, ix in zip(order, argix)]
 
     def run(self, envs: list[Env]) -> list[Array]:
         """The value of the expression on each instance."""
         out = []
-        steps = list(zip(self.order, self.argix))
+        steps = self.steps
         with np.errstate(all="ignore"):
             for env in envs:
                 vals: list[Array] = []
-                for x, ix in steps:
-                    vals.append(_apply(x, [vals[j] for j in ix], env))
+                for step in steps:
+                    vals.append(step(env, vals))
                 out.append(vals[-1])
         return out
 
@@ -168,11 +200,75 @@ def evaluate_all(e: Expr, envs: list[Env]) -> list[Array]:
     return Plan(e).run(envs)
 
 
+class _Keys(KeyMemo):
+    """Structural keys for values: a ones vector, zero or identity whose size is not yet
+    known is keyed by itself (its size may be bound later; it must not share a value)."""
+
+    def _key(self, x: Expr, args: list[tuple]) -> tuple:
+        own = own_key(x)
+        if isinstance(x, (o.Ones, o.Zero, o.Eye)) and "?" in own:
+            own = ("unsized", id(x))
+        k = own + tuple(args)
+        return self.table.setdefault(k, (k[0], len(self.table)))
+
+
+class Shared:
+    """The values of every subexpression met so far, per instance: the lines and steps of
+    one sheet, and the candidates of its repairs, repeat most of their subexpressions (on
+    the seed sheet, a third of the nodes evaluated are distinct). One per sheet; it holds
+    the instances it has seen (so an id is never reused) and must not outlive their values."""
+
+    def __init__(self) -> None:
+        self.keys = _Keys()
+        self.tables: dict[int, dict[tuple, Array]] = {}
+        self.envs: list[Env] = []
+
+    def _table(self, env: Env) -> dict[tuple, Array]:
+        t = self.tables.get(id(env))
+        if t is None:
+            t = self.tables[id(env)] = {}
+            self.envs.append(env)
+        return t
+
+    def values(self, e: Expr, envs: list[Env]) -> list[Array]:
+        tables = [self._table(env) for env in envs]
+        self.keys(e)
+        key = self.keys.memo
+
+        def known(x: Expr) -> list[Array] | None:
+            t = type(x)
+            if t is o.Var or t is o.Bar:  # a lookup: nothing to share
+                table = "values" if t is o.Var else "bars"
+                return [getattr(env, table)[x.name] for env in envs]  # type: ignore[attr-defined]
+            k = key[id(x)]
+            if k not in tables[0]:  # most often: a node not met before
+                return None
+            col = [t.get(k) for t in tables]
+            return None if any(v is None for v in col) else col
+
+        def value(x: Expr, args: list[list[Array]]) -> list[Array]:
+            k = key[id(x)]
+            col = []
+            for i, (t, env) in enumerate(zip(tables, envs)):
+                v = t.get(k)
+                if v is None:
+                    v = _apply(x, [a[i] for a in args], env)
+                    if args:
+                        v.flags.writeable = False  # shared from now on: never changed in place
+                    t[k] = v
+                col.append(v)
+            return col
+
+        with np.errstate(all="ignore"):
+            return list(fold(e, value, leaf=known))
+
+
 def close(a: Array, b: Array) -> bool:
-    """Same shape and equal within RTOL (see module docstring); NaN never agrees."""
+    """Same shape and equal within RTOL (see module docstring); NaN never agrees. (b finite
+    and a - b finite make a finite: two reductions, and no warning to silence.)"""
     if a.shape != b.shape:
         return False
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+    scale = float(np.abs(b).max(initial=0.0))
+    if not math.isfinite(scale):
         return False
-    with np.errstate(all="ignore"):
-        return bool(np.max(np.abs(a - b), initial=0.0) <= RTOL * (1.0 + np.max(np.abs(b), initial=0.0)))
+    return float(np.abs(a - b).max(initial=0.0)) <= RTOL * (1.0 + scale)

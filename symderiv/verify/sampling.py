@@ -152,56 +152,67 @@ class Sampler:
     #: draws of a size tuple before a kind is given up (premises and singular inverses)
     SIZE_TRIES = 40
 
-    def __init__(self, model: Model, seed: int = 0, premises: tuple = ()) -> None:
+    def __init__(self, model: Model, seed: int = 0, premises: tuple = (), first: int | None = None) -> None:
         """`premises`: facts to hold beyond the model's own (the `premise` diagnosis's
-        candidates, meaning/premises.py)."""
+        candidates, meaning/premises.py). `first`: draw only the first kinds (`more` draws
+        the rest, continuing the same random stream: the same instances as drawn at once)."""
         self.model = model
         self.rng = np.random.default_rng(seed)
         self.premises = list(premises)
         self.envs: list[Env] = []
         self.tried: list[dict[str, int]] = []
-        self._draw()
+        self._turn = 0  # generic functions: each concrete choice in turn (one a choice cannot serve is skipped)
+        self._binary_turn = 0
+        self._facts = Facts(model)
+        self._done = 0
+        self.more(len(self.KINDS) if first is None else first)
+
+    @property
+    def complete(self) -> bool:
+        return self._done == len(self.KINDS)
 
     def _integers(self, lo: int, hi: int) -> int:
         return int(self.rng.integers(lo, hi + 1))
 
-    def _draw(self) -> None:
-        binary_turn = [0]
+    def _binary(self, shape: tuple[int, int]) -> np.ndarray:
+        self._binary_turn += 1
+        if shape == (1, 1):
+            return np.array([[float(self._binary_turn % 2)]])
+        return self.rng.integers(0, 2, size=shape).astype(float)
 
-        def binary(shape: tuple[int, int]) -> np.ndarray:
-            binary_turn[0] += 1
-            if shape == (1, 1):
-                return np.array([[float(binary_turn[0] % 2)]])
-            return self.rng.integers(0, 2, size=shape).astype(float)
+    def _uniform(self, shape: tuple[int, int], lo: float, hi: float) -> np.ndarray:
+        return self.rng.uniform(lo, hi, size=shape)
 
-        def uniform(shape: tuple[int, int], lo: float, hi: float) -> np.ndarray:
-            return self.rng.uniform(lo, hi, size=shape)
-
+    def more(self, count: int | None = None) -> list[Env]:
+        """Draw the next `count` kinds (all that are left if None); the instances drawn."""
         every = list(self.model.premises) + self.premises
-        turn = 0  # generic functions: each concrete choice in turn (one a choice cannot serve is skipped)
-        facts = Facts(self.model)
-        for kind, scale in self.KINDS:
+        end = len(self.KINDS) if count is None else min(len(self.KINDS), self._done + count)
+        new: list[Env] = []
+        for kind, scale in self.KINDS[self._done:end]:
             sizes = self._sizes(kind, every)
             if sizes is None:
                 continue
             for _ in range(self.PER_SIZE):
                 finite: Env | None = None
-                turn += 1
+                self._turn += 1
                 for _attempt in range(40):
-                    env = Env(dict(sizes), choice=turn - 1)
-                    draw_values(self.model, env, uniform, binary, scale, self.premises, facts)
-                    if forward(self.model, env, facts) and well_conditioned(self.model, env, facts.inverted):
+                    env = Env(dict(sizes), choice=self._turn - 1)
+                    draw_values(self.model, env, self._uniform, self._binary, scale, self.premises, self._facts)
+                    if forward(self.model, env, self._facts) and well_conditioned(self.model, env,
+                                                                                  self._facts.inverted):
                         finite = env
-                        if masks_mixed(self.model, env, facts):
+                        if masks_mixed(self.model, env, self._facts):
                             break
                 if finite is not None:  # an instance whose values overflow is no evidence
-                    self.envs.append(finite)
-        if not self.envs and not any(usable(self.model, s, every) for s in self.tried):
-            raise no_sizes(self.model, every, self.tried)
-        if not self.envs:
+                    new.append(finite)
+        self._done = end
+        self.envs = sorted(self.envs + new, key=lambda e: sum(e.dims.values()))
+        if self.complete and not self.envs:
+            if not any(usable(self.model, s, every) for s in self.tried):
+                raise no_sizes(self.model, every, self.tried)
             raise ModelError("the model's values are not finite on any sampled instance "
                              "(an overflow, or a function used outside its domain)")
-        self.envs.sort(key=lambda e: sum(e.dims.values()))
+        return new
 
     def _sizes(self, kind: str, premises: list) -> dict[str, int] | None:
         """A size tuple of this kind that every size premise allows and under which no
