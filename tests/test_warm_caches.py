@@ -143,3 +143,27 @@ def test_a_copied_problem_is_its_own_entry(tmp_path):
     a = load.load_documents([os.path.join(SEED, "problem.md")])[0]
     b = load.load_documents([str(tmp_path / "problem.md")])[0]
     assert a.file != b.file and a.statements[0].span.file != b.statements[0].span.file
+
+
+def test_the_search_ends_at_a_repair_right_given_the_earlier_answers(monkeypatch):
+    """The seed's `\\bar{z}` line: its first well-shaped repair is right in the student's world
+    (their sign slip in `\\bar{y}` carried forward), and no later candidate is read."""
+    from symderiv.verify import judge
+    files = list(SHEETS[0])
+    symderiv.check_files(files)
+    pulled: dict[tuple, list] = {}
+    every = judge.repairs
+
+    def counted(part):
+        seen = pulled.setdefault((part.span.line, part.span.col), [0, sum(1 for _ in every(part))])
+        for cand in every(part):
+            seen[0] += 1
+            yield cand
+    monkeypatch.setattr(judge, "repairs", counted)
+    report = symderiv.check_files(files)
+    step = next(s for c in report.claims if c.line == 32 and c.target == "z" for s in c.steps if s.hint)
+    assert "carried forward" in step.hint
+    tried, total = pulled[(32, step.span.col)]
+    assert tried < total / 4  # the search stopped early
+    searched_all = [line for line, (n, total) in pulled.items() if n == total]
+    assert searched_all  # a step with no repair that fits reads every candidate
