@@ -99,3 +99,27 @@ def test_close_is_relative_to_the_truth_and_needs_one_shape() -> None:
     assert not close(b + 4 * RTOL * 1e6, b)
     assert not close(b.T, b)
     assert close(np.zeros((0, 1)), np.zeros((0, 1)))
+
+
+def test_the_students_world_recomputes_only_what_their_answers_change(monkeypatch) -> None:
+    """An adjoint none of whose read adjoints is (or follows from) a student's answer is the
+    truth; the world equals recomputing every adjoint from the student's answers."""
+    from pathlib import Path
+
+    from symderiv.derive.adjoints import derive
+    from symderiv.load import load_model
+    problem = Path(__file__).resolve().parent.parent / "derivations" / "gated-unit" / "problem.md"
+    model = load_model([str(problem)])
+    adj = derive(model)
+    base = Instances(adj)
+    order = model.backward_order()
+    for wrong in [n for n in model.nodes if n != model.loss]:  # each node's adjoint doubled, as a student's answer
+        overrides = {wrong: o.scale(o.const(2), o.Bar(wrong, model.shape(wrong)))}
+        fast = base.fresh().world(overrides, (wrong,))[0]
+        monkeypatch.setattr(Instances, "_bar_deps", lambda self: {n: set(order) for n in order})
+        slow = base.fresh().world(overrides, (wrong,))[0]
+        monkeypatch.undo()
+        for a, b in zip(fast, slow):
+            for n in order:
+                np.testing.assert_allclose(a[n], b[n], rtol=1e-12, atol=1e-12)
+        assert any(not np.allclose(a[n], base.bars(n)[i]) for i, a in enumerate(fast) for n in order), wrong

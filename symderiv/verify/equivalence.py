@@ -16,7 +16,7 @@ from ..derive.adjoints import Adjoints
 from ..errors import ModelError
 from ..model import ops as o
 from ..model.ops import Expr
-from ..model.walk import KeyMemo
+from ..model.walk import KeyMemo, nodes
 from .numeric import Env, Shared, close, evaluate_all
 from .sampling import Sampler
 
@@ -116,6 +116,17 @@ class Instances:
     def values(self, e: Expr, envs: list[Env] | None = None) -> Values:
         return self._shared.values(e, self.envs if envs is None else envs)
 
+    def _bar_deps(self) -> dict[str, set[str]]:
+        """For each name, the adjoints its local form reads (found once per problem)."""
+        base = self.base
+        deps = base.__dict__.get("_deps")
+        if deps is None:
+            model, local = self.adjoints.model, self.adjoints.local
+            deps = base.__dict__["_deps"] = {
+                n: {x.name for x in nodes(local[n]) if isinstance(x, o.Bar)} if n in local else set()
+                for n in model.backward_order()}
+        return deps
+
     def bars(self, name: str) -> Values:
         return [env.bars[name] for env in self.envs]
 
@@ -128,6 +139,10 @@ class Instances:
         if key not in self._world:
             model, local = self.adjoints.model, self.adjoints.local
             order, done, busy = model.backward_order(), [0], [False]
+            deps, changed = self._bar_deps(), set(overrides)
+            for n in order:  # a name comes after every adjoint its local form reads
+                if deps[n] & changed:
+                    changed.add(n)
 
             def grow(name: str) -> None:
                 """Compute the next names in backward order, on every instance at once, until
@@ -138,7 +153,12 @@ class Instances:
                 try:
                     while done[0] < len(order) and not dict.__contains__(worlds[0], name):
                         n = order[done[0]]
-                        own = [np.ones((1, 1)) for _ in envs] if n == model.loss else self.values(local[n], envs)
+                        if n == model.loss:
+                            own = [np.ones((1, 1)) for _ in envs]
+                        elif n in changed:
+                            own = self.values(local[n], envs)
+                        else:  # no adjoint it reads is the student's: its own is the truth
+                            own = self.bars(n)
                         mine = self.values(overrides[n]) if n in overrides else own
                         for i, (a, b) in enumerate(zip(own, mine)):
                             dict.__setitem__(out[i], n, a)
