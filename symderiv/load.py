@@ -34,9 +34,11 @@ def _read(path: str, raw: dict[str, bytes | None]) -> Document:
 
 
 def _remember(doc: Document, raw: dict[str, bytes | None]) -> None:
+    """Keep the problem `doc` by the bytes read before it was parsed, when the file still
+    has them (else it changed meanwhile, and the document may be of other bytes)."""
     data = raw.get(doc.file)
     if data is None or (doc.file, data) in _PROBLEMS or _bytes(doc.file) != data:
-        return  # (unchanged since before it was read: the document is of these bytes)
+        return
     while len(_PROBLEMS) >= MAX_PROBLEMS:
         _PROBLEMS.pop(next(iter(_PROBLEMS)))
     _PROBLEMS[(doc.file, data)] = doc
