@@ -29,11 +29,12 @@ symderiv's rule table (`derive/rules.py`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from .derive.adjoints import Adjoints, derive
 from .errors import ShapeError, SymderivError, UnsupportedError
+from .fastdataclass import dataclass
 from .model import ops as o
 from .model.graph import Model
 from .model.sympy_bridge import elementwise, from_sympy, to_sympy

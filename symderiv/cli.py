@@ -6,6 +6,7 @@ or a problem that does not define a model.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -176,7 +177,19 @@ def _autograder(args: argparse.Namespace) -> int:
     return bundle_command(args.problem, args.output)
 
 
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _one_blas_thread() -> None:
+    """One BLAS thread unless the user set one: symderiv's matrices are tiny, and OpenBLAS's thread
+    start-up and spin-waiting after each call cost more CPU than they save (~100 ms of a cold
+    `check`). Must run before numpy is first imported; `grade` parallelises across processes."""
+    for var in BLAS_THREADS:
+        os.environ.setdefault(var, "1")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _one_blas_thread()
     args = _parser().parse_args(argv)
     try:
         return {"check": _check, "latex": _latex, "grade": _grade, "autograder": _autograder}[args.command](args)

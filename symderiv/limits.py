@@ -31,10 +31,10 @@ import time
 import warnings
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from .fastdataclass import dataclass
 from .verify.budget import address_space, limit_memory
 
 DEFAULT_TIMEOUT = 60.0  # seconds per sheet

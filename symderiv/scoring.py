@@ -21,10 +21,11 @@ feedback in the report but no points, so `max_score` depends only on the problem
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from .errors import InputError
+from .fastdataclass import dataclass
 from .names import bar_latex
 from .verify.verdicts import Claim, Report
 

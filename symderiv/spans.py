@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from .fastdataclass import dataclass
 
 
 @dataclass(frozen=True)

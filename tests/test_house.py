@@ -236,7 +236,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "symderiv"
 #: lowest first; a module may import its own layer and those below
-LAYERS = ["spans", "errors", "names", "model", "read", "derive", "meaning", "verify", "scoring", "report"]
+LAYERS = ["fastdataclass", "spans", "errors", "names", "model", "read", "derive", "meaning", "verify", "scoring", "report"]
 
 
 def _module(path: Path) -> str:

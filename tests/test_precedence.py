@@ -5,15 +5,12 @@ import ast
 from pathlib import Path
 
 from symderiv.read import precedence as p
-from symderiv.read.transform import load_parser
-
-RULES = load_parser().rules
+from symderiv.read._lalr import RULES
 
 
 def _expansions(rule: str) -> list[list[str]]:
     """The rule's alternatives, with lark's helper rules (`__sum_plus_3`) for its repeats."""
-    return [[s.name for s in r.expansion] for r in RULES
-            if r.origin.name == rule or r.origin.name.startswith(f"__{rule}_")]
+    return [list(symbols) for origin, symbols, *_ in RULES if origin == rule or origin.startswith(f"__{rule}_")]
 
 
 def _unit_chain(start: str, stop: set[str]) -> list[str]:

@@ -189,7 +189,7 @@ def test_flags() -> None:
 
 
 def _meta(col: int, end: int):  # type: ignore[no-untyped-def]
-    from symderiv.read._lalr import Meta
+    from symderiv.read.lalr import Meta
     m = Meta()
     m.line, m.column, m.end_line, m.end_column, m.empty = 1, col, 1, end, False
     return m
@@ -197,7 +197,7 @@ def _meta(col: int, end: int):  # type: ignore[no-untyped-def]
 
 def test_builder_on_hand_built_trees() -> None:
     """The Transformer alone: `a b / c \\odot d \\odot e` from a tree, spans from the metas."""
-    from symderiv.read._lalr import Token, Tree
+    from symderiv.read.lalr import Token, Tree
     from symderiv.read.transform import Builder
 
     def name(ch: str, col: int) -> Tree:

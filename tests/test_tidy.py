@@ -207,6 +207,13 @@ def test_readable_forms(expr: Expr, printed: str) -> None:
     assert to_latex(tidy(expr, Facts())) == printed.replace("X", "A")
 
 
+def test_nodes_a_constructor_makes_are_tidied_too() -> None:
+    """(A + A)^T with A symmetric: the sum becomes 2 A, the transpose constructor pushes the 2
+    out (2 A^T), and that new A^T is tidied as well: one call reaches the fixed point."""
+    once = tidy(o.Transpose(o.add(X, X)), FACTS)
+    assert to_latex(once) == "2 A" == to_latex(tidy(once, FACTS))
+
+
 def test_premises_give_the_textbook_form() -> None:
     """Softmax cross-entropy's gradient, as derived, is `y - t` once `1^T t = 1` is stated."""
     y, tt = o.Var("y", ("k", 1)), o.Var("t", ("k", 1))

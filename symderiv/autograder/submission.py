@@ -9,7 +9,8 @@ PDFs (or images) gets a message asking for the source file.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+
+from ..fastdataclass import dataclass
 
 SOURCES = (".md", ".tex", ".ipynb")
 RENDERED = (".pdf", ".png", ".jpg", ".jpeg", ".heic", ".docx")

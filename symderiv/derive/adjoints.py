@@ -1,8 +1,9 @@
 """Every symbol's adjoint, in two forms: local (in downstream adjoints) and expanded."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from ..fastdataclass import dataclass
 from ..model import ops as o
 from ..model.graph import Model
 from ..model.ops import Expr

@@ -16,10 +16,11 @@ Used for everything printed to people: `symderiv latex` (local and expanded), th
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
 from typing import Any
 
+from ..fastdataclass import dataclass
 from ..model import ops as o
 from ..model.ops import Expr
 from ..model.walk import KeyMemo, fold
@@ -347,6 +348,8 @@ class Tidy:
         build = BUILD.get(type(x))  # an op defined elsewhere (index notation) is kept as it is
         same = all(n is a for n, a in zip(new, x.args)) and type(x) is not o.Add
         y = x if same or build is None else build(x, new)
+        if y is not x and not all(id(a) in self.memo for a in y.args):
+            return self(y)  # the constructor made nodes of its own ((2 A)^T is 2 A^T): tidied too
         while self.budget > 0:
             for rule in self.rules.get(type(y), ()):
                 z = rule.rewrite(y, self)

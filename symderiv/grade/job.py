@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from ..fastdataclass import dataclass
 from ..limits import read_sheet
 
 MAX_LATEX = 2000  # characters of a claim's text kept in the results (a hostile line can be 1 MB)

@@ -18,11 +18,12 @@ import re
 import stat
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
 from ..atomic import write_atomic
+from ..fastdataclass import dataclass
 from ..limits import Outcome
 
 FLUSH_SECONDS = 0.25

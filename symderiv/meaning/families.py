@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from ..errors import ParseError
+from ..fastdataclass import dataclass
 from ..read import tree as t
 from ..read.parse import parse_statement
 

@@ -15,11 +15,12 @@ declared symbols nor sizes (`W_{ij}`, `W_{i,j}`, `x_j`); a size letter is never 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from ..errors import ShapeError, UnsupportedError
+from ..fastdataclass import dataclass
 from ..model import ops as o
 from ..model.ops import Expr
 from ..read import tree as t

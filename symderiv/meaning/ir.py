@@ -8,12 +8,12 @@ entry of its numerator (a basis cotangent each).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
+from ..fastdataclass import dataclass
 from ..model import ops as o
 from ..model.ops import Expr
 

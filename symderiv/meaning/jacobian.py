@@ -9,9 +9,8 @@ every path of the model, a node standing for its definition.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..errors import UnsupportedError
+from ..fastdataclass import dataclass
 from ..model import ops as o
 from ..model.graph import Model, leaves
 from ..model.ops import Expr

@@ -10,9 +10,8 @@ back the cotangent beside it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..errors import ShapeError, UnsupportedError
+from ..fastdataclass import dataclass
 from ..model import ops as o
 from ..model.ops import Expr
 from ..read import tree as t

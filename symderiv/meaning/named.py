@@ -15,10 +15,11 @@ W-bar, whatever the shapes. The loss's gradient may be written either side.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from typing import TYPE_CHECKING
 
 from ..errors import ModelError, UnsupportedError
+from ..fastdataclass import dataclass
 from ..model.ops import Expr
 from ..read import tree as t
 from ..spans import Span

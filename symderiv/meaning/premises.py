@@ -10,9 +10,8 @@ candidates of the `premise` diagnosis.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..errors import ModelError
+from ..fastdataclass import dataclass
 from ..model import ops as o
 from ..model.graph import Model
 from ..read import tree as t

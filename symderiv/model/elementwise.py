@@ -12,12 +12,12 @@ model's name for it where it has one, so that σ' reads `y ⊙ (1 - y)`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
+from ..fastdataclass import dataclass
 from . import ops as o
 from .ops import Expr, ones_like
 

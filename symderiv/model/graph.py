@@ -1,9 +1,10 @@
 """The model: declared symbols and the forward nodes, in order; the last node is the loss."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from ..errors import ModelError
+from ..fastdataclass import dataclass
 from ..spans import Span
 from . import ops as o
 from .ops import Expr, Shape

@@ -8,10 +8,11 @@ unification binds (the size of `\\mathbf{1}` and `I`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from fractions import Fraction
 
 from ..errors import ShapeError
+from ..fastdataclass import dataclass
 from ..spans import Span
 from .shapes import (  # noqa: F401  (re-exported: ops is where callers find them)
     SCALAR,

@@ -7,11 +7,12 @@ replaced by one error statement). Per-statement limits are in `parse.py`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, ParseError, SymderivError
+from ..fastdataclass import dataclass
 from ..spans import Span
 from .markdown import MathPiece, extract, parse_front_matter
 from .split import statements

@@ -15,8 +15,9 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+from ..fastdataclass import dataclass
 
 ENVIRONMENTS = {"equation", "align", "aligned", "gather", "gathered", "split", "multline", "alignat",
                 "flalign", "eqnarray"}

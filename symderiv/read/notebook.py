@@ -13,9 +13,9 @@ A claim's position is `cell` (1-based among all cells, code cells included) and 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from ..errors import InputError
+from ..fastdataclass import dataclass
 
 
 @dataclass(frozen=True)

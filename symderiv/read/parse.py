@@ -32,20 +32,10 @@ MAX_STATEMENT = 5000
 MAX_NESTING = 64
 MAX_TREE_DEPTH = 200
 
-_machinery: Any = None
 _BINARY = {"PLUS": "+", "MINUS": "-", "_ODOT": "\\odot", "_CDOT": "\\cdot", "SLASH": "/", "CARET": "^",
            "_EQ": "=", "_COMMA": ",", "_IN": "\\in", "_FRAC": "\\frac", "_PARTIAL": "\\partial"}
 _OPEN = {"_LPAR", "_LBRACK", "_LBRACE", "_LSET", "_NORM_OPEN", "_IND_OPEN"}
 _CLOSE = {"_RPAR", "_RBRACK", "_RBRACE", "_RSET", "NORM_CLOSE"}
-
-
-def _parser() -> Any:
-    """The LALR parser and the Builder class, built once at first use."""
-    global _machinery
-    if _machinery is None:
-        from . import transform
-        _machinery = (transform.load_parser(), transform.Builder)
-    return _machinery
 
 
 class _Text:
@@ -149,22 +139,14 @@ def _parse(src: _Text, start: str) -> Any:
         raise src.error(e.message, e.start, e.end, e.hint) from None
     if not toks:
         raise src.error("nothing to read in this statement", 0, len(body))
-    from ._lalr import Token, UnexpectedInput, VisitError
-    parser, builder = _parser()
+    from .lalr import Token, UnexpectedToken, parse
+    from .transform import Builder
     feed = [Token(t.type, t.value, t.start, *src.local(t.start), *src.local(t.end), t.end) for t in toks]
-    ip = parser.parse_interactive(None, start=start)
     try:
-        for t in feed:
-            ip.feed_token(t)
-        tree = ip.feed_eof(feed[-1])
-    except UnexpectedInput as e:
-        raise _explain(src, toks, getattr(e, "token", None)) from None
-    try:
-        result = builder(src.file, src.line, src.col).transform(tree)
-    except VisitError as e:
-        if isinstance(e.orig_exc, ParseError):
-            raise e.orig_exc from None
-        raise
+        tree = parse(feed, start)
+    except UnexpectedToken as e:
+        raise _explain(src, toks, e.token) from None
+    result = Builder(src.file, src.line, src.col).transform(tree)  # a ParseError of a part is raised as is
     root = result[1][0] if isinstance(result, tuple) else result
     if _depth(result[1] if isinstance(result, tuple) else (result,)) > MAX_TREE_DEPTH:
         raise ParseError(f"expression nested deeper than {MAX_TREE_DEPTH} levels", root.span)

@@ -12,8 +12,7 @@ it is first in a sum or product and parenthesise a negated operand anywhere else
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from ..fastdataclass import dataclass
 from . import tree as t
 
 

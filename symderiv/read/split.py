@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
 from ..errors import ParseError
+from ..fastdataclass import dataclass
 from ..spans import Span
 from .decorations import read_through
 from .markdown import CLAIM_FORM, ENVIRONMENTS, MathPiece, read_inline

@@ -18,9 +18,10 @@ user wrote it (an expansion never adds or removes a line) is what makes position
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from ..errors import InputError
+from ..fastdataclass import dataclass
 from .markdown import ENVIRONMENTS, MathPiece
 
 MAX_EXPANSIONS = 10_000

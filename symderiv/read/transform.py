@@ -1,4 +1,4 @@
-"""Lark tree -> `tree.py` nodes. Imported lazily by `parse.py`; the tables are `_lalr.py`.
+"""Parse tree -> `tree.py` nodes. Imported lazily by `parse.py`; the parser is `lalr.py`.
 
 One method per `->` alias of `latex.lark`. The transformer is non-recursive, so no input
 depth can raise RecursionError here; products, sums and postfix chains arrive flat.
@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import ParseError
 from ..spans import Span
-from ._lalr import Lark, Lark_StandAlone, Token, Transformer_NonRecursive, v_args
+from .lalr import Token, Transformer
 from .tree import (
     Abs,
     Add,
@@ -36,22 +36,14 @@ from .tree import (
 )
 
 
-def load_parser() -> Lark:
-    """The LALR parser from the generated tables (`_lalr.py`, see `build_parser.py`): no lark
-    import, no table construction, nothing read from disk."""
-    return Lark_StandAlone()
-
-
 def _join(a: Span, b: Span) -> Span:
     return Span(a.file, a.line, a.col, b.end_line, b.end_col)
 
 
-@v_args(meta=True)
-class Builder(Transformer_NonRecursive):
+class Builder(Transformer):
     """Builds nodes whose spans are in the file, for a statement that starts at (line, col)."""
 
     def __init__(self, file: str, line: int, col: int) -> None:
-        super().__init__()
         self.file, self.line, self.col = file, line, col
 
     def _span(self, m: Any) -> Span:

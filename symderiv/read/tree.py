@@ -7,8 +7,9 @@ with the symbol table. Names are canonical LaTeX strings: `x` for `\\mathbf{x}`,
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from ..fastdataclass import dataclass
 from ..spans import Span, excerpt
 
 

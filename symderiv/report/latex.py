@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from fractions import Fraction
 from typing import Any
 
+from ..fastdataclass import dataclass
 from ..model import ops as o
 from ..model.elementwise import record
 from ..model.ops import Expr

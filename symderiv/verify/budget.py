@@ -18,7 +18,8 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+
+from ..fastdataclass import dataclass
 
 DEFAULT_SECONDS = 20.0
 DEFAULT_MIB = 1024

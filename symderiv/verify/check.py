@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from ..derive.adjoints import Adjoints, derive
 from ..errors import SymderivError, no_model
+from ..fastdataclass import dataclass
 from ..meaning import indices, squares
 from ..meaning.build import build_model, declared_shape
 from ..meaning.resolve import Scope, resolve

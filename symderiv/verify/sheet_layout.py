@@ -10,8 +10,9 @@ what it is in each.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from ..fastdataclass import dataclass
 from .verdicts import Claim
 
 LAYOUTS = ("denominator", "numerator")

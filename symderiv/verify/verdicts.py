@@ -1,10 +1,11 @@
 """Verdicts are data: every report format reads these, nothing else."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from ..derive.tidy import Facts
+from ..fastdataclass import dataclass
 from ..model.ops import Expr
 from ..spans import Span
 
