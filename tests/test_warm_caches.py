@@ -167,3 +167,25 @@ def test_the_search_ends_at_a_repair_right_given_the_earlier_answers(monkeypatch
     assert tried < total / 4  # the search stopped early
     searched_all = [line for line, (n, total) in pulled.items() if n == total]
     assert searched_all  # a step with no repair that fits reads every candidate
+
+
+def test_the_memo_leaves_no_reference_cycles(monkeypatch):
+    """A kept error's traceback holds the frames that read it: the memo is emptied when its
+    search ends, so what it kept is freed at once (not left to the cycle collector)."""
+    import gc
+    files = list(SHEETS[0])
+    symderiv.check_files(files)
+
+    def garbage() -> int:
+        gc.collect()
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            symderiv.check_files(files)
+            return gc.collect()
+        finally:
+            if was:
+                gc.enable()
+    with_memo = garbage()
+    monkeypatch.setattr(Scope, "_memoised", lambda self, node: self._dispatch(node))
+    assert with_memo <= garbage()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -110,12 +111,13 @@ class Scope:
         hit = self.memo.get(id(node))
         if hit is not None and hit[0] is node:  # (the node is kept alive: its id is not reused)
             if isinstance(hit[1], SymderivError):
-                raise hit[1].with_traceback(None)
+                del hit  # no local holds the error its traceback's frames would keep (a cycle)
+                raise self.memo[id(node)][1].with_traceback(None)
             return hit[1]
         try:
             e = self._dispatch(node)
-        except SymderivError as err:
-            self.memo[id(node)] = (node, err)
+        except SymderivError:
+            self.memo[id(node)] = (node, sys.exc_info()[1])  # (not bound to a local: as above)
             raise
         if not any(isinstance(o.find(d), o.SizeVar) for d in e.shape):
             self.memo[id(node)] = (node, e)

@@ -352,7 +352,6 @@ class Judge:
         """The hint for the first repair that is right, or right given the student's earlier
         answers (else the first that fits), and the repair (as written in the hint, and what
         it means)."""
-        fallback: tuple[str, tuple[str, o.Expr]] | None = None
         cands = [first] if first is not None else repairs(part)  # an index error knows its repair
         # a repair moves a transpose or a factor and adds no index: a part without index notation
         # has repairs without it, read directly (not walked for indices once per candidate)
@@ -361,6 +360,16 @@ class Judge:
         # and a memo: the candidates share most subtrees, each is read once
         again = Scope(self.model, dict(scope.local), ctx=self.sheets.ctx, indices=scope.indices,
                       memo={} if plain else None)
+        try:
+            return self._first_repair(cands, again, plain, tgt, shape)
+        finally:  # the errors kept hold their frames, which hold the memo: no cycle outlives the search
+            if again.memo is not None:
+                again.memo.clear()
+
+    def _first_repair(self, cands, again: Scope, plain: bool, tgt: Target,
+                      shape: o.Shape) -> tuple[str, tuple[str, o.Expr]] | None:
+        """`_did_you_mean`'s search over `cands`, each read in `again`."""
+        fallback: tuple[str, tuple[str, o.Expr]] | None = None
         for cand in cands:
             try:
                 again.inside = plain  # (resolve's own flag: "the index reading is decided")
