@@ -17,8 +17,8 @@ from ..errors import ModelError
 from ..model import ops as o
 from ..model.ops import Expr
 from ..model.walk import KeyMemo, nodes
-from .numeric import Env, Shared, close, evaluate_all
-from .sampling import Sampler
+from .numeric import Env, Plan, Shared, close
+from .sampling import Facts, Sampler
 
 Values = list[np.ndarray]
 #: the premise instances' kinds drawn before the rest (Sampler.KINDS: the ones and mixed sizes)
@@ -40,7 +40,7 @@ class Instances:
     _shared: Shared = field(default_factory=Shared)
 
     def __post_init__(self) -> None:
-        self.envs = Sampler(self.adjoints.model, self.seed).envs
+        self.envs = Sampler(self.adjoints.model, self.seed, facts=self._facts()).envs
         self._fill_bars(self.envs)
         self._probes(self.envs, self.seed)
 
@@ -70,9 +70,12 @@ class Instances:
                 env.values[f"\\probe:{o.dim_str(o.find(d))}"] = rng.standard_normal((env.size(d), 1))
 
     def _fill_bars(self, envs: list[Env]) -> None:
-        model = self.adjoints.model
-        for n in model.backward_order():
-            for env, v in zip(envs, evaluate_all(self.adjoints.local[n], envs)):
+        model, base = self.adjoints.model, self.base
+        plans = base.__dict__.get("_plans")  # walked once per problem: premise instances reuse them
+        if plans is None:
+            plans = base.__dict__["_plans"] = [(n, Plan(self.adjoints.local[n])) for n in model.backward_order()]
+        for n, plan in plans:
+            for env, v in zip(envs, plan.run(envs)):
                 env.bars[n] = v
         for env in envs:
             env.bars[model.loss] = np.ones((1, 1))
@@ -86,7 +89,7 @@ class Instances:
         if entry is None:
             try:
                 sampler: Sampler | None = Sampler(self.adjoints.model, self.seed + 1, premises=premises,
-                                                  first=QUICK_KINDS)
+                                                  first=QUICK_KINDS, facts=self._facts())
             except ModelError:
                 sampler = None
             envs = sampler.envs if sampler is not None else []
@@ -115,6 +118,14 @@ class Instances:
 
     def values(self, e: Expr, envs: list[Env] | None = None) -> Values:
         return self._shared.values(e, self.envs if envs is None else envs)
+
+    def _facts(self) -> Facts:
+        """What sampling needs to know of the model, found once for all its premise samplers."""
+        base = self.base
+        facts = base.__dict__.get("_sampling_facts")
+        if facts is None:
+            facts = base.__dict__["_sampling_facts"] = Facts(self.adjoints.model)
+        return facts
 
     def _bar_deps(self) -> dict[str, set[str]]:
         """For each name, the adjoints its local form reads (found once per problem)."""

@@ -152,10 +152,12 @@ class Sampler:
     #: draws of a size tuple before a kind is given up (premises and singular inverses)
     SIZE_TRIES = 40
 
-    def __init__(self, model: Model, seed: int = 0, premises: tuple = (), first: int | None = None) -> None:
+    def __init__(self, model: Model, seed: int = 0, premises: tuple = (), first: int | None = None,
+                 facts: Facts | None = None) -> None:
         """`premises`: facts to hold beyond the model's own (the `premise` diagnosis's
         candidates, meaning/premises.py). `first`: draw only the first kinds (`more` draws
-        the rest, continuing the same random stream: the same instances as drawn at once)."""
+        the rest, continuing the same random stream: the same instances as drawn at once).
+        `facts`: the model's, when known (the premise samplers of one model share them)."""
         self.model = model
         self.rng = np.random.default_rng(seed)
         self.premises = list(premises)
@@ -163,7 +165,7 @@ class Sampler:
         self.tried: list[dict[str, int]] = []
         self._turn = 0  # generic functions: each concrete choice in turn (one a choice cannot serve is skipped)
         self._binary_turn = 0
-        self._facts = Facts(model)
+        self._facts = Facts(model) if facts is None else facts
         self._done = 0
         self.more(len(self.KINDS) if first is None else first)
 
