@@ -46,16 +46,18 @@ def child_cpu(cmd: list[str], repeats: int) -> float:
 
 
 def warm(repeats: int, first: bool = False) -> float:
-    """`first`: each time as a problem's first sheet (its model built and sampled again), else
+    """`first`: each time as a problem's first sheet (read, its model built and sampled again), else
     as the next sheet of a problem checked before (what `grade` pays per sheet)."""
     sys.path.insert(0, ROOT)
     import symderiv
+    from symderiv import load
     from symderiv.verify import check
     symderiv.check_files([PROBLEM, SHEET])
     times = []
     for _ in range(repeats):
-        if first:
+        if first:  # the problem read, built and sampled again
             check._PREPARED.clear()
+            load._PROBLEMS.clear()
         t0 = time.process_time()
         symderiv.check_files([PROBLEM, SHEET])
         times.append(time.process_time() - t0)

@@ -4,7 +4,44 @@ from __future__ import annotations
 import os
 
 from .errors import InputError
-from .read.document import Document, read_document
+from .read.document import MAX_DOCUMENT_BYTES, Document, read_document
+
+#: problems read lately, by (path, bytes): `check_files` on the sheets of one problem reads
+#: the problem once. Only a document that was the problem is kept (never a sheet: a sheet
+#: is read every time), and a file whose bytes changed is read again.
+_PROBLEMS: dict[tuple[str, bytes], Document] = {}
+MAX_PROBLEMS = 4
+
+
+def _bytes(path: str) -> bytes | None:
+    """The file's bytes when it is a regular file of at most the document limit, else None
+    (`read_document` then says what is wrong)."""
+    try:
+        if not os.path.isfile(path) or os.path.getsize(path) > MAX_DOCUMENT_BYTES:
+            return None
+        with open(path, "rb") as f:
+            return f.read(MAX_DOCUMENT_BYTES + 1)
+    except OSError:
+        return None
+
+
+def _read(path: str, raw: dict[str, bytes | None]) -> Document:
+    """`read_document(path)`, or the problem read before from the same bytes; `raw` notes
+    the bytes read (to remember the problem by)."""
+    data = raw[path] = _bytes(path)
+    hit = _PROBLEMS.get((path, data)) if data is not None else None
+    return hit if hit is not None else read_document(path)
+
+
+def _remember(doc: Document, raw: dict[str, bytes | None]) -> None:
+    """Keep the problem `doc` by the bytes read before it was parsed, when the file still
+    has them (else it changed meanwhile, and the document may be of other bytes)."""
+    data = raw.get(doc.file)
+    if data is None or (doc.file, data) in _PROBLEMS or _bytes(doc.file) != data:
+        return
+    while len(_PROBLEMS) >= MAX_PROBLEMS:
+        _PROBLEMS.pop(next(iter(_PROBLEMS)))
+    _PROBLEMS[(doc.file, data)] = doc
 
 
 def _named_problem(doc: Document) -> str | None:
@@ -24,6 +61,13 @@ def _same_text(a: str, b: str) -> bool:
 
 
 def load_documents(files: list[str], problem_given: bool = False) -> list:
+    raw: dict[str, bytes | None] = {}
+    docs = _load(files, problem_given, raw)
+    _remember(docs[0], raw)
+    return docs
+
+
+def _load(files: list[str], problem_given: bool, raw: dict[str, bytes | None]) -> list:
     """The documents of `files`, the problem first: named by the sheets' front matter, or
     given first. Sheets that name different problems, or another problem than the one given
     (other than an identical copy of it), are a usage error (a wrong pairing would report
@@ -32,7 +76,7 @@ def load_documents(files: list[str], problem_given: bool = False) -> list:
     if not files:
         raise InputError("no file given")
     files = list(dict.fromkeys(files))  # the same file twice is checked once
-    docs = [read_document(f) for f in files]
+    docs = [_read(f, raw) for f in files]
     if problem_given and _named_problem(docs[0]) is None:
         return docs
     named = {p for p in map(_named_problem, docs) if p is not None}
@@ -54,7 +98,7 @@ def load_documents(files: list[str], problem_given: bool = False) -> list:
     if not os.path.exists(path):
         raise InputError(f"{files[0]}: its problem {docs[0].front_matter['problem']} was not found "
                          f"(looked for {path})")
-    docs.insert(0, read_document(path))
+    docs.insert(0, _read(path, raw))
     return docs
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from devset import DEVSET
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from symderiv.errors import InputError, ParseError
@@ -30,6 +30,8 @@ def _check(stmt: T.Statement) -> None:
     if stmt.error is not None:
         assert isinstance(stmt.error, ParseError) and stmt.error.span is not None
         assert stmt.parts == ()
+    elif stmt.relation == "maps":  # a generic function's declaration: its name, no parts
+        assert stmt.parts == () and len(stmt.names) == 1
     else:
         assert stmt.parts and stmt.relation in ("=", "in", ">", ">=", "<", "<=", "succ", "succeq")
         if stmt.relation not in ("=", "in"):
@@ -67,6 +69,7 @@ def edited_lines(draw: st.DrawFn) -> str:
 @pytest.mark.slow
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(edited_lines())
+@example(r"\phi: \mathbb{R} \to \mathbb{R}")  # a generic function's declaration (relation `maps`)
 def test_edited_devset_lines_never_raise(text: str) -> None:
     stmt = parse_statement(text, "e.md", 9, 3)
     _check(stmt)

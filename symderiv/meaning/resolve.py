@@ -12,12 +12,13 @@ Exponents must be small exact numbers: nothing is ever computed from a written s
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from ..errors import ShapeError, UnknownSymbolError, UnsupportedError, WrongAdjointError  # noqa: F401 (re-exported)
+from ..errors import ShapeError, SymderivError, UnknownSymbolError, UnsupportedError, WrongAdjointError  # noqa: F401 (re-exported)
 from ..lazyre import lazy
 from ..model import ops as o
 from ..model.graph import Model
@@ -51,6 +52,9 @@ class Scope:
     #: an entrywise claim's left-side free indices and their ranges (None: not entrywise)
     indices: tuple[tuple[str, Any], ...] | None = None
     inside: bool = False  # resolving inside a statement part (index notation already decided)
+    #: id(node) -> (node, value or error): the subtrees already read, shared by the scopes of
+    #: one "did you mean" search (its candidates are one edit apart, so share most subtrees)
+    memo: dict[int, tuple[t.Node, Any]] | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.source, str):
@@ -89,7 +93,7 @@ class Scope:
         """What `node` means here (an expression of the model's symbols), or an error with a span.
         A part in index notation (SPEC 3.3) is read by `meaning.indices`."""
         if self.inside:
-            return self._dispatch(node)
+            return self._dispatch(node) if self.memo is None else self._memoised(node)
         self.inside = True
         try:
             from . import indices, squares
@@ -99,6 +103,25 @@ class Scope:
             return self._dispatch(node)
         finally:
             self.inside = False
+
+    def _memoised(self, node: t.Node) -> Expr:
+        """`_dispatch` through `memo`. A value whose shape still has an unknown size (`I`, a
+        ones vector not yet bound) is not kept: the next use may bind it otherwise."""
+        assert self.memo is not None
+        hit = self.memo.get(id(node))
+        if hit is not None and hit[0] is node:  # (the node is kept alive: its id is not reused)
+            if isinstance(hit[1], SymderivError):
+                del hit  # no local holds the error its traceback's frames would keep (a cycle)
+                raise self.memo[id(node)][1].with_traceback(None)
+            return hit[1]
+        try:
+            e = self._dispatch(node)
+        except SymderivError:
+            self.memo[id(node)] = (node, sys.exc_info()[1])  # (not bound to a local: as above)
+            raise
+        if not any(isinstance(o.find(d), o.SizeVar) for d in e.shape):
+            self.memo[id(node)] = (node, e)
+        return e
 
     def _dispatch(self, node: t.Node) -> Expr:
         fn: Callable[[Any, Scope], Expr] | None = RESOLVE.get(type(node))

@@ -205,7 +205,8 @@ class Statement:
     relation `=`: parts are the =-separated expressions (at least one; one part alone is an
     expression with no claim). relation `in`: names are the declared symbols (Name nodes),
     parts is (space,). relation `>`, `>=`, `<`, `<=`, `succ`, `succeq`: a premise (`m \\geq n`,
-    `A \\succ 0`), parts are (left, right). `side` marks a statement that followed a top-level `\\quad *`.
+    `A \\succ 0`), parts are (left, right). relation `maps`: a generic function's declaration
+    (`\\phi : \\mathbb{R} \\to \\mathbb{R}`), names is (its name,), parts is empty. `side` marks a statement that followed a top-level `\\quad *`.
     `inline` marks one read from `$...$` in prose (declarations and adjoint or Jacobian claims). When `error` is set the
     statement could not be parsed and parts is empty. `source` is its file's text from the
     statement's first line to its last, so its nodes can be quoted as written (`excerpt`).

@@ -239,7 +239,8 @@ def diagnose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym=None
     exact = _transpose(expr, s, tgt, inst) if tgt.world is None else None
     if exact:
         return "transpose", exact
-    msg = _premise(expr, tgt, inst, truth_sym) if not (agree(s, [-x for x in t])) else None
+    negated = agree(s, [-x for x in t])
+    msg = _premise(expr, tgt, inst, truth_sym) if not negated else None
     if msg:
         return "premise", msg
     if tgt.world is not None and agree(s, tgt.world) and (
@@ -248,7 +249,7 @@ def diagnose(expr: Expr, s: Values, tgt: Target, inst: Instances, truth_sym=None
         verb = "are" if " and " in tgt.world_from else "is"
         return "carried-forward", (f"right given your earlier {tgt.world_from}, which {verb} wrong: "
                                    "the mistake is carried forward")
-    if agree(s, [-x for x in t]):
+    if negated:
         return "sign", f"the sign is wrong: this is -{tgt.latex}"
     k = _ratio(s, t)
     if k is not None and k not in (0, 1):

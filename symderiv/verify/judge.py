@@ -299,13 +299,14 @@ class Judge:
         except SymderivError as err:
             return self._error_step(st, part, err, tgt, shape, scope), None
         s = self.inst.values(expr)
-        shifted = foreign_threshold(expr, self.model, self.inst) if agree(s, tgt.truth) else None
+        right = agree(s, tgt.truth)
+        shifted = foreign_threshold(expr, self.model, self.inst) if right else None
         if shifted is not None:
             return Step(text, "incorrect", None, "symbolic",
                         f"a mask compares with {-shifted} where the model's masks compare with 0: they "
                         f"differ for values in between (none fell there in the spot checks)",
                         span=part.span), expr
-        if agree(s, tgt.truth):
+        if right:
             method = "numeric"
             msg = f"agrees with {tgt.latex} on {len(s)} random instances"
             if tgt.name is not None and (structurally_equal(expr, self.adjoints.local[tgt.name])):
@@ -348,17 +349,29 @@ class Judge:
 
     def _did_you_mean(self, part: t.Node, tgt: Target, shape: o.Shape, scope: Scope,
                       first: t.Node | None = None) -> tuple[str, tuple[str, o.Expr]] | None:
-        """The hint for the first repair that is right (else the first that fits), and the
-        repair (as written in the hint, and what it means)."""
-        fallback: tuple[str, tuple[str, o.Expr]] | None = None
+        """The hint for the first repair that is right, or right given the student's earlier
+        answers (else the first that fits), and the repair (as written in the hint, and what
+        it means)."""
         cands = [first] if first is not None else repairs(part)  # an index error knows its repair
         # a repair moves a transpose or a factor and adds no index: a part without index notation
         # has repairs without it, read directly (not walked for indices once per candidate)
         plain = first is None and scope.indices is None and not uses_indices(part, scope)
+        # one scope for every candidate (resolving keeps no state in it that a candidate reads),
+        # and a memo: the candidates share most subtrees, each is read once
+        again = Scope(self.model, dict(scope.local), ctx=self.sheets.ctx, indices=scope.indices,
+                      memo={} if plain else None)
+        try:
+            return self._first_repair(cands, again, plain, tgt, shape)
+        finally:  # the errors kept hold their frames, which hold the memo: no cycle outlives the search
+            if again.memo is not None:
+                again.memo.clear()
+
+    def _first_repair(self, cands, again: Scope, plain: bool, tgt: Target,
+                      shape: o.Shape) -> tuple[str, tuple[str, o.Expr]] | None:
+        """`_did_you_mean`'s search over `cands`, each read in `again`."""
+        fallback: tuple[str, tuple[str, o.Expr]] | None = None
         for cand in cands:
             try:
-                again = Scope(self.model, dict(scope.local), ctx=self.sheets.ctx)
-                again.indices = scope.indices
                 again.inside = plain  # (resolve's own flag: "the index reading is decided")
                 e = resolve(cand, again)
                 if not _shape_fits(e, shape) or _unresolved(e):
@@ -368,17 +381,21 @@ class Judge:
             text = unparse(cand)
             repair = (text, e)
             head = self.inst.values(e, self.inst.envs[:PROBE])  # most candidates fail here: lazily
+            # once a hint is found, only a right repair can replace it: the world no longer counts
             if not any(w is not None and first_disagreement(head, w[:PROBE]) is None
-                       for w in (tgt.truth, tgt.world)):
+                       for w in ((tgt.truth, tgt.world) if fallback is None else (tgt.truth,))):
                 fallback = fallback or (f"did you mean {text}? (It would still not be right)", repair)
                 continue
             s = head + self.inst.values(e, self.inst.envs[PROBE:])
             if agree(s, tgt.truth):
                 return f"did you mean {text}? It would then be correct", repair
             if tgt.world is not None and agree(s, tgt.world) and fallback is None:
-                fallback = (f"did you mean {text}? It would then be right given your earlier "
-                            + f"{tgt.world_from} (carried forward)", repair)
-            elif fallback is None:
+                # right given the student's earlier answers: the repair they meant (one that is
+                # right outright as well would need two edits of one line to differ by exactly
+                # the carried mistake), so the search ends here too
+                return (f"did you mean {text}? It would then be right given your earlier "
+                        + f"{tgt.world_from} (carried forward)", repair)
+            if fallback is None:
                 fallback = (f"did you mean {text}? (It would still not be right)", repair)
         return fallback
 

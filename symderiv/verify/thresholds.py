@@ -46,11 +46,12 @@ def model_thresholds(model: Model) -> set[Fraction]:
 def foreign_threshold(expr: Expr, model: Model, inst: Instances) -> Fraction | None:
     """A constant in one of expr's masks that the model's masks do not have, compared with a
     quantity that is not 0/1-valued (`\\mathbb{1}[t > 0.5]` for a label t is just t)."""
-    allowed = model_thresholds(model)
+    allowed: set[Fraction] | None = None  # the model's, read when the step has a mask
     for x in nodes(expr):
         if not (isinstance(x, o.Apply) and x.fn in MASKS):
             continue
         c, rest = _constant_part(x.a)
+        allowed = model_thresholds(model) if allowed is None else allowed
         if c in allowed or not rest:
             continue
         values = inst.values(o.add(*rest))
