@@ -18,7 +18,7 @@ from symderiv.meaning.premises import Premise
 from symderiv.model import ops as o
 from symderiv.model.graph import Model
 from symderiv.verify.numeric import Env, evaluate
-from symderiv.verify.sampling import Sampler, masks_mixed
+from symderiv.verify.sampling import Draws, Sampler, masks_mixed
 from symderiv.verify.strategies import instances, sizes, values
 
 FEW = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
@@ -221,3 +221,33 @@ def test_sampler_symmetric_instances_are_symmetric() -> None:
     for env in Sampler(DOMAINS, seed=1, premises=both).envs:
         for name in ("X", "Y"):
             assert np.allclose(env.values[name], env.values[name].T)
+
+
+# ---- the random numbers -------------------------------------------------------------------
+
+def test_draws_are_reproducible_and_in_range() -> None:
+    a, b, c = Draws(4), Draws(4), Draws("probe 4 0")
+    u, v = a.uniform((3, 5), -1.5, 1.5), b.uniform((3, 5), -1.5, 1.5)
+    assert u.shape == (3, 5) and u.dtype == float and np.array_equal(u, v)
+    assert np.all((-1.5 <= u) & (u <= 1.5)) and not np.array_equal(u, c.uniform((3, 5), -1.5, 1.5))
+    bits = a.bits((40, 5))
+    assert set(np.unique(bits)) == {0.0, 1.0}
+    ints = {a.integer(2, 4) for _ in range(200)}
+    assert ints == {2, 3, 4}  # both ends included
+    z = Draws(0).normal((4000, 1))
+    assert z.shape == (4000, 1) and abs(z.mean()) < 0.1 and abs(z.std() - 1.0) < 0.1
+
+
+def test_checking_does_not_import_numpy_random() -> None:
+    """numpy.random's import is ~9 ms of a cold check; the sampler's numbers come from Draws."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    code = ("import sys, symderiv; symderiv.check_files(sys.argv[1:3]); "
+            "print('numpy.random' in sys.modules)")
+    got = subprocess.run([sys.executable, "-c", code, str(root / "derivations/gated-unit/problem.md"),
+                          str(root / "derivations/gated-unit/seed-answers.md")],
+                         capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(root)})
+    assert got.stdout.strip() == "False"

@@ -18,7 +18,7 @@ from ..model import ops as o
 from ..model.ops import Expr
 from ..model.walk import KeyMemo, nodes
 from .numeric import Env, Plan, Shared, close
-from .sampling import Facts, Sampler
+from .sampling import Draws, Facts, Sampler
 
 Values = list[np.ndarray]
 #: the premise instances' kinds drawn before the rest (Sampler.KINDS: the ones and mixed sizes)
@@ -65,9 +65,9 @@ class Instances:
         model = self.adjoints.model
         dims = {d for s in model.symbols.values() for d in s.shape if isinstance(o.find(d), (int, str))}
         for i, env in enumerate(envs, start):
-            rng = np.random.default_rng([seed, i, 7919])
+            rng = Draws(f"probe {seed} {i}")
             for d in sorted(dims, key=str):
-                env.values[f"\\probe:{o.dim_str(o.find(d))}"] = rng.standard_normal((env.size(d), 1))
+                env.values[f"\\probe:{o.dim_str(o.find(d))}"] = rng.normal((env.size(d), 1))
 
     def _fill_bars(self, envs: list[Env]) -> None:
         model, base = self.adjoints.model, self.base

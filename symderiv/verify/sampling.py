@@ -11,6 +11,7 @@ hypothesis strategies (strategies.py) share this exact logic.
 """
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 
 import numpy as np
@@ -140,6 +141,31 @@ def masks_mixed(model: Model, env: Env, facts: Facts | None = None) -> bool:
     return True
 
 
+class Draws:
+    """Seeded random numbers for sampling: the standard library's generator (numpy.random's
+    import is ~9 ms of a cold check, and an instance needs a few hundred numbers, not a
+    vectorised stream). A seed is an int or a str; the same seed draws the same numbers."""
+
+    def __init__(self, seed: int | str) -> None:
+        self._r = random.Random(seed)
+
+    def integer(self, lo: int, hi: int) -> int:
+        """An int in [lo, hi], inclusive."""
+        return self._r.randint(lo, hi)
+
+    def uniform(self, shape: tuple[int, int], lo: float, hi: float) -> np.ndarray:
+        u = self._r.uniform
+        return np.array([u(lo, hi) for _ in range(shape[0] * shape[1])], dtype=float).reshape(shape)
+
+    def bits(self, shape: tuple[int, int]) -> np.ndarray:
+        b = self._r.getrandbits
+        return np.array([b(1) for _ in range(shape[0] * shape[1])], dtype=float).reshape(shape)
+
+    def normal(self, shape: tuple[int, int]) -> np.ndarray:
+        g = self._r.gauss
+        return np.array([g(0.0, 1.0) for _ in range(shape[0] * shape[1])], dtype=float).reshape(shape)
+
+
 class Sampler:
     """A seeded, reproducible list of instances (smallest sizes first)."""
 
@@ -159,7 +185,7 @@ class Sampler:
         the rest, continuing the same random stream: the same instances as drawn at once).
         `facts`: the model's, when known (the premise samplers of one model share them)."""
         self.model = model
-        self.rng = np.random.default_rng(seed)
+        self.rng = Draws(seed)
         self.premises = list(premises)
         self.envs: list[Env] = []
         self.tried: list[dict[str, int]] = []
@@ -174,16 +200,16 @@ class Sampler:
         return self._done == len(self.KINDS)
 
     def _integers(self, lo: int, hi: int) -> int:
-        return int(self.rng.integers(lo, hi + 1))
+        return self.rng.integer(lo, hi)
 
     def _binary(self, shape: tuple[int, int]) -> np.ndarray:
         self._binary_turn += 1
         if shape == (1, 1):
             return np.array([[float(self._binary_turn % 2)]])
-        return self.rng.integers(0, 2, size=shape).astype(float)
+        return self.rng.bits(shape)
 
     def _uniform(self, shape: tuple[int, int], lo: float, hi: float) -> np.ndarray:
-        return self.rng.uniform(lo, hi, size=shape)
+        return self.rng.uniform(shape, lo, hi)
 
     def more(self, count: int | None = None) -> list[Env]:
         """Draw the next `count` kinds (all that are left if None); the instances drawn."""
