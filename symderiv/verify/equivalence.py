@@ -33,14 +33,21 @@ class Instances:
     seed: int = 0
     envs: list[Env] = field(default_factory=list)
 
-    def __repr__(self) -> str:
-        return f"Instances({len(self.envs)} instances, seed {self.seed}, of {self.adjoints.model!r})"
     _under: dict[tuple, list] = field(default_factory=dict)  # premises: [their sampler, its instances]
     _world: dict[tuple, tuple[list[dict[str, np.ndarray]], list[Env]]] = field(default_factory=dict)
     _shared: Shared = field(default_factory=Shared)
 
+    def __repr__(self) -> str:
+        return f"Instances({len(self.envs)} instances, seed {self.seed}, of {self.adjoints.model!r})"
+
     def __post_init__(self) -> None:
-        self.envs = Sampler(self.adjoints.model, self.seed, facts=self._facts()).envs
+        # found once per problem, shared by every sheet's copy (`fresh`) and premise sampler:
+        # what sampling needs to know of the model, each adjoint's plan and the adjoints it reads
+        model, local = self.adjoints.model, self.adjoints.local
+        self._facts = Facts(model)
+        self._plans = [(n, Plan(local[n])) for n in model.backward_order()]
+        self._reads = {n: {x.name for x in nodes(local[n]) if isinstance(x, o.Bar)} for n in model.backward_order()}
+        self.envs = Sampler(model, self.seed, facts=self._facts).envs
         self._fill_bars(self.envs)
         self._probes(self.envs, self.seed)
 
@@ -70,11 +77,8 @@ class Instances:
                 env.values[f"\\probe:{o.dim_str(o.find(d))}"] = rng.normal((env.size(d), 1))
 
     def _fill_bars(self, envs: list[Env]) -> None:
-        model, base = self.adjoints.model, self.base
-        plans = base.__dict__.get("_plans")  # walked once per problem: premise instances reuse them
-        if plans is None:
-            plans = base.__dict__["_plans"] = [(n, Plan(self.adjoints.local[n])) for n in model.backward_order()]
-        for n, plan in plans:
+        model = self.adjoints.model
+        for n, plan in self._plans:
             for env, v in zip(envs, plan.run(envs)):
                 env.bars[n] = v
         for env in envs:
@@ -89,7 +93,7 @@ class Instances:
         if entry is None:
             try:
                 sampler: Sampler | None = Sampler(self.adjoints.model, self.seed + 1, premises=premises,
-                                                  first=QUICK_KINDS, facts=self._facts())
+                                                  first=QUICK_KINDS, facts=self._facts)
             except ModelError:
                 sampler = None
             envs = sampler.envs if sampler is not None else []
@@ -119,25 +123,6 @@ class Instances:
     def values(self, e: Expr, envs: list[Env] | None = None) -> Values:
         return self._shared.values(e, self.envs if envs is None else envs)
 
-    def _facts(self) -> Facts:
-        """What sampling needs to know of the model, found once for all its premise samplers."""
-        base = self.base
-        facts = base.__dict__.get("_sampling_facts")
-        if facts is None:
-            facts = base.__dict__["_sampling_facts"] = Facts(self.adjoints.model)
-        return facts
-
-    def _bar_deps(self) -> dict[str, set[str]]:
-        """For each name, the adjoints its local form reads (found once per problem)."""
-        base = self.base
-        deps = base.__dict__.get("_deps")
-        if deps is None:
-            model, local = self.adjoints.model, self.adjoints.local
-            deps = base.__dict__["_deps"] = {
-                n: {x.name for x in nodes(local[n]) if isinstance(x, o.Bar)} if n in local else set()
-                for n in model.backward_order()}
-        return deps
-
     def bars(self, name: str) -> Values:
         return [env.bars[name] for env in self.envs]
 
@@ -150,9 +135,9 @@ class Instances:
         if key not in self._world:
             model, local = self.adjoints.model, self.adjoints.local
             order, done, busy = model.backward_order(), [0], [False]
-            deps, changed = self._bar_deps(), set(overrides)
+            changed = set(overrides)
             for n in order:  # a name comes after every adjoint its local form reads
-                if deps[n] & changed:
+                if self._reads[n] & changed:
                     changed.add(n)
 
             def grow(name: str) -> None:
